@@ -1,0 +1,39 @@
+"""Flags that choose a game, shared by every launcher, and the GameConfig they describe."""
+
+from absl import flags
+
+from mace_tf.envs import rules
+
+flags.DEFINE_enum("game", rules.STAG, list(rules.GAME_KINDS),
+                  "Which game: 'hare' (Hare-Hunters, eq. 12) or 'stag' (Stag-Hunters, eq. 13).")
+flags.DEFINE_integer("num_hunters", 10, "N, the number of hunters (agents).", lower_bound=1)
+flags.DEFINE_integer("num_prey", 10, "M, the number of prey (even for Stag-Hunters: M/2 stags).",
+                     lower_bound=1)
+flags.DEFINE_integer("hit_points", None,
+                     "H: hit points of every prey in Hare-Hunters (default 1), of the stags in "
+                     "Stag-Hunters (default 2; hares have 1).", lower_bound=1)
+flags.DEFINE_integer("time_limit", None,
+                     "T, steps per episode (default: the paper's 2000 for Hare-Hunters, 1000 for "
+                     "Stag-Hunters).", lower_bound=1)
+flags.DEFINE_integer("grid_size", 50, "G, the side of the periodic grid (the paper uses 50).",
+                     lower_bound=1)
+flags.DEFINE_boolean("moving_prey", False, "Prey with hit points left move at random every step.")
+
+FLAGS = flags.FLAGS
+
+DEFAULT_HIT_POINTS = {rules.HARE: 1, rules.STAG: 2}
+DEFAULT_TIME_LIMIT = {rules.HARE: 2000, rules.STAG: 1000}
+
+
+def game_config_from_flags() -> rules.GameConfig:
+  """The GameConfig the game flags describe (raises ValueError with a clear message if invalid)."""
+  kind = FLAGS.game
+  return rules.GameConfig(
+      kind=kind,
+      num_hunters=FLAGS.num_hunters,
+      num_prey=FLAGS.num_prey,
+      hit_points=FLAGS.hit_points if FLAGS.hit_points is not None else DEFAULT_HIT_POINTS[kind],
+      time_limit=FLAGS.time_limit if FLAGS.time_limit is not None else DEFAULT_TIME_LIMIT[kind],
+      grid_size=FLAGS.grid_size,
+      moving_prey=FLAGS.moving_prey,
+  )

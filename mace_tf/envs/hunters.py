@@ -1,0 +1,227 @@
+"""HareHunters and StagHunters: batched TF-Agents environments over the rules in `rules.py`.
+
+B independent games are stepped together (`batched=True`), vectorized in numpy. A game whose last
+step was LAST is reset by the next `step` (its action ignored, a FIRST time step returned), while the
+other games of the batch go on.
+
+Time steps: `step_type [B]`, `reward [B, N]` (one reward per hunter, non-zero only on LAST steps),
+`discount [B]` (0 on LAST: the time left is part of the observation, so a time-out is a true
+terminal state), `observation` as documented in `observation.py`.
+"""
+
+from typing import Any, Dict, Optional
+
+import numpy as np
+from tf_agents.environments import py_environment
+from tf_agents.specs import array_spec
+from tf_agents.trajectories import time_step as ts
+
+from mace_tf.envs import observation as observation_lib
+from mace_tf.envs import render as render_lib
+from mace_tf.envs import rules
+
+
+class HunterGame(py_environment.PyEnvironment):
+  """B games of one `GameConfig`; the common base of `HareHunters` and `StagHunters`."""
+
+  def __init__(self, config: rules.GameConfig, *, batch_size: int = 1, seed: Optional[int] = None):
+    super().__init__(handle_auto_reset=False)
+    self._config = config
+    self._batch_size = rules._require_int("batch_size", batch_size, 1)
+    if seed is not None:
+      rules._require_int("seed", seed, 0)
+    self._rng = np.random.default_rng(seed)
+    self._action_spec = array_spec.BoundedArraySpec(
+        (config.num_hunters,), np.int32, 0, rules.NUM_ACTIONS - 1, "action")
+    self._observation_spec = observation_lib.observation_spec(config)
+    self._reward_spec = array_spec.ArraySpec((config.num_hunters,), np.float32, "reward")
+    self._state: Optional[rules.GameState] = None
+    self._last = np.zeros(self._batch_size, dtype=bool)
+    self._finished = []
+
+  # --- specs ---------------------------------------------------------------------------------
+
+  @property
+  def config(self) -> rules.GameConfig:
+    return self._config
+
+  @property
+  def batched(self) -> bool:
+    return True
+
+  @property
+  def batch_size(self) -> int:
+    return self._batch_size
+
+  def action_spec(self):
+    return self._action_spec
+
+  def observation_spec(self):
+    return self._observation_spec
+
+  def reward_spec(self):
+    return self._reward_spec
+
+  # --- stepping ------------------------------------------------------------------------------
+
+  def _time_step(self, step_type: np.ndarray, reward: np.ndarray,
+                 discount: np.ndarray) -> ts.TimeStep:
+    return ts.TimeStep(
+        step_type=step_type.astype(np.int32),
+        reward=reward.astype(np.float32),
+        discount=discount.astype(np.float32),
+        observation=observation_lib.encode(self._config, self._state),
+    )
+
+  def _first_time_step(self) -> ts.TimeStep:
+    b, n = self._batch_size, self._config.num_hunters
+    self._last[:] = False
+    return self._time_step(np.full(b, ts.StepType.FIRST), np.zeros((b, n)), np.ones(b))
+
+  def _reset(self) -> ts.TimeStep:
+    self._state = rules.random_state(self._config, self._rng, self._batch_size)
+    return self._first_time_step()
+
+  def reset_to(self, hunter_pos, prey_pos) -> ts.TimeStep:
+    """Starts every game of the batch from explicit positions and returns the FIRST time step.
+
+    Args:
+      hunter_pos: int array `[B, N, 2]` of hunter (x, y) positions in `[0, G)`.
+      prey_pos: int array `[B, M, 2]` of prey positions, prey in index order (in Stag-Hunters the
+        first M/2 are the stags).
+
+    Entities may share cells here (random resets never do): hand-built scenarios are free to.
+    """
+    c = self._config
+    hunter_pos = self._check_positions("hunter_pos", hunter_pos, c.num_hunters)
+    prey_pos = self._check_positions("prey_pos", prey_pos, c.num_prey)
+    self._state = rules.initial_state(c, hunter_pos, prey_pos)
+    self._current_time_step = self._first_time_step()
+    return self._current_time_step
+
+  def _check_positions(self, name: str, pos, count: int) -> np.ndarray:
+    pos = np.asarray(pos)
+    shape = (self._batch_size, count, 2)
+    rules._require(pos.shape == shape, f"{name} must have shape {list(shape)} (batch_size, "
+                   f"{'num_hunters' if name == 'hunter_pos' else 'num_prey'}, 2), got {list(pos.shape)}")
+    rules._require(pos.dtype.kind in "iu", f"{name} must be an integer array, got dtype {pos.dtype}")
+    g = self._config.grid_size
+    rules._require(bool(((pos >= 0) & (pos < g)).all()),
+                   f"{name} must lie in [0, grid_size) = [0, {g}), got values in "
+                   f"[{pos.min()}, {pos.max()}]")
+    return pos.astype(np.int32)
+
+  def _check_action(self, action) -> np.ndarray:
+    action = np.asarray(action)
+    n, b = self._config.num_hunters, self._batch_size
+    if action.shape == (n,):
+      # One joint action for every game (what `validate_py_environment`'s unbatched policy sends).
+      action = np.broadcast_to(action, (b, n))
+    rules._require(action.shape == (b, n), f"action must have shape [batch_size, num_hunters] = "
+                   f"{[b, n]} (or [num_hunters] for all games), got {list(action.shape)}")
+    rules._require(action.dtype.kind in "iu", f"action must be an integer array, got dtype "
+                   f"{action.dtype}")
+    rules._require(bool(((action >= 0) & (action < rules.NUM_ACTIONS)).all()),
+                   f"action values must be in 0..{rules.NUM_ACTIONS - 1}, got values in "
+                   f"[{action.min()}, {action.max()}]")
+    return action
+
+  def _step(self, action) -> ts.TimeStep:
+    action = self._check_action(action)
+    restart = self._last.copy()
+    done, reward = rules.step(self._config, self._state, action, self._rng)
+    done &= ~restart
+    if done.any():
+      stats = rules.episode_statistics(self._config, self._state, reward)
+      self._finished.append({k: v[done] for k, v in stats.items()})
+    if restart.any():
+      self._state.assign(restart, rules.random_state(self._config, self._rng, int(restart.sum())))
+      reward[restart] = 0.0
+    step_type = np.where(restart, ts.StepType.FIRST,
+                         np.where(done, ts.StepType.LAST, ts.StepType.MID))
+    self._last = done
+    return self._time_step(step_type, reward, np.where(done, 0.0, 1.0))
+
+  # --- inspection ----------------------------------------------------------------------------
+
+  def game_state(self) -> Dict[str, np.ndarray]:
+    """A copy of the state of every game: see `rules.GameState` for shapes, plus `prey_is_stag [B, M]`."""
+    if self._state is None:
+      raise RuntimeError("game_state() before reset(): call reset() or reset_to() first")
+    s = self._state.copy()
+    return {
+        "hunter_pos": s.hunter_pos, "hunter_active": s.hunter_active,
+        "hunter_target": s.hunter_target, "prey_pos": s.prey_pos, "prey_hp": s.prey_hp,
+        "prey_is_stag": np.tile(self._config.prey_is_stag, (self._batch_size, 1)), "t": s.t,
+    }
+
+  def pop_episode_stats(self) -> Dict[str, np.ndarray]:
+    """Statistics of the episodes finished since the last call, as `[num_episodes]` arrays.
+
+    Keys: `total_reward` (sum over hunters of the terminal reward), `length`, `success` (every prey
+    at 0 hit points), `stags_captured`, `hares_captured`.
+    """
+    finished, self._finished = self._finished, []
+    if not finished:
+      return {k: np.zeros(0, dtype) for k, dtype in rules.EPISODE_STAT_DTYPES.items()}
+    return {k: np.concatenate([f[k] for f in finished]) for k in rules.EPISODE_STAT_DTYPES}
+
+  def render(self, mode: str = "rgb_array", game: int = 0, cell_pixels: Optional[int] = None):
+    """An RGB frame `[H, W, 3]` uint8 of game `game` of the batch."""
+    if mode != "rgb_array":
+      raise ValueError(f"render mode must be 'rgb_array', got {mode!r}")
+    rules._require_int("game", game, 0, self._batch_size - 1)
+    if self._state is None:
+      raise RuntimeError("render() before reset(): call reset() or reset_to() first")
+    return render_lib.render_frame(self._config, self._state, game, cell_pixels=cell_pixels)
+
+  # --- seeding and state ---------------------------------------------------------------------
+
+  def seed(self, seed: int) -> None:
+    rules._require_int("seed", seed, 0)
+    self._rng = np.random.default_rng(seed)
+
+  def get_state(self) -> Dict[str, Any]:
+    """Everything needed to continue exactly: game state, pending resets, RNG state."""
+    return {"game": None if self._state is None else self._state.copy(),
+            "last": self._last.copy(), "rng": self._rng.bit_generator.state,
+            "current_time_step": self._current_time_step}
+
+  def set_state(self, state: Dict[str, Any]) -> None:
+    self._state = None if state["game"] is None else state["game"].copy()
+    self._last = state["last"].copy()
+    self._rng = np.random.default_rng()
+    self._rng.bit_generator.state = state["rng"]
+    self._current_time_step = state["current_time_step"]
+
+
+class HareHunters(HunterGame):
+  """Hare-Hunters (N, M, H, T): all hunters get 1 if every prey is captured H times in time."""
+
+  def __init__(self, *, num_hunters: int = 10, num_prey: int = 10, hit_points: int = 1,
+               time_limit: int = 2000, grid_size: int = 50, moving_prey: bool = False,
+               batch_size: int = 1, seed: Optional[int] = None):
+    super().__init__(
+        rules.GameConfig(kind=rules.HARE, num_hunters=num_hunters, num_prey=num_prey,
+                         hit_points=hit_points, time_limit=time_limit, grid_size=grid_size,
+                         moving_prey=moving_prey),
+        batch_size=batch_size, seed=seed)
+
+
+class StagHunters(HunterGame):
+  """Stag-Hunters (N, M, H, T): 1 for a hunter that hit a finished stag, 0.1 for a hare."""
+
+  def __init__(self, *, num_hunters: int = 10, num_prey: int = 10, stag_hit_points: int = 2,
+               time_limit: int = 1000, grid_size: int = 50, moving_prey: bool = False,
+               batch_size: int = 1, seed: Optional[int] = None):
+    super().__init__(
+        rules.GameConfig(kind=rules.STAG, num_hunters=num_hunters, num_prey=num_prey,
+                         hit_points=stag_hit_points, time_limit=time_limit, grid_size=grid_size,
+                         moving_prey=moving_prey),
+        batch_size=batch_size, seed=seed)
+
+
+def make_game(config: rules.GameConfig, *, batch_size: int = 1,
+              seed: Optional[int] = None) -> HunterGame:
+  """The environment class for `config.kind`, built from a `GameConfig`."""
+  return HunterGame(config, batch_size=batch_size, seed=seed)

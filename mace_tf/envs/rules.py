@@ -1,0 +1,332 @@
+"""The rules of Hare-Hunters and Stag-Hunters (paper section 3.1): the one source of truth.
+
+Everything here is a pure function of a batched numpy `GameState` of B independent games, vectorized
+over games and agents. The environment classes (`hunters.py`), the observation encoder
+(`observation.py`) and the renderer only call into this module.
+
+The rules, in full:
+
+* A G x G periodic grid (torus). Positions are `(x, y)`, both in `[0, G)`. Actions: 0 stay, 1 up
+  (y - 1), 2 down (y + 1), 3 left (x - 1), 4 right (x + 1). Entities may share cells. At reset all
+  N + M entities start on distinct, uniformly random cells.
+* One step:
+  1. every active hunter moves by its action; frozen hunters ignore theirs;
+  2. captures, hunters in index order: an active hunter at torus Manhattan distance <= 1 from a prey
+     with hit points > 0 hits the lowest-index such prey: the prey loses one hit point, the hunter
+     freezes for the rest of the episode and remembers the prey it hit;
+  3. with `moving_prey`, every prey that still has hit points takes a uniformly random action;
+  4. t += 1.
+  The episode ends when every prey has 0 hit points, or every hunter is frozen, or t == time_limit.
+* Hare-Hunters (eq. 12): every prey has H hit points. On the last step every hunter receives 1 if
+  every prey has 0 hit points, else 0.
+* Stag-Hunters (eq. 13): prey `0 .. M/2 - 1` are stags with `stag_hit_points`, the rest hares with 1.
+  On the last step hunter i receives 1 if it hit a stag that has 0 hit points at the end, 0.1 if it
+  hit a hare, else 0.
+* All rewards are zero before the last step of an episode.
+"""
+
+import dataclasses
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+NUM_ACTIONS = 5
+ACTION_NAMES = ("stay", "up", "down", "left", "right")
+# (dx, dy) of each action, indexed by action id.
+ACTION_DELTAS = np.array([[0, 0], [0, -1], [0, 1], [-1, 0], [1, 0]], dtype=np.int32)
+
+HARE = "hare"
+STAG = "stag"
+GAME_KINDS = (HARE, STAG)
+
+STAG_REWARD = 1.0
+HARE_REWARD = 0.1
+HARE_HUNTERS_WIN_REWARD = 1.0
+
+# Observation grids are uint8: counts and hit-point sums must fit.
+MAX_ENTITIES_PER_KIND = 255
+
+
+def _require(condition: bool, message: str) -> None:
+  if not condition:
+    raise ValueError(message)
+
+
+def _require_int(name: str, value, low: int, high: Optional[int] = None) -> int:
+  _require(
+      isinstance(value, (int, np.integer)) and not isinstance(value, bool),
+      f"{name} must be an integer, got {value!r}",
+  )
+  value = int(value)
+  if high is None:
+    _require(value >= low, f"{name} must be >= {low}, got {value}")
+  else:
+    _require(low <= value <= high, f"{name} must be in [{low}, {high}], got {value}")
+  return value
+
+
+@dataclasses.dataclass(frozen=True)
+class GameConfig:
+  """The settings (N, M, H, T, G) of one game, validated on construction.
+
+  Attributes:
+    kind: "hare" (Hare-Hunters) or "stag" (Stag-Hunters).
+    num_hunters: N, the number of hunters (agents).
+    num_prey: M, the number of prey. Even for Stag-Hunters (M/2 stags, M/2 hares).
+    hit_points: H: every prey's hit points in Hare-Hunters; the stags' in Stag-Hunters (hares have 1).
+    time_limit: T, the number of steps after which an episode ends.
+    grid_size: G, the side of the periodic grid.
+    moving_prey: whether prey with hit points left take a uniformly random action every step.
+  """
+
+  kind: str = HARE
+  num_hunters: int = 10
+  num_prey: int = 10
+  hit_points: int = 1
+  time_limit: int = 2000
+  grid_size: int = 50
+  moving_prey: bool = False
+
+  def __post_init__(self):
+    _require(self.kind in GAME_KINDS, f"kind must be one of {GAME_KINDS}, got {self.kind!r}")
+    n = _require_int("num_hunters", self.num_hunters, 1, MAX_ENTITIES_PER_KIND)
+    m = _require_int("num_prey", self.num_prey, 1, MAX_ENTITIES_PER_KIND)
+    hp_name = "hit_points" if self.kind == HARE else "stag_hit_points"
+    h = _require_int(hp_name, self.hit_points, 1, MAX_ENTITIES_PER_KIND)
+    _require(
+        m * h <= MAX_ENTITIES_PER_KIND,
+        f"num_prey * {hp_name} = {m * h} exceeds {MAX_ENTITIES_PER_KIND}, the most hit points the "
+        f"uint8 observation grid can hold in one cell",
+    )
+    _require_int("time_limit", self.time_limit, 1)
+    g = _require_int("grid_size", self.grid_size, 1)
+    _require(
+        n + m <= g * g,
+        f"num_hunters + num_prey = {n + m} entities do not fit on distinct cells of a "
+        f"{g} x {g} grid: need num_hunters + num_prey <= grid_size**2 = {g * g}",
+    )
+    _require(isinstance(self.moving_prey, (bool, np.bool_)),
+             f"moving_prey must be a bool, got {self.moving_prey!r}")
+    if self.kind == STAG:
+      _require(m % 2 == 0, f"num_prey must be even for Stag-Hunters (M/2 stags, M/2 hares), got {m}")
+    else:
+      _require(
+          n >= h * m,
+          f"this Hare-Hunters game can never be won: each of the num_prey={m} prey needs "
+          f"hit_points={h} hunters and every hunter hits once, so num_hunters must be >= "
+          f"hit_points * num_prey = {h * m}, got {n}",
+      )
+
+  @property
+  def prey_is_stag(self) -> np.ndarray:
+    """Bool `[M]`: which prey are stags (the first M/2 in Stag-Hunters, none in Hare-Hunters)."""
+    is_stag = np.zeros(self.num_prey, dtype=bool)
+    if self.kind == STAG:
+      is_stag[: self.num_prey // 2] = True
+    return is_stag
+
+  @property
+  def initial_prey_hp(self) -> np.ndarray:
+    """Int32 `[M]`: every prey's hit points at reset."""
+    if self.kind == HARE:
+      return np.full(self.num_prey, self.hit_points, dtype=np.int32)
+    return np.where(self.prey_is_stag, self.hit_points, 1).astype(np.int32)
+
+
+@dataclasses.dataclass
+class GameState:
+  """The state of B games; every array has the batch as leading axis.
+
+  Attributes:
+    hunter_pos: int32 `[B, N, 2]`, (x, y) of every hunter.
+    hunter_active: bool `[B, N]`, False once a hunter has hit a prey (frozen).
+    hunter_target: int32 `[B, N]`, the prey a hunter hit, -1 before a hit.
+    prey_pos: int32 `[B, M, 2]`, (x, y) of every prey.
+    prey_hp: int32 `[B, M]`, remaining hit points.
+    t: int32 `[B]`, steps taken in the current episode.
+  """
+
+  hunter_pos: np.ndarray
+  hunter_active: np.ndarray
+  hunter_target: np.ndarray
+  prey_pos: np.ndarray
+  prey_hp: np.ndarray
+  t: np.ndarray
+
+  @property
+  def batch_size(self) -> int:
+    return self.t.shape[0]
+
+  def copy(self) -> "GameState":
+    return GameState(**{f.name: getattr(self, f.name).copy() for f in dataclasses.fields(self)})
+
+  def assign(self, mask: np.ndarray, other: "GameState") -> None:
+    """Overwrites the games where `mask` (bool `[B]`) is True with the `mask.sum()` games of `other`."""
+    for f in dataclasses.fields(self):
+      getattr(self, f.name)[mask] = getattr(other, f.name)
+
+
+def random_positions(config: GameConfig, rng: np.random.Generator,
+                     num_games: int) -> Tuple[np.ndarray, np.ndarray]:
+  """N + M distinct, uniformly random cells per game.
+
+  Returns:
+    hunter_pos int32 `[num_games, N, 2]` and prey_pos int32 `[num_games, M, 2]`.
+  """
+  g, n, m = config.grid_size, config.num_hunters, config.num_prey
+  k = n + m
+  keys = rng.random((num_games, g * g))
+  if k < g * g:
+    cells = np.argpartition(keys, k - 1, axis=1)[:, :k]
+  else:
+    cells = np.tile(np.arange(g * g), (num_games, 1))
+  # Order the chosen cells by their keys so that which entity gets which cell is uniform too.
+  order = np.argsort(np.take_along_axis(keys, cells, axis=1), axis=1)
+  cells = np.take_along_axis(cells, order, axis=1)
+  pos = np.stack([cells % g, cells // g], axis=-1).astype(np.int32)
+  return pos[:, :n], pos[:, n:]
+
+
+def initial_state(config: GameConfig, hunter_pos: np.ndarray, prey_pos: np.ndarray) -> GameState:
+  """The state at t = 0 for the given positions (`[B, N, 2]` and `[B, M, 2]`)."""
+  b = hunter_pos.shape[0]
+  return GameState(
+      hunter_pos=np.array(hunter_pos, dtype=np.int32),
+      hunter_active=np.ones((b, config.num_hunters), dtype=bool),
+      hunter_target=np.full((b, config.num_hunters), -1, dtype=np.int32),
+      prey_pos=np.array(prey_pos, dtype=np.int32),
+      prey_hp=np.tile(config.initial_prey_hp, (b, 1)),
+      t=np.zeros(b, dtype=np.int32),
+  )
+
+
+def random_state(config: GameConfig, rng: np.random.Generator, num_games: int) -> GameState:
+  return initial_state(config, *random_positions(config, rng, num_games))
+
+
+def within_one_step(a: np.ndarray, b: np.ndarray, grid_size: int) -> np.ndarray:
+  """Whether the torus Manhattan distance between `a [..., 2]` and `b [..., 2]` is <= 1.
+
+  Per axis the difference d lies in (-G, G); its torus length is <= 1 iff |d| <= 1 or |d| == G - 1.
+  (Written per axis without a modulo: this is the hot spot of a step.)
+  """
+  dx = np.abs(a[..., 0] - b[..., 0])
+  dy = np.abs(b[..., 1] - a[..., 1])
+  near_x = (dx <= 1) | (dx == grid_size - 1)
+  near_y = (dy <= 1) | (dy == grid_size - 1)
+  return ((dx == 0) & near_y) | ((dy == 0) & near_x)
+
+
+def move(pos: np.ndarray, actions: np.ndarray, movable: np.ndarray, grid_size: int) -> np.ndarray:
+  """Positions `[B, K, 2]` after `actions [B, K]`, applied where `movable [B, K]`, with wrap-around."""
+  delta = ACTION_DELTAS[actions] * movable[..., None]
+  return (pos + delta) % grid_size
+
+
+def resolve_captures(config: GameConfig, state: GameState) -> None:
+  """Rule 2, in place: active hunters next to live prey hit them, in hunter index order.
+
+  Hunters in index order hit the lowest-index adjacent live prey. This is the same as letting each
+  prey in index order take the first (by hunter index) still-unassigned adjacent hunters, up to its
+  hit points; the loop below settles the lowest candidate prey of every game per round, so it runs
+  once per prey hit in this step (zero times in most steps), never once per hunter.
+  """
+  adjacent = within_one_step(state.hunter_pos[:, :, None, :], state.prey_pos[:, None, :, :],
+                             config.grid_size)  # [B, N, M]
+  adjacent &= state.hunter_active[:, :, None]
+  cap = state.prey_hp.copy()  # [B, M]
+  adjacent &= (cap > 0)[:, None, :]
+  pending = adjacent.any(axis=2)  # [B, N]
+  if not pending.any():
+    return
+  m = config.num_prey
+  games = np.arange(state.batch_size)
+  while True:
+    available = adjacent & pending[:, :, None] & (cap > 0)[:, None, :]
+    has_prey = available.any(axis=2)
+    pending &= has_prey
+    if not pending.any():
+      break
+    candidate = np.where(has_prey, available.argmax(axis=2), m)  # [B, N] lowest available prey
+    lowest = candidate.min(axis=1)  # [B]; m where a game has nothing pending
+    chosen = pending & (candidate == lowest[:, None])
+    lowest_cap = cap[games, np.minimum(lowest, m - 1)]
+    accepted = chosen & (np.cumsum(chosen, axis=1) <= lowest_cap[:, None])
+    hits = accepted.sum(axis=1)
+    settled = lowest < m
+    cap[games[settled], lowest[settled]] -= hits[settled].astype(cap.dtype)
+    # Hunters not accepted stay pending; their prey now has cap 0, so they look further next round.
+    state.hunter_target[accepted] = np.broadcast_to(lowest[:, None], accepted.shape)[accepted]
+    state.hunter_active[accepted] = False
+    pending &= ~accepted
+  state.prey_hp[...] = cap
+
+
+def is_terminal(config: GameConfig, state: GameState) -> np.ndarray:
+  """Bool `[B]`: every prey at 0 hit points, or every hunter frozen, or t == T."""
+  return ((state.prey_hp == 0).all(axis=1) | ~state.hunter_active.any(axis=1)
+          | (state.t >= config.time_limit))
+
+
+def terminal_rewards(config: GameConfig, state: GameState) -> np.ndarray:
+  """Float32 `[B, N]`: the reward each hunter gets if the episode ends in `state` (eq. 12, 13)."""
+  if config.kind == HARE:
+    won = (state.prey_hp == 0).all(axis=1)
+    return np.repeat(np.where(won, HARE_HUNTERS_WIN_REWARD, 0.0)[:, None], config.num_hunters,
+                     axis=1).astype(np.float32)
+  hit = state.hunter_target >= 0
+  target = np.maximum(state.hunter_target, 0)
+  is_stag = config.prey_is_stag[target]
+  target_dead = np.take_along_axis(state.prey_hp, target, axis=1) == 0
+  reward = np.where(hit & is_stag & target_dead, STAG_REWARD, 0.0)
+  reward = np.where(hit & ~is_stag, HARE_REWARD, reward)
+  return reward.astype(np.float32)
+
+
+def step(config: GameConfig, state: GameState, actions: np.ndarray,
+         rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+  """Advances every game by one step in place.
+
+  Args:
+    config: the game settings.
+    state: B games, none of them already terminal; modified in place.
+    actions: int `[B, N]` in 0..4 (validated by the caller).
+    rng: the source of the prey's random moves.
+
+  Returns:
+    done: bool `[B]`, the games that ended with this step.
+    rewards: float32 `[B, N]`, the terminal rewards of those games, 0 elsewhere.
+  """
+  state.hunter_pos[...] = move(state.hunter_pos, actions, state.hunter_active, config.grid_size)
+  resolve_captures(config, state)
+  if config.moving_prey:
+    prey_actions = rng.integers(0, NUM_ACTIONS, size=state.prey_hp.shape)
+    state.prey_pos[...] = move(state.prey_pos, prey_actions, state.prey_hp > 0, config.grid_size)
+  state.t += 1
+  done = is_terminal(config, state)
+  rewards = terminal_rewards(config, state) * done[:, None]
+  return done, rewards
+
+
+EPISODE_STAT_DTYPES = {
+    "total_reward": np.float32, "length": np.int32, "success": bool,
+    "stags_captured": np.int32, "hares_captured": np.int32,
+}
+
+
+def episode_statistics(config: GameConfig, state: GameState,
+                       rewards: np.ndarray) -> Dict[str, np.ndarray]:
+  """Per-episode statistics of finished games (state and rewards of their last step).
+
+  Returns a dict of `[B]` arrays: `total_reward` (terminal reward summed over hunters), `length`,
+  `success` (every prey at 0 hit points), `stags_captured`, `hares_captured` (prey at 0 hit points).
+  """
+  captured = state.prey_hp == 0
+  is_stag = config.prey_is_stag[None, :]
+  return {
+      "total_reward": rewards.sum(axis=1).astype(np.float32),
+      "length": state.t.astype(np.int32),
+      "success": captured.all(axis=1),
+      "stags_captured": (captured & is_stag).sum(axis=1).astype(np.int32),
+      "hares_captured": (captured & ~is_stag).sum(axis=1).astype(np.int32),
+  }

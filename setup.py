@@ -1,0 +1,36 @@
+"""mace_tf: Multi-Agent Coordinated Exploration (MACE) on TensorFlow / TF-Agents.
+
+The pinned stack of the design card: these versions pin each other (tf-agents 0.19 needs
+tensorflow-probability 0.23, which needs TensorFlow 2.15 and Keras 2).
+"""
+import setuptools
+
+INSTALL_REQUIRES = [
+    "tensorflow==2.15.1",
+    "tensorflow-probability==0.23.0",
+    "tf-agents[reverb]==0.19.0",
+    "numpy>=1.24,<2",
+    "absl-py>=1.4",
+    # Rendering: GIFs of episodes (launch.render) and plots for reports.
+    "pillow>=9.0",
+    "matplotlib>=3.7,<3.10",
+    # Progress bars on long-running commands.
+    "tqdm>=4.64",
+]
+
+EXTRAS_REQUIRE = {
+    "test": [
+        "pytest>=7.4",
+        "hypothesis>=6.80",
+    ],
+}
+
+setuptools.setup(
+    name="mace_tf",
+    version="0.1.0",
+    description="MACE: hierarchical variational multi-agent policies on TF-Agents",
+    python_requires=">=3.11,<3.12",
+    packages=setuptools.find_packages(include=["mace_tf", "mace_tf.*", "launch"]),
+    install_requires=INSTALL_REQUIRES,
+    extras_require=EXTRAS_REQUIRE,
+)

@@ -241,7 +241,8 @@ def resolve_captures(config: GameConfig, state: GameState) -> None:
     return
   m = config.num_prey
   games = np.arange(state.batch_size)
-  while True:
+  # Each round settles the lowest candidate prey of every game for good: at most M rounds.
+  for _ in range(m):
     available = adjacent & pending[:, :, None] & (cap > 0)[:, None, :]
     has_prey = available.any(axis=2)
     pending &= has_prey

@@ -22,5 +22,10 @@ class TeamRewardWrapper(wrappers.PyEnvironmentBaseWrapper):
   def _reset(self):
     return self._sum(self._env.reset())
 
+  def reset_to(self, hunter_pos, prey_pos) -> ts.TimeStep:
+    """As `HunterGame.reset_to`, through the wrapper (so that its next `step` continues from it)."""
+    self._current_time_step = self._sum(self._env.reset_to(hunter_pos, prey_pos))
+    return self._current_time_step
+
   def _step(self, action):
     return self._sum(self._env.step(action))

@@ -1,0 +1,1 @@
+"""The MACE agent: config, policy, losses and the TF-Agents agent."""

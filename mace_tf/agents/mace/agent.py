@@ -1,0 +1,156 @@
+"""MaceAgent: the ELBO actor-critic of MACE (and of the Shared and Cloned baselines) as a TFAgent."""
+
+import collections
+from typing import Optional
+
+import tensorflow as tf
+from tf_agents.agents import tf_agent
+from tf_agents.trajectories import time_step as ts
+
+from mace_tf.agents.mace import losses
+from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.agents.mace.policy import MacePolicy
+from mace_tf.networks import MaceNetwork
+
+MaceLossInfo = collections.namedtuple("MaceLossInfo", [
+    "policy_gradient_loss",  # - sum_i log P(a_i | lambda, s) A_i (or the clipped surrogate)
+    "kl_loss",               # KL(Q(lambda | s) || N(0, I)), before kl_coef (0 for shared, cloned)
+    "value_loss",            # sum_i (V_i(s) - R_i)^2, before vf_coef
+    "entropy",               # sum_i H(P(a_i | lambda, s)), before ent_coef
+    "total_loss",            # pg + kl_coef * kl + vf_coef * value - ent_coef * entropy
+    "kl_per_dim",            # [d] KL of each latent dimension (is the latent informative?)
+    "sigma_mean",            # mean of sigma(s) over steps and dimensions
+    "sigma_min",
+    "mu_abs_mean",           # mean |mu(s)|
+    "grad_norm",             # global gradient norm before clipping
+    "advantage_mean",
+])
+
+
+def optimizer_from_config(config: MaceConfig) -> tf.keras.optimizers.Optimizer:
+  if config.optimizer == "adam":
+    return tf.keras.optimizers.Adam(config.learning_rate)
+  return tf.keras.optimizers.RMSprop(config.learning_rate)
+
+
+class MaceAgent(tf_agent.TFAgent):
+  """Trains a MaceNetwork on rollouts of L steps from B games.
+
+  `train(experience)` takes a `Trajectory` with outer dims `[B, L + 1]` collected by
+  `collect_policy`: the first L steps are trained on; step L only supplies the bootstrap value
+  V(s_L) (its action, info and reward are ignored).
+  """
+
+  def __init__(self, time_step_spec, action_spec, *, config: MaceConfig,
+               network: Optional[MaceNetwork] = None,
+               optimizer: Optional[tf.keras.optimizers.Optimizer] = None,
+               train_step_counter: Optional[tf.Variable] = None, name: str = "MaceAgent"):
+    tf.Module.__init__(self, name=name)
+    self._config = config
+    num_hunters = action_spec.shape[0]
+    self._network = network or MaceNetwork(time_step_spec.observation, num_hunters=num_hunters,
+                                           config=config)
+    self._network.create_variables()
+    self._optimizer = optimizer or optimizer_from_config(config)
+    policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=True)
+    collect_policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=False)
+    super().__init__(time_step_spec, action_spec, policy, collect_policy,
+                     train_sequence_length=None, train_step_counter=train_step_counter)
+
+  @property
+  def config(self) -> MaceConfig:
+    return self._config
+
+  @property
+  def network(self) -> MaceNetwork:
+    return self._network
+
+  @property
+  def optimizer(self):
+    return self._optimizer
+
+  def _initialize(self):
+    return tf.no_op()
+
+  # --- the pieces of the loss -----------------------------------------------------------------
+
+  def _forward(self, experience):
+    """One pass of the network over every step `[B, L + 1]` of the rollout, lambda from stored eps."""
+    outer = tf.shape(experience.step_type)
+    flat = lambda x: tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0))
+    observation = tf.nest.map_structure(flat, experience.observation)
+    noise = flat(experience.policy_info["eps"]) if self._config.model == "mace" else None
+    output, _ = self._network(observation, noise=noise, training=True)
+    return tf.nest.map_structure(
+        lambda x: tf.reshape(x, tf.concat([outer, tf.shape(x)[1:]], 0)), output)
+
+  @staticmethod
+  def _masks(experience):
+    """mask `[B, L]` (steps whose action counted) and agent_mask `[B, L, N]` (and not frozen)."""
+    mask = experience.step_type[:, :-1] != ts.StepType.LAST
+    active = experience.observation["hunters"][:, :-1, :, 2] > 0
+    return mask, mask[..., None] & active
+
+  def advantages(self, experience, values):
+    """Per-agent GAE and value targets `[B, L, N]` for the rollout, from values `[B, L + 1, N]`."""
+    dones = experience.next_step_type[:, :-1] == ts.StepType.LAST
+    return losses.generalized_advantages(
+        rewards=experience.reward[:, :-1], values=tf.stop_gradient(values), dones=dones,
+        gamma=self._config.gamma, gae_lambda=self._config.gae_lambda)
+
+  def _loss(self, experience, weights=None, training=False, advantages_and_returns=None):
+    """Every term of the loss on a rollout; returns `LossInfo(total, MaceLossInfo)`."""
+    del weights, training
+    c = self._config
+    output = self._forward(experience)
+    mask, agent_mask = self._masks(experience)
+    if advantages_and_returns is None:
+      advantages_and_returns = self.advantages(experience, output.values)
+    advantages, returns = advantages_and_returns
+    logits = output.logits[:, :-1]
+    actions = experience.action[:, :-1]
+    log_probs = tf.gather(tf.nn.log_softmax(logits), actions, batch_dims=3)  # [B, L, N]
+    if c.ppo_clip > 0:
+      pg = losses.clipped_surrogate_loss(
+          log_probs=log_probs, old_log_probs=experience.policy_info["log_prob"][:, :-1],
+          advantages=advantages, agent_mask=agent_mask, mask=mask, clip=c.ppo_clip)
+    else:
+      pg = losses.policy_gradient_loss(log_probs=log_probs, advantages=advantages,
+                                       agent_mask=agent_mask, mask=mask)
+    mean, stddev = output.latent_mean[:, :-1], output.latent_stddev[:, :-1]
+    if c.model == "mace":
+      kl = losses.kl_loss(mean=mean, stddev=stddev, mask=mask)
+      per_dim = 0.5 * (tf.square(mean) + tf.square(stddev) - 1.0 - tf.math.log(tf.square(stddev)))
+      m = tf.cast(mask, tf.float32)[..., None]
+      kl_per_dim = tf.reduce_sum(per_dim * m, axis=[0, 1]) / tf.maximum(tf.reduce_sum(m), 1.0)
+    else:
+      kl = tf.constant(0.0)
+      kl_per_dim = tf.zeros([c.latent_dim])
+    vloss = losses.value_loss(values=output.values[:, :-1], returns=returns, mask=mask)
+    ent = losses.entropy(logits=logits, agent_mask=agent_mask, mask=mask)
+    total = pg + c.kl_coef * kl + c.vf_coef * vloss - c.ent_coef * ent
+    extra = MaceLossInfo(
+        policy_gradient_loss=pg, kl_loss=kl, value_loss=vloss, entropy=ent, total_loss=total,
+        kl_per_dim=kl_per_dim, sigma_mean=tf.reduce_mean(stddev), sigma_min=tf.reduce_min(stddev),
+        mu_abs_mean=tf.reduce_mean(tf.abs(mean)), grad_norm=tf.constant(0.0),
+        advantage_mean=losses._mean_over_steps(tf.reduce_mean(advantages, -1), mask))
+    return tf_agent.LossInfo(total, extra)
+
+  def _train(self, experience, weights=None):
+    c = self._config
+    variables = self._network.trainable_variables
+    fixed_advantages = None
+    if c.num_epochs > 1:  # PPO: the advantages of the behaviour parameters, for every epoch
+      fixed_advantages = self.advantages(experience, self._forward(experience).values)
+    for _ in range(c.num_epochs):
+      with tf.GradientTape() as tape:
+        loss_info = self._loss(experience, training=True,
+                               advantages_and_returns=fixed_advantages)
+      grads = tape.gradient(loss_info.loss, variables)
+      if c.max_grad_norm > 0:
+        grads, grad_norm = tf.clip_by_global_norm(grads, c.max_grad_norm)
+      else:
+        grad_norm = tf.linalg.global_norm(grads)
+      self._optimizer.apply_gradients(zip(grads, variables))
+    self.train_step_counter.assign_add(1)
+    return loss_info._replace(extra=loss_info.extra._replace(grad_norm=grad_norm))

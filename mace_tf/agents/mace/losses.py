@@ -1,0 +1,97 @@
+"""The terms of MACE's loss, as pure functions, with the paper's names and equation numbers.
+
+Shapes: B games, T time steps, N agents, d latent dimensions. `mask [B, T]` marks the time steps that
+count (not the LAST -> FIRST boundary of an auto-reset, whose action the game ignored); `agent_mask
+[B, T, N]` also drops frozen hunters, whose actions the game ignores too. Every term is summed over
+agents (the sums over i of eq. 10, 33, 34) and averaged over the counted (game, time) pairs.
+"""
+
+import tensorflow as tf
+
+
+def _mean_over_steps(per_step, mask):
+  """Sum of `per_step [B, T]` over counted steps, divided by their number (at least 1)."""
+  mask = tf.cast(mask, per_step.dtype)
+  return tf.reduce_sum(per_step * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+def generalized_advantages(*, rewards, values, dones, gamma, gae_lambda):
+  """Per-agent generalized advantage estimates (Schulman et al. 2015) and value targets.
+
+  Args:
+    rewards: `[B, T, N]`, r_t: the reward of the transition out of step t.
+    values: `[B, T + 1, N]`, V_i(s_t), the last one for bootstrapping.
+    dones: `[B, T]`, whether the transition out of step t ended the episode (no bootstrap past it).
+    gamma: the discount.
+    gae_lambda: the GAE discount tau.
+
+  Returns:
+    advantages `[B, T, N]`: A_t = sum_k (gamma * tau)^k delta_{t+k}, cut at episode ends, with
+    delta_t = r_t + gamma * V(s_{t+1}) * (1 - done_t) - V(s_t); and returns `[B, T, N]` = A_t + V(s_t).
+  """
+  not_done = 1.0 - tf.cast(dones, values.dtype)[..., None]  # [B, T, 1]
+  deltas = rewards + gamma * values[:, 1:] * not_done - values[:, :-1]
+  # Scan backwards over time: time-major.
+  deltas_tm = tf.transpose(deltas, [1, 0, 2])
+  decay_tm = tf.transpose(gamma * gae_lambda * not_done, [1, 0, 2])
+
+  def accumulate(next_advantage, inputs):
+    delta, decay = inputs
+    return delta + decay * next_advantage
+
+  advantages_tm = tf.scan(accumulate, (deltas_tm, decay_tm), initializer=tf.zeros_like(deltas_tm[0]),
+                          reverse=True)
+  advantages = tf.transpose(advantages_tm, [1, 0, 2])
+  return advantages, advantages + values[:, :-1]
+
+
+def policy_gradient_loss(*, log_probs, advantages, agent_mask, mask):
+  """- sum_i log P(a_i | lambda, s) * A_i (eq. 10 with generalized advantages as F, eq. 11).
+
+  Args: log_probs, advantages, agent_mask `[B, T, N]`; mask `[B, T]`. Advantages are constants.
+  """
+  agent_mask = tf.cast(agent_mask, log_probs.dtype)
+  per_step = -tf.reduce_sum(log_probs * tf.stop_gradient(advantages) * agent_mask, axis=-1)
+  return _mean_over_steps(per_step, mask)
+
+
+def clipped_surrogate_loss(*, log_probs, old_log_probs, advantages, agent_mask, mask, clip):
+  """PPO's clipped surrogate, per agent, in place of `policy_gradient_loss` (optional).
+
+  ratio_i = P(a_i | lambda, s) / P_old(a_i | lambda, s), lambda recomputed from the stored eps.
+  """
+  advantages = tf.stop_gradient(advantages)
+  ratio = tf.exp(log_probs - tf.stop_gradient(old_log_probs))
+  surrogate = tf.minimum(ratio * advantages,
+                         tf.clip_by_value(ratio, 1.0 - clip, 1.0 + clip) * advantages)
+  per_step = -tf.reduce_sum(surrogate * tf.cast(agent_mask, surrogate.dtype), axis=-1)
+  return _mean_over_steps(per_step, mask)
+
+
+def kl_to_standard_normal(mean, stddev):
+  """KL(N(mean, stddev^2) || N(0, I)) in closed form, summed over the last (latent) axis.
+
+  0.5 * sum_d (mu_d^2 + sigma_d^2 - 1 - log sigma_d^2): the log P(lambda) / Q(lambda | s) term of
+  the ELBO (eq. 8) in expectation.
+  """
+  variance = tf.square(stddev)
+  return 0.5 * tf.reduce_sum(tf.square(mean) + variance - 1.0 - tf.math.log(variance), axis=-1)
+
+
+def kl_loss(*, mean, stddev, mask):
+  """Mean over counted steps of KL(Q(lambda | s) || N(0, I)); `mean`, `stddev` `[B, T, d]`."""
+  return _mean_over_steps(kl_to_standard_normal(mean, stddev), mask)
+
+
+def value_loss(*, values, returns, mask):
+  """sum_i (V_i(s_t) - R_i)^2 (eq. 33), averaged over counted steps; returns are constants."""
+  per_step = tf.reduce_sum(tf.square(values - tf.stop_gradient(returns)), axis=-1)
+  return _mean_over_steps(per_step, mask)
+
+
+def entropy(*, logits, agent_mask, mask):
+  """sum_i H(P(a_i | lambda, s)) (eq. 34 per agent, given the sampled lambda); logits `[B, T, N, A]`."""
+  log_p = tf.nn.log_softmax(logits)
+  per_agent = -tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1)
+  per_step = tf.reduce_sum(per_agent * tf.cast(agent_mask, per_agent.dtype), axis=-1)
+  return _mean_over_steps(per_step, mask)

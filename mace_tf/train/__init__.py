@@ -1,0 +1,1 @@
+"""Training of MACE and its baselines: the loop, checkpoints, metrics and SavedModel export."""

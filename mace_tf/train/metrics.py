@@ -1,0 +1,55 @@
+"""Metrics of a run: JSONL (one object per line, keyed by `samples`) and TensorBoard, same names.
+
+Stable names: `charts/...` (game results), `losses/...` (loss terms), `latent/...` (Q(lambda | s)),
+`eval/...` (greedy evaluation), `perf/...` (speed).
+"""
+
+import json
+import math
+import os
+from typing import Dict
+
+import tensorflow as tf
+
+
+class MetricsWriter:
+  """Appends `{"samples": s, name: value, ...}` lines to `<root>/metrics.jsonl` and to TensorBoard."""
+
+  def __init__(self, root_dir: str):
+    self.path = os.path.join(root_dir, "metrics.jsonl")
+    self._summary_writer = tf.summary.create_file_writer(os.path.join(root_dir, "summaries"))
+
+  def truncate_after(self, samples: int) -> None:
+    """Drops lines written after `samples` (a run resumed from an earlier checkpoint rewrites them)."""
+    if not os.path.exists(self.path):
+      return
+    with open(self.path) as f:
+      lines = [line for line in f if line.strip()]
+    keep = []
+    for line in lines:
+      try:
+        if json.loads(line)["samples"] <= samples:
+          keep.append(line)
+      except (ValueError, KeyError):
+        break  # a line cut by a kill mid-write: it and anything after it is dropped
+    tmp = self.path + ".tmp"
+    with open(tmp, "w") as f:
+      f.writelines(keep)
+    os.replace(tmp, self.path)
+
+  def write(self, samples: int, scalars: Dict[str, float]) -> None:
+    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+             for k, v in scalars.items()}
+    with open(self.path, "a") as f:
+      f.write(json.dumps({"samples": int(samples), **clean}) + "\n")
+    with self._summary_writer.as_default(step=int(samples)):
+      for name, value in scalars.items():
+        if isinstance(value, (int, float)) and value is not None:
+          tf.summary.scalar(name, value)
+    self._summary_writer.flush()
+
+
+def read_metrics(root_dir: str):
+  """The JSONL metrics of a run as a list of dicts."""
+  with open(os.path.join(root_dir, "metrics.jsonl")) as f:
+    return [json.loads(line) for line in f if line.strip()]

@@ -1,0 +1,256 @@
+"""train(): collect rollouts from B games, update the agent, log, checkpoint and export. No flags here.
+
+One iteration: the sampling policy acts L times in B games (one batched call per step for every game
+and agent), the L x B samples form one `Trajectory [B, L + 1]`, the agent takes its update on it.
+`--root_dir` holds the whole run: `run_config.json`, `checkpoints/`, `summaries/`, `metrics.jsonl`,
+`export/<policy>/<samples>/`.
+"""
+
+import collections
+import dataclasses
+import os
+import time
+from typing import Callable, Dict, Optional
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+
+from mace_tf.agents.mace.agent import MaceAgent
+from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.envs import hunters, rules
+from mace_tf.train import checkpoints, export, metrics
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """How long and how a run trains.
+
+  Attributes:
+    num_envs: B, games stepped together (the A3C threads become B synchronous games).
+    rollout_length: L, steps per game between updates (A3C's t_max).
+    num_samples: samples to train on; one sample = one step of one game, as the paper counts.
+    seed: seeds the games, the network initialization and the policy's sampling.
+    checkpoint_every: samples between checkpoints (and SavedModel exports).
+    log_every: samples between metric lines.
+    eval_every: samples between greedy evaluations (0: only at the end).
+    eval_episodes: episodes of each greedy evaluation.
+  """
+
+  num_envs: int = 16
+  rollout_length: int = 20
+  num_samples: int = 100_000
+  seed: int = 0
+  checkpoint_every: int = 50_000
+  log_every: int = 5_000
+  eval_every: int = 0
+  eval_episodes: int = 100
+
+  def __post_init__(self):
+    for name in ("num_envs", "rollout_length", "num_samples", "checkpoint_every", "log_every",
+                 "eval_episodes"):
+      if getattr(self, name) < 1:
+        raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+    if self.seed < 0 or self.eval_every < 0:
+      raise ValueError("seed and eval_every must be >= 0")
+
+
+def _to_tensors(nest):
+  return tf.nest.map_structure(tf.convert_to_tensor, nest)
+
+
+def evaluate_policy(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
+                    seed: int) -> Dict[str, float]:
+  """Plays `episodes` episodes (one per game of a batch) with `action_fn(time_step) -> [B, N]`.
+
+  Returns mean terminal reward per episode (sum over hunters), success rate, episode length, stags
+  and hares captured.
+  """
+  env = hunters.make_game(game, batch_size=episodes, seed=seed)
+  time_step = env.reset()
+  finished = np.zeros(episodes, dtype=bool)
+  results = collections.defaultdict(lambda: np.zeros(episodes))
+  while not finished.all():
+    action = np.asarray(action_fn(time_step))
+    time_step = env.step(action)
+    last = time_step.is_last() & ~finished
+    if last.any():
+      state = env.game_state()
+      stats = rules.episode_statistics(game, rules.GameState(**{
+          k: state[k] for k in ("hunter_pos", "hunter_active", "hunter_target", "prey_pos",
+                                "prey_hp", "t")}), time_step.reward)
+      for k, v in stats.items():
+        results[k][last] = v[last]
+      finished |= last
+  return {"terminal_reward": float(results["total_reward"].mean()),
+          "success_rate": float(results["success"].mean()),
+          "episode_length": float(results["length"].mean()),
+          "stags_captured": float(results["stags_captured"].mean()),
+          "hares_captured": float(results["hares_captured"].mean())}
+
+
+def _stack_rollout(steps, final_time_step, info_spec_zeros, num_hunters):
+  """Per-step records -> `Trajectory [B, L + 1]` of numpy arrays (the last step: bootstrap only)."""
+  time_steps = [s[0] for s in steps] + [final_time_step]
+  next_steps = [s[3] for s in steps] + [final_time_step]
+  actions = [s[1] for s in steps] + [np.zeros_like(steps[0][1])]
+  infos = [s[2] for s in steps] + [info_spec_zeros]
+
+  def stack(xs):
+    return np.stack(xs, axis=1)
+
+  return trajectory.Trajectory(
+      step_type=stack([t.step_type for t in time_steps]),
+      observation={k: stack([t.observation[k] for t in time_steps])
+                   for k in time_steps[0].observation},
+      action=stack(actions),
+      policy_info={k: stack([i[k] for i in infos]) for k in infos[0]},
+      next_step_type=stack([t.step_type for t in next_steps]),
+      reward=stack([t.reward for t in next_steps[:-1]] + [np.zeros_like(next_steps[0].reward)]),
+      discount=stack([t.discount for t in next_steps]),
+  )
+
+
+def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
+          train_config: TrainConfig, progress: bool = True,
+          log_fn: Optional[Callable[[str], None]] = print) -> Dict[str, float]:
+  """Trains (or resumes training) a MACE / Shared / Cloned agent; returns the final metrics.
+
+  Raises:
+    checkpoints.CheckpointMismatchError: a setting contradicts the run already in `root_dir`.
+  """
+  os.makedirs(root_dir, exist_ok=True)
+  checkpoints.check_or_write_run_config(
+      root_dir, checkpoints.run_config_dict(game, agent_config, train_config))
+  tc = train_config
+  b, n = tc.num_envs, game.num_hunters
+  tf.random.set_seed(tc.seed)
+  env = hunters.make_game(game, batch_size=b, seed=tc.seed)
+  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+  action_spec = tensor_spec.from_spec(env.action_spec())
+  agent = MaceAgent(time_step_spec, action_spec, config=agent_config)
+  agent.initialize()
+
+  samples = tf.Variable(0, dtype=tf.int64, name="samples")
+  episodes = tf.Variable(0, dtype=tf.int64, name="episodes")
+  cumulative_reward = tf.Variable(0.0, dtype=tf.float64, name="cumulative_terminal_reward")
+  rng = tf.random.Generator.from_seed(tc.seed)
+  checkpointer = checkpoints.RunCheckpointer(
+      root_dir, agent=agent, network=agent.network, optimizer=agent.optimizer, samples=samples,
+      episodes=episodes, cumulative_reward=cumulative_reward, rng=rng)
+  # Optimizer slots exist only after a first update: create them so a restore fills them.
+  agent.optimizer.build(agent.network.trainable_variables)
+  writer = metrics.MetricsWriter(root_dir)
+  env_state = checkpointer.restore_latest()
+  if checkpointer.latest:
+    if env_state is not None:
+      env.set_state(env_state)
+    if log_fn:
+      log_fn(f"resumed from {checkpointer.latest} at {int(samples.numpy()):,} samples")
+  writer.truncate_after(int(samples.numpy()))
+  exporter = export.PolicyExporter(
+      root_dir, {"policy": agent.collect_policy, "greedy_policy": agent.policy}, samples)
+
+  collect_fn = tf.function(lambda time_step, seed: agent.collect_policy.action(time_step, seed=seed))
+  greedy_fn = tf.function(lambda time_step: agent.policy.action(time_step).action)
+  train_fn = tf.function(agent.train)
+  info_zeros = {"eps": np.zeros((b, agent_config.latent_dim), np.float32),
+                "log_prob": np.zeros((b, n), np.float32)}
+
+  def greedy_eval():
+    return evaluate_policy(lambda t: greedy_fn(_to_tensors(t)).numpy(), game,
+                           episodes=tc.eval_episodes, seed=tc.seed + 10_000)
+
+  def save():
+    checkpointer.save(env.get_state())
+    exporter.export(int(samples.numpy()))
+
+  time_step = env.current_time_step() if env_state is not None else env.reset()
+  window = collections.defaultdict(list)  # episode statistics since the last metric line
+  pbar = None
+  if progress:
+    from tqdm import tqdm  # Imported here: only interactive runs draw a bar.
+    pbar = tqdm(total=tc.num_samples, initial=int(samples.numpy()), unit="samples", smoothing=0.05,
+                dynamic_ncols=True)
+  start_samples, start_time = int(samples.numpy()), time.perf_counter()
+  last = {"log": start_samples // tc.log_every, "ckpt": start_samples // tc.checkpoint_every,
+          "eval": start_samples // tc.eval_every if tc.eval_every else 0}
+  final = {}
+  loss_info = None
+  while int(samples.numpy()) < tc.num_samples:
+    steps = []
+    for _ in range(tc.rollout_length):
+      seed = rng.make_seeds(1)[:, 0]
+      step = collect_fn(_to_tensors(time_step), seed)
+      action = step.action.numpy()
+      next_time_step = env.step(action)
+      steps.append((time_step, action, {k: v.numpy() for k, v in step.info.items()},
+                    next_time_step))
+      time_step = next_time_step
+    experience = _to_tensors(_stack_rollout(steps, time_step, info_zeros, n))
+    loss_info = train_fn(experience)
+    samples.assign_add(b * tc.rollout_length)
+    stats = env.pop_episode_stats()
+    episodes.assign_add(stats["length"].size)
+    cumulative_reward.assign_add(float(stats["total_reward"].sum()))
+    for k, v in stats.items():
+      window[k].extend(v.tolist())
+    s = int(samples.numpy())
+    if pbar is not None:
+      pbar.update(b * tc.rollout_length)
+      if window["total_reward"]:
+        pbar.set_postfix(episodes=int(episodes.numpy()),
+                         reward=f"{np.mean(window['total_reward']):.3f}", refresh=False)
+    done = s >= tc.num_samples
+    if s // tc.log_every > last["log"] or done:
+      last["log"] = s // tc.log_every
+      scalars = _scalars(loss_info, window, episodes, cumulative_reward,
+                         (s - start_samples) / (time.perf_counter() - start_time))
+      if tc.eval_every and (s // tc.eval_every > last["eval"]):
+        last["eval"] = s // tc.eval_every
+        scalars.update({f"eval/greedy_{k}": v for k, v in greedy_eval().items()})
+      if done:
+        scalars.update({f"eval/greedy_{k}": v for k, v in greedy_eval().items()})
+      writer.write(s, scalars)
+      final = scalars
+      window = collections.defaultdict(list)
+    if s // tc.checkpoint_every > last["ckpt"] or done:
+      last["ckpt"] = s // tc.checkpoint_every
+      save()
+  if pbar is not None:
+    pbar.close()
+  if loss_info is None and log_fn:
+    log_fn(f"nothing to do: the run in {root_dir} already has {int(samples.numpy()):,} samples")
+  return final
+
+
+def _scalars(loss_info, window, episodes, cumulative_reward, samples_per_s) -> Dict[str, float]:
+  extra = loss_info.extra
+  out = {
+      "charts/episodes": int(episodes.numpy()),
+      "charts/cumulative_terminal_reward": float(cumulative_reward.numpy()),
+      "perf/samples_per_s": float(samples_per_s),
+      "losses/total": float(extra.total_loss),
+      "losses/policy_gradient": float(extra.policy_gradient_loss),
+      "losses/kl": float(extra.kl_loss),
+      "losses/value": float(extra.value_loss),
+      "losses/entropy": float(extra.entropy),
+      "losses/grad_norm": float(extra.grad_norm),
+      "latent/sigma_mean": float(extra.sigma_mean),
+      "latent/sigma_min": float(extra.sigma_min),
+      "latent/mu_abs_mean": float(extra.mu_abs_mean),
+  }
+  for k, v in enumerate(np.asarray(extra.kl_per_dim)):
+    out[f"latent/kl_dim_{k}"] = float(v)
+  if window["total_reward"]:
+    out.update({
+        "charts/episode_terminal_reward": float(np.mean(window["total_reward"])),
+        "charts/episode_length": float(np.mean(window["length"])),
+        "charts/success_rate": float(np.mean(window["success"])),
+        "charts/stags_captured": float(np.mean(window["stags_captured"])),
+        "charts/hares_captured": float(np.mean(window["hares_captured"])),
+        "charts/episodes_in_window": len(window["total_reward"]),
+    })
+  return out

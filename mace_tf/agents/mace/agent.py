@@ -54,6 +54,8 @@ class MaceAgent(tf_agent.TFAgent):
     self._optimizer = optimizer or optimizer_from_config(config)
     policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=True)
     collect_policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=False)
+    if train_step_counter is None:  # not TF-Agents' process-wide global step
+      train_step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="train_step")
     super().__init__(time_step_spec, action_spec, policy, collect_policy,
                      train_sequence_length=None, train_step_counter=train_step_counter)
 

@@ -1,0 +1,108 @@
+"""MaceAgent and MacePolicy on real rollouts."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tf_agents.specs import tensor_spec
+
+from mace_tf.agents.mace.agent import MaceAgent, MaceLossInfo
+from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.agents.mace.policy import sample_joint_action
+from mace_tf.envs import HareHunters
+from mace_tf.train import train_lib
+
+N, B, L = 3, 4, 6
+
+
+def setup(model, **kwargs):
+  env = HareHunters(num_hunters=N, num_prey=2, grid_size=6, time_limit=8, batch_size=B, seed=0)
+  agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
+                    tensor_spec.from_spec(env.action_spec()),
+                    config=MaceConfig(model=model, latent_dim=4, **kwargs))
+  return env, agent
+
+
+def rollout(env, agent, seed=0):
+  tensors = lambda nest: tf.nest.map_structure(tf.convert_to_tensor, nest)
+  time_step = env.reset()
+  steps = []
+  for t in range(L):
+    step = agent.collect_policy.action(tensors(time_step), seed=tf.constant([seed, t], tf.int64))
+    action = step.action.numpy()
+    nxt = env.step(action)
+    steps.append((time_step, action, {k: v.numpy() for k, v in step.info.items()}, nxt))
+    time_step = nxt
+  zeros = {"eps": np.zeros((B, 4), np.float32), "log_prob": np.zeros((B, N), np.float32)}
+  return tensors(train_lib._stack_rollout(steps, time_step, zeros, N))
+
+
+def test_same_seed_same_joint_action():
+  env, agent = setup("mace")
+  obs = tf.nest.map_structure(tf.convert_to_tensor, env.reset().observation)
+  a1 = sample_joint_action(agent.network, obs, tf.constant([1, 2], tf.int64))
+  a2 = sample_joint_action(agent.network, obs, tf.constant([1, 2], tf.int64))
+  a3 = sample_joint_action(agent.network, obs, tf.constant([1, 3], tf.int64))
+  np.testing.assert_array_equal(a1[0].numpy(), a2[0].numpy())
+  np.testing.assert_array_equal(a1[1].numpy(), a2[1].numpy())
+  assert not np.array_equal(a1[1].numpy(), a3[1].numpy())
+  assert a1[0].shape == (B, N) and a1[0].dtype == tf.int32
+
+
+def test_sampled_actions_follow_the_head_probabilities():
+  env, agent = setup("cloned")
+  obs = tf.nest.map_structure(lambda x: tf.repeat(tf.convert_to_tensor(x)[:1], 4000, axis=0),
+                              env.reset().observation)
+  action, _, _, out = sample_joint_action(agent.network, obs, tf.constant([5, 6], tf.int64))
+  freq = np.stack([np.bincount(action.numpy()[:, i], minlength=5) / 4000 for i in range(N)])
+  np.testing.assert_allclose(freq, tf.nn.softmax(out.logits[0]).numpy(), atol=0.03)
+
+
+@pytest.mark.parametrize("model", ["mace", "shared", "cloned"])
+def test_learner_recomputes_the_behaviour_log_probs_and_trains(model):
+  env, agent = setup(model)
+  experience = rollout(env, agent)
+  # Before any update, the learner's log P(a | lambda(eps), s) equals what the policy recorded.
+  output = agent._forward(experience)
+  log_probs = tf.gather(tf.nn.log_softmax(output.logits[:, :-1]), experience.action[:, :-1],
+                        batch_dims=3)
+  np.testing.assert_allclose(log_probs.numpy(), experience.policy_info["log_prob"][:, :-1].numpy(),
+                             atol=1e-5)
+  before = [v.numpy().copy() for v in agent.network.trainable_variables]
+  loss_info = agent.train(experience)
+  assert isinstance(loss_info.extra, MaceLossInfo)
+  extra = loss_info.extra
+  for name in ("policy_gradient_loss", "kl_loss", "value_loss", "entropy", "total_loss",
+               "grad_norm"):
+    assert np.isfinite(float(getattr(extra, name))), name
+  c = agent.config
+  np.testing.assert_allclose(
+      float(extra.total_loss), float(extra.policy_gradient_loss) + c.kl_coef * float(extra.kl_loss)
+      + c.vf_coef * float(extra.value_loss) - c.ent_coef * float(extra.entropy), rtol=1e-5)
+  if model == "mace":
+    assert float(extra.kl_loss) > 0
+    np.testing.assert_allclose(float(np.sum(extra.kl_per_dim)), float(extra.kl_loss), rtol=1e-4)
+  else:
+    assert float(extra.kl_loss) == 0.0
+  assert 0 < float(extra.entropy) <= N * np.log(5) + 1e-4
+  assert float(extra.grad_norm) > 0
+  after = agent.network.trainable_variables
+  assert any(not np.allclose(b, a.numpy()) for b, a in zip(before, after))
+  assert int(agent.train_step_counter.numpy()) == 1
+
+
+def test_ppo_epochs_option_trains():
+  env, agent = setup("mace", ppo_clip=0.2, num_epochs=3)
+  loss_info = agent.train(rollout(env, agent))
+  assert np.isfinite(float(loss_info.loss))
+
+
+def test_greedy_policy_is_deterministic_and_uses_mu():
+  env, agent = setup("mace")
+  obs = tf.nest.map_structure(tf.convert_to_tensor, env.reset().observation)
+  from tf_agents.trajectories import time_step as ts
+  time_step = ts.restart(obs, batch_size=B, reward_spec=tf.TensorSpec([N]))
+  a1 = agent.policy.action(time_step).action.numpy()
+  a2 = agent.policy.action(time_step).action.numpy()
+  np.testing.assert_array_equal(a1, a2)
+  out, _ = agent.network(obs)
+  np.testing.assert_array_equal(a1, np.argmax(out.logits.numpy(), -1))

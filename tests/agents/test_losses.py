@@ -1,0 +1,80 @@
+"""The loss terms against hand computations."""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from mace_tf.agents.mace import losses
+
+tfd = tfp.distributions
+
+
+def test_gae_by_hand():
+  # gamma 0.9, tau 0.5; episode ends after step 2:
+  # d2 = 1 - 0.6 = 0.4; d1 = 0.9 * 0.6 - 0.4 = 0.14; d0 = 0.9 * 0.4 - 0.5 = -0.14
+  # A2 = 0.4; A1 = 0.14 + 0.45 * 0.4 = 0.32; A0 = -0.14 + 0.45 * 0.32 = 0.004
+  rewards = tf.constant([[[0.0], [0.0], [1.0]]])
+  values = tf.constant([[[0.5], [0.4], [0.6], [0.9]]])
+  adv, ret = losses.generalized_advantages(rewards=rewards, values=values,
+                                           dones=tf.constant([[False, False, True]]),
+                                           gamma=0.9, gae_lambda=0.5)
+  np.testing.assert_allclose(adv.numpy()[0, :, 0], [0.004, 0.32, 0.4], atol=1e-6)
+  np.testing.assert_allclose(ret.numpy()[0, :, 0], [0.504, 0.72, 1.0], atol=1e-6)
+
+
+def test_gae_cuts_at_episode_end_and_bootstraps_past_the_rollout():
+  # The episode ends after step 0; steps 1, 2 bootstrap from V(s_3) = 0.9:
+  # A2 = 0.9 * 0.9 - 0.6 = 0.21; A1 = (0.9 * 0.6 - 0.4) + 0.45 * 0.21 = 0.2345; A0 = 1 - 0.5 = 0.5
+  rewards = tf.constant([[[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]])  # two agents: the second gets 0
+  values = tf.constant([[[0.5, 0.0], [0.4, 0.0], [0.6, 0.0], [0.9, 0.0]]])
+  adv, _ = losses.generalized_advantages(rewards=rewards, values=values,
+                                         dones=tf.constant([[True, False, False]]),
+                                         gamma=0.9, gae_lambda=0.5)
+  np.testing.assert_allclose(adv.numpy()[0, :, 0], [0.5, 0.2345, 0.21], atol=1e-6)
+  np.testing.assert_allclose(adv.numpy()[0, :, 1], [0.0, 0.0, 0.0], atol=1e-6)
+
+
+def test_kl_is_the_closed_form_and_matches_tfp():
+  mean = tf.constant([[0.5, -1.0, 0.0]])
+  stddev = tf.constant([[1.0, 0.5, 2.0]])
+  # 0.5 * sum(mu^2 + s^2 - 1 - log s^2)
+  by_hand = 0.5 * ((0.25 + 1 - 1 - 0) + (1 + 0.25 - 1 - np.log(0.25)) + (0 + 4 - 1 - np.log(4)))
+  np.testing.assert_allclose(losses.kl_to_standard_normal(mean, stddev).numpy(), [by_hand],
+                             rtol=1e-6)
+  q = tfd.Independent(tfd.Normal(mean, stddev), 1)
+  p = tfd.Independent(tfd.Normal(tf.zeros(3), tf.ones(3)), 1)
+  np.testing.assert_allclose(losses.kl_to_standard_normal(mean, stddev).numpy(),
+                             tfd.kl_divergence(q, p).numpy(), rtol=1e-6)
+  assert float(losses.kl_to_standard_normal(tf.zeros([1, 4]), tf.ones([1, 4]))[0]) == 0.0
+
+
+def test_policy_gradient_value_and_entropy_by_hand():
+  log_probs = tf.constant([[[-1.0, -2.0], [-0.5, -0.1]]])  # [B=1, T=2, N=2]
+  advantages = tf.constant([[[2.0, 1.0], [-1.0, 3.0]]])
+  agent_mask = tf.constant([[[True, False], [True, True]]])
+  mask = tf.constant([[True, True]])
+  # step 0: -(-1 * 2) = 2 (agent 1 masked); step 1: -(-0.5 * -1 + -0.1 * 3) = -0.2; mean 0.9
+  pg = losses.policy_gradient_loss(log_probs=log_probs, advantages=advantages,
+                                   agent_mask=agent_mask, mask=mask)
+  np.testing.assert_allclose(pg.numpy(), 0.9, rtol=1e-6)
+  # A masked step does not count, in the sum or in the average.
+  pg = losses.policy_gradient_loss(log_probs=log_probs, advantages=advantages,
+                                   agent_mask=agent_mask, mask=tf.constant([[True, False]]))
+  np.testing.assert_allclose(pg.numpy(), 2.0, rtol=1e-6)
+  v = losses.value_loss(values=tf.constant([[[1.0, 0.0], [0.5, 0.5]]]),
+                        returns=tf.constant([[[0.0, 0.0], [0.0, 1.0]]]), mask=mask)
+  np.testing.assert_allclose(v.numpy(), (1.0 + 0.5) / 2, rtol=1e-6)
+  logits = tf.math.log(tf.constant([[[[0.5, 0.5, 1e-12, 1e-12, 1e-12], [0.2] * 5]]]))
+  ent = losses.entropy(logits=logits, agent_mask=tf.constant([[[True, True]]]),
+                       mask=tf.constant([[True]]))
+  np.testing.assert_allclose(ent.numpy(), np.log(2) + np.log(5), rtol=1e-5)
+
+
+def test_clipped_surrogate_clips():
+  lp_old = tf.zeros([1, 1, 1])
+  adv = tf.ones([1, 1, 1])
+  mask, amask = tf.constant([[True]]), tf.constant([[[True]]])
+  # ratio e^1 > 1.2: clipped to 1.2 for a positive advantage.
+  loss = losses.clipped_surrogate_loss(log_probs=tf.ones([1, 1, 1]), old_log_probs=lp_old,
+                                       advantages=adv, agent_mask=amask, mask=mask, clip=0.2)
+  np.testing.assert_allclose(loss.numpy(), -1.2, rtol=1e-6)

@@ -11,6 +11,7 @@ import sys
 from absl import app
 from absl import flags
 
+import launch
 from launch import game_flags
 from mace_tf.agents.mace.config import MODELS, OPTIMIZERS, MaceConfig
 from mace_tf.train import checkpoints, train_lib
@@ -69,6 +70,7 @@ def configs_from_flags():
 def main(argv):
   if len(argv) > 1:
     sys.exit(f"train: unexpected arguments {argv[1:]} (flags are --name=value)")
+  launch.quiet_logs()
   try:
     game, agent, train = configs_from_flags()
     result = train_lib.train(root_dir=FLAGS.root_dir, game=game, agent_config=agent,

@@ -1,0 +1,127 @@
+"""train(): learning, metrics, resume, contradictions, and the exported SavedModels."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.envs import rules
+from mace_tf.train import checkpoints, export, metrics, train_lib
+
+FIG1 = rules.GameConfig(kind=rules.HARE, num_hunters=2, num_prey=2, hit_points=1, time_limit=6,
+                        grid_size=7)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def fig1_run(tmp_path_factory):
+  root = str(tmp_path_factory.mktemp("fig1") / "run")
+  final = train_lib.train(
+      root_dir=root, game=FIG1, agent_config=MaceConfig(model="mace", learning_rate=3e-3),
+      train_config=train_lib.TrainConfig(num_envs=32, rollout_length=8, num_samples=40_000,
+                                         seed=3, checkpoint_every=20_000, log_every=5_000,
+                                         eval_episodes=200),
+      progress=False, log_fn=None)
+  return root, final
+
+
+def test_short_seeded_run_improves_the_terminal_reward(fig1_run):
+  root, final = fig1_run
+  lines = metrics.read_metrics(root)
+  first = lines[0]["charts/episode_terminal_reward"]
+  # Random play wins ~11% of these games (0.22 per episode); after 40k samples it wins far more.
+  assert first < 0.6
+  assert lines[-1]["charts/episode_terminal_reward"] > first + 0.4
+  assert final["eval/greedy_success_rate"] > 0.5
+
+
+def test_metrics_lines(fig1_run):
+  root, _ = fig1_run
+  lines = metrics.read_metrics(root)
+  samples = [line["samples"] for line in lines]
+  assert samples == sorted(set(samples)) and samples[-1] == 40_192  # 157 updates of 32 x 8
+  cumulative = [line["charts/cumulative_terminal_reward"] for line in lines]
+  assert cumulative == sorted(cumulative) and cumulative[-1] > 0
+  for name in ("losses/policy_gradient", "losses/kl", "losses/value", "losses/entropy",
+               "latent/sigma_mean", "latent/kl_dim_0", "perf/samples_per_s"):
+    assert name in lines[-1]
+  assert os.listdir(os.path.join(root, "summaries"))
+
+
+def test_exports_in_serving_layout(fig1_run):
+  root, _ = fig1_run
+  for name in export.POLICY_NAMES:
+    versions = sorted(int(v) for v in os.listdir(os.path.join(root, "export", name)))
+    assert versions == [20_224, 40_192]
+    assert os.path.exists(os.path.join(root, "export", name, "40192", "saved_model.pb"))
+
+
+PLAY = r"""
+import sys, json
+import tensorflow as tf
+import tensorflow_probability as tfp
+tfp.distributions.Categorical; tfp.distributions.Deterministic; tfp.distributions.Independent
+from tf_agents.policies import py_tf_eager_policy
+from tf_agents.trajectories import time_step as ts
+from mace_tf.envs import HareHunters
+path = sys.argv[1]
+env = HareHunters(num_hunters=2, num_prey=2, grid_size=7, time_limit=6, batch_size=8, seed=11)
+loaded = tf.saved_model.load(path)
+step = env.reset()
+out = loaded.action(tf.nest.map_structure(tf.convert_to_tensor, step), ())
+assert out.action.shape == (8, 2), out.action.shape
+policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(path, env.time_step_spec(), env.action_spec(),
+                                                      batch_time_steps=False)
+step = env.reset()
+for _ in range(40):
+  step = env.step(policy.action(step).action)
+stats = env.pop_episode_stats()
+print(json.dumps({"episodes": int(stats["length"].size), "success": float(stats["success"].mean()),
+                  "train_step": int(loaded.get_train_step().numpy())}))
+"""
+
+
+@pytest.mark.parametrize("name", export.POLICY_NAMES)
+def test_exported_policy_loads_in_a_fresh_process_and_plays(fig1_run, name, tmp_path):
+  root, _ = fig1_run
+  script = tmp_path / "play.py"
+  script.write_text(PLAY)
+  p = subprocess.run([sys.executable, str(script), export.latest_export(root, name)], cwd=ROOT,
+                     capture_output=True, text=True, timeout=300)
+  assert p.returncode == 0, p.stderr[-3000:]
+  result = json.loads(p.stdout.strip().splitlines()[-1])
+  assert result["episodes"] >= 40  # 8 games x 40 steps of episodes of at most 6 steps
+  assert result["train_step"] == 40_192
+  assert result["success"] > 0.3
+
+
+def test_resume_continues_from_the_checkpoint_sample_count(fig1_run, tmp_path):
+  root, _ = fig1_run
+  final = train_lib.train(
+      root_dir=root, game=FIG1, agent_config=MaceConfig(model="mace", learning_rate=3e-3),
+      train_config=train_lib.TrainConfig(num_envs=32, rollout_length=8, num_samples=42_000,
+                                         seed=3, checkpoint_every=20_000, log_every=5_000,
+                                         eval_episodes=200),
+      progress=False, log_fn=None)
+  lines = metrics.read_metrics(root)
+  assert [line["samples"] for line in lines][-2:] == [40_192, 42_240]
+  assert final["charts/episodes"] > lines[-2]["charts/episodes"]
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(game=rules.GameConfig(kind=rules.HARE, num_hunters=3, num_prey=2, hit_points=1,
+                                time_limit=6, grid_size=7)), "num_hunters=3 contradicts the run"),
+    (dict(agent_config=MaceConfig(model="cloned")), "model=cloned contradicts the run"),
+])
+def test_contradicting_settings_are_a_clear_error(fig1_run, change, words):
+  root, _ = fig1_run
+  kwargs = dict(root_dir=root, game=FIG1, agent_config=MaceConfig(model="mace", learning_rate=3e-3),
+                train_config=train_lib.TrainConfig(num_envs=32, rollout_length=8, num_samples=1,
+                                                   seed=3), progress=False, log_fn=None)
+  kwargs.update(change)
+  with pytest.raises(checkpoints.CheckpointMismatchError, match=words):
+    train_lib.train(**kwargs)
+

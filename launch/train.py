@@ -6,6 +6,7 @@ r"""Trains MACE, Shared or Cloned on a hunter game; checkpoints, metrics and Sav
 Rerunning the same command resumes from the newest checkpoint in --root_dir.
 """
 
+import os
 import sys
 
 from absl import app
@@ -36,6 +37,8 @@ flags.DEFINE_float("ppo_clip", _d.ppo_clip, "0: A2C update; > 0: PPO clipped sur
 flags.DEFINE_integer("num_epochs", _d.num_epochs, "Updates per rollout (needs --ppo_clip > 0 if > 1).")
 flags.DEFINE_integer("local_radius", _d.local_radius, "Each agent reads the (2r+1)^2 grid window "
                      "around its own cell.")
+flags.DEFINE_integer("feature_radius", _d.feature_radius, "Each agent reads the (2R+1)^2 window "
+                     "of the CNN feature map around its own cell.")
 flags.DEFINE_integer("num_envs", _t.num_envs, "B, games played together.")
 flags.DEFINE_integer("rollout_length", _t.rollout_length, "L, steps per game between updates.")
 flags.DEFINE_integer("num_samples", _t.num_samples, "Samples to train on (one sample = one step of "
@@ -59,7 +62,7 @@ def configs_from_flags():
       optimizer=FLAGS.optimizer, gamma=FLAGS.gamma, gae_lambda=FLAGS.gae_lambda,
       vf_coef=FLAGS.vf_coef, ent_coef=FLAGS.ent_coef, kl_coef=FLAGS.kl_coef,
       max_grad_norm=FLAGS.max_grad_norm, ppo_clip=FLAGS.ppo_clip, num_epochs=FLAGS.num_epochs,
-      local_radius=FLAGS.local_radius)
+      local_radius=FLAGS.local_radius, feature_radius=FLAGS.feature_radius)
   train = train_lib.TrainConfig(
       num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length, num_samples=FLAGS.num_samples,
       seed=FLAGS.seed, checkpoint_every=FLAGS.checkpoint_every, log_every=FLAGS.log_every,
@@ -73,6 +76,9 @@ def main(argv):
   launch.quiet_logs()
   try:
     game, agent, train = configs_from_flags()
+    os.makedirs(FLAGS.root_dir, exist_ok=True)
+    with open(os.path.join(FLAGS.root_dir, "commands.txt"), "a") as f:
+      f.write("python -m launch.train " + " ".join(sys.argv[1:]) + "\n")
     result = train_lib.train(root_dir=FLAGS.root_dir, game=game, agent_config=agent,
                              train_config=train, progress=FLAGS.progress)
   except (ValueError, checkpoints.CheckpointMismatchError) as e:

@@ -286,7 +286,7 @@ def terminal_rewards(config: GameConfig, state: GameState) -> np.ndarray:
 
 def step(config: GameConfig, state: GameState, actions: np.ndarray,
          rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
-  """Advances every game by one step in place.
+  """Advances every game by one step in place, drawing the prey's moves (if any) from `rng`.
 
   Args:
     config: the game settings.
@@ -298,10 +298,17 @@ def step(config: GameConfig, state: GameState, actions: np.ndarray,
     done: bool `[B]`, the games that ended with this step.
     rewards: float32 `[B, N]`, the terminal rewards of those games, 0 elsewhere.
   """
+  prey_actions = (rng.integers(0, NUM_ACTIONS, size=state.prey_hp.shape)
+                  if config.moving_prey else None)
+  return apply_step(config, state, actions, prey_actions)
+
+
+def apply_step(config: GameConfig, state: GameState, actions: np.ndarray,
+               prey_actions: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+  """`step` with the prey's actions `[B, M]` given (ignored unless `config.moving_prey`)."""
   state.hunter_pos[...] = move(state.hunter_pos, actions, state.hunter_active, config.grid_size)
   resolve_captures(config, state)
   if config.moving_prey:
-    prey_actions = rng.integers(0, NUM_ACTIONS, size=state.prey_hp.shape)
     state.prey_pos[...] = move(state.prey_pos, prey_actions, state.prey_hp > 0, config.grid_size)
   state.t += 1
   done = is_terminal(config, state)

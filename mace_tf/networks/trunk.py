@@ -5,27 +5,45 @@ from typing import Sequence, Tuple
 import tensorflow as tf
 
 
+def circular_pad(x, low: int, high: int):
+  """Pads `[B, H, W, C]` by wrapping around (the grid is a torus): `low` before, `high` after."""
+  if low == 0 and high == 0:
+    return x
+  x = tf.concat([x[:, -low:] if low else x[:, :0], x, x[:, :high]], axis=1)
+  return tf.concat([x[:, :, -low:] if low else x[:, :, :0], x, x[:, :, :high]], axis=2)
+
+
 class Trunk(tf.keras.layers.Layer):
   """Computes phi(s) `[B, F]` and the per-agent features psi_i(s) `[B, N, L]` of an observation.
 
   phi(s): a 2-layer CNN over the `[G, G, 4]` grid (4 channels whatever N, see
-  `mace_tf/envs/observation.py`), flattened, concatenated with the time left, and a dense layer.
+  `mace_tf/envs/observation.py`; wrap-around padding, as the grid is a torus), flattened,
+  concatenated with the time left, and a dense layer.
 
-  psi_i(s): hunter i's own view: the (2r+1) x (2r+1) window of the grid centred on its cell (with the
-  torus' wrap-around), its active flag and the time left, through one dense layer shared by all
-  agents. This is what tells the per-agent heads of eq. 15 which hunter is theirs and what is near it;
-  its cost is N * (2r+1)^2 * 4 * L multiply-adds, small beside the convolution.
+  psi_i(s): hunter i's own view, through one dense layer shared by all agents: the (2r+1) x (2r+1)
+  window of the grid centred on its cell, the (2R+1) x (2R+1) window of the CNN's feature map centred
+  on its cell (a coarse egocentric view of what is farther away), its active flag and the time left.
+  This tells the per-agent heads of eq. 15 which hunter is theirs and where things are relative to
+  it. Its cost grows with N only after the convolutions, whose cost does not.
   """
 
   def __init__(self, *, grid_size: int, conv_filters: Sequence[Tuple[int, int, int]],
-               trunk_units: int, local_radius: int, local_units: int, name: str = "trunk"):
+               trunk_units: int, local_radius: int, local_units: int, feature_radius: int = 2,
+               name: str = "trunk"):
     super().__init__(name=name)
     self._grid_size = grid_size
     self._convs = [
-        tf.keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", activation="relu",
+        tf.keras.layers.Conv2D(filters, kernel, strides=stride, padding="valid", activation="relu",
                                name=f"conv{i}")
         for i, (filters, kernel, stride) in enumerate(conv_filters)
     ]
+    self._pads = [((k - 1) // 2, k - 1 - (k - 1) // 2) for _, k, _ in conv_filters]
+    self._stride = 1
+    for _, _, stride in conv_filters:
+      self._stride *= stride
+    fr = feature_radius
+    self._feature_offsets = tf.constant(
+        [(dx, dy) for dy in range(-fr, fr + 1) for dx in range(-fr, fr + 1)], dtype=tf.int32)
     self._flatten = tf.keras.layers.Flatten()
     self._dense = tf.keras.layers.Dense(trunk_units, activation="relu", name="phi")
     self._local_dense = tf.keras.layers.Dense(local_units, activation="relu", name="psi")
@@ -37,19 +55,28 @@ class Trunk(tf.keras.layers.Layer):
     grid = tf.cast(observation["grid"], tf.float32)  # [B, G, G, 4]
     time_left = observation["time_left"]  # [B, 1]
     x = grid
-    for conv in self._convs:
-      x = conv(x)
+    for conv, (low, high) in zip(self._convs, self._pads):
+      x = conv(circular_pad(x, low, high))
     phi = self._dense(tf.concat([self._flatten(x), time_left], axis=-1))
 
     hunters = observation["hunters"]  # [B, N, 3] int32: x, y, active
-    xy = (hunters[:, :, None, :2] + self._offsets[None, None]) % self._grid_size  # [B, N, K, 2]
-    window = tf.gather_nd(grid, tf.stack([xy[..., 1], xy[..., 0]], axis=-1), batch_dims=1)
-    n = tf.shape(hunters)[1]
-    window = tf.reshape(window, [tf.shape(hunters)[0], n, self._offsets.shape[0] * 4])
+    batch, n = tf.shape(hunters)[0], tf.shape(hunters)[1]
+    window = self._egocentric(grid, hunters[..., :2], self._offsets, self._grid_size)
+    # The feature map cell whose receptive field is centred nearest to the hunter's cell.
+    coarse = (hunters[..., :2] + self._stride // 2) // self._stride
+    features = self._egocentric(x, coarse, self._feature_offsets, tf.shape(x)[1])
     active = tf.cast(hunters[..., 2:3], tf.float32)
     time_n = tf.tile(time_left[:, None, :], [1, n, 1])
-    psi = self._local_dense(tf.concat([window, active, time_n], axis=-1))
+    psi = self._local_dense(tf.concat([window, features, active, time_n], axis=-1))
     return phi, psi
+
+  @staticmethod
+  def _egocentric(maps, xy, offsets, size):
+    """`[B, N, K * C]`: the cells `xy [B, N, 2] + offsets [K, 2]` (wrapping) of `maps [B, H, H, C]`."""
+    cells = (xy[:, :, None, :] + offsets[None, None]) % size  # [B, N, K, 2]
+    values = tf.gather_nd(maps, tf.stack([cells[..., 1], cells[..., 0]], axis=-1), batch_dims=1)
+    shape = tf.shape(values)
+    return tf.reshape(values, [shape[0], shape[1], offsets.shape[0] * maps.shape[-1]])
 
 
 class PerAgentDense(tf.keras.layers.Layer):

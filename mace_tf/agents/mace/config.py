@@ -19,7 +19,9 @@ class MaceConfig:
     conv_filters: the trunk's 2-layer CNN phi(s), as (filters, kernel, stride) per layer.
     trunk_units: width of the dense layer after the convolutions (the size of phi(s)).
     local_radius: each agent also reads the (2r+1) x (2r+1) window of the grid around its own cell.
-    local_units: width of the dense layer over that window (shared by all agents).
+    feature_radius: each agent also reads the (2R+1) x (2R+1) window of the CNN's feature map around
+      its own cell (a coarse egocentric view: R = 2 with total stride 4 spans 20 x 20 cells).
+    local_units: width of the dense layer over those windows (shared by all agents).
     learning_rate: eta (Table 2).
     optimizer: "adam" or "rmsprop".
     gamma: discount (Table 2).
@@ -38,6 +40,7 @@ class MaceConfig:
   conv_filters: Tuple[Tuple[int, int, int], ...] = ((16, 4, 2), (32, 3, 2))
   trunk_units: int = 128
   local_radius: int = 3
+  feature_radius: int = 2
   local_units: int = 64
   learning_rate: float = 7e-4
   optimizer: str = "adam"
@@ -60,6 +63,7 @@ class MaceConfig:
     need(self.latent_dim >= 1, f"latent_dim must be >= 1, got {self.latent_dim}")
     need(self.trunk_units >= 1 and self.local_units >= 1, "trunk_units and local_units must be >= 1")
     need(self.local_radius >= 0, f"local_radius must be >= 0, got {self.local_radius}")
+    need(self.feature_radius >= 0, f"feature_radius must be >= 0, got {self.feature_radius}")
     need(len(self.conv_filters) >= 1 and all(len(f) == 3 and min(f) >= 1 for f in self.conv_filters),
          f"conv_filters must be (filters, kernel, stride) triples of positive ints, got "
          f"{self.conv_filters}")

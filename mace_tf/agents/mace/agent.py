@@ -103,8 +103,16 @@ class MaceAgent(tf_agent.TFAgent):
   def _loss(self, experience, weights=None, training=False, advantages_and_returns=None):
     """Every term of the loss on a rollout; returns `LossInfo(total, MaceLossInfo)`."""
     del weights, training
+    return self.loss_from_output(self._forward(experience), experience, advantages_and_returns)
+
+  def loss_from_output(self, output, experience, advantages_and_returns=None):
+    """The loss given the network's output `[B, L + 1]` on the rollout's steps.
+
+    `_loss` runs the network over the rollout to get `output`; the compiled training loop
+    (`mace_tf.train.graph_loop`) passes the output it computed while collecting, so the rollout is
+    not run through the network twice.
+    """
     c = self._config
-    output = self._forward(experience)
     mask, agent_mask = self._masks(experience)
     if advantages_and_returns is None:
       advantages_and_returns = self.advantages(experience, output.values)

@@ -1,0 +1,136 @@
+"""GraphLoop: one collect-and-update iteration compiled into a single tf.function.
+
+The B games run in graph (`mace_tf.envs.tf_game`, checked step by step against the numpy rules), so
+no step leaves TensorFlow; the L forward passes made while collecting stay on the gradient tape and
+are the ones the update differentiates (A2C updates once per rollout with the parameters that
+collected it, so a second pass over the rollout would recompute exactly the same numbers).
+The loss is `MaceAgent.loss_from_output`, the very function the agent's own `train` uses.
+"""
+
+import collections
+from typing import Dict
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.trajectories import trajectory
+
+from mace_tf.agents.mace.agent import MaceAgent
+from mace_tf.agents.mace.policy import sample_joint_action
+from mace_tf.envs import rules, tf_game
+from mace_tf.networks import MaceNetworkOutput
+
+EpisodeSteps = collections.namedtuple(
+    "EpisodeSteps", ["done", "total_reward", "length", "success", "stags_captured",
+                     "hares_captured"])
+
+
+class GraphLoop(tf.Module):
+  """B games in TF variables, stepped and learned from by `iteration()` (compiled).
+
+  Everything it holds (game states, step types, RNG) is a tracked variable: checkpointing the
+  module checkpoints the games.
+  """
+
+  def __init__(self, agent: MaceAgent, game: rules.GameConfig, *, num_envs: int,
+               rollout_length: int, seed: int, jit_compile: bool = False):
+    super().__init__(name="graph_loop")
+    if agent.config.num_epochs != 1:
+      raise ValueError("the compiled loop takes one update per rollout (num_epochs = 1); use the "
+                       "host loop (collect='host') for several PPO epochs")
+    self._agent = agent
+    self._game = game
+    self._num_envs = num_envs
+    self._rollout_length = rollout_length
+    self._rng = tf.random.Generator.from_seed(seed + 7919)
+    start = tf_game.random_state(game, num_envs, tf.constant([seed, 1], tf.int64))
+    self._state = tf_game.TFGameState(*(tf.Variable(x, trainable=False, name=f)
+                                        for f, x in zip(tf_game.TFGameState._fields, start)))
+    self._step_type = tf.Variable(tf.fill([num_envs], tf_game.FIRST), trainable=False,
+                                  name="step_type")
+    self._iteration = tf.function(self._iteration_fn, jit_compile=jit_compile)
+
+  def iteration(self):
+    """Collects L steps in B games and updates the agent: (LossInfo, EpisodeSteps `[L, B]`)."""
+    return self._iteration()
+
+  def _read_state(self):
+    return tf_game.TFGameState(*(v.read_value() for v in self._state))
+
+  def collect(self, seeds):
+    """The rollout: `Trajectory [B, L + 1]`, the network outputs `[B, L + 1]`, `EpisodeSteps`.
+
+    Runs under whatever gradient tape is active; updates the game variables.
+    """
+    game, network = self._game, self._agent.network
+    b, d = self._num_envs, self._agent.config.latent_dim
+    state, step_type = self._read_state(), self._step_type.read_value()
+    records = collections.defaultdict(list)
+    for t in range(self._rollout_length):
+      observation = tf_game.encode(game, state)
+      action, eps, log_prob, output = sample_joint_action(network, observation, seeds[t, 0])
+      last = tf.equal(step_type, tf_game.LAST)
+      state, next_step_type, reward, discount, done = tf_game.batched_step(
+          game, state, last, action, seeds[t, 1])
+      for key, value in (("step_type", step_type), ("observation", observation),
+                         ("action", action), ("eps", eps), ("log_prob", log_prob),
+                         ("next_step_type", next_step_type), ("reward", reward),
+                         ("discount", discount), ("output", output)):
+        records[key].append(value)
+      records["episodes"].append(EpisodeSteps(
+          done=done, total_reward=tf.reduce_sum(reward, axis=1), length=state.t,
+          success=tf.reduce_all(state.prey_hp == 0, axis=1),
+          stags_captured=tf.reduce_sum(tf.cast((state.prey_hp == 0) & game.prey_is_stag[None],
+                                               tf.int32), axis=1),
+          hares_captured=tf.reduce_sum(tf.cast((state.prey_hp == 0) & ~game.prey_is_stag[None],
+                                               tf.int32), axis=1)))
+      step_type = next_step_type
+    # Step L: only its observation and value are used (bootstrap), as in `MaceAgent.train`.
+    observation = tf_game.encode(game, state)
+    output, _ = network(observation, noise=tf.zeros([b, d]))
+    zeros_like_last = lambda key: tf.zeros_like(records[key][-1])
+    stack = lambda xs: tf.stack(xs, axis=1)
+    experience = trajectory.Trajectory(
+        step_type=stack(records["step_type"] + [step_type]),
+        observation={k: stack([o[k] for o in records["observation"]] + [observation[k]])
+                     for k in observation},
+        action=stack(records["action"] + [zeros_like_last("action")]),
+        policy_info={"eps": stack(records["eps"] + [zeros_like_last("eps")]),
+                     "log_prob": stack(records["log_prob"] + [zeros_like_last("log_prob")])},
+        next_step_type=stack(records["next_step_type"] + [step_type]),
+        reward=stack(records["reward"] + [zeros_like_last("reward")]),
+        discount=stack(records["discount"] + [tf.ones([b])]),
+    )
+    outputs = MaceNetworkOutput(*(stack([o[i] for o in records["output"]] + [output[i]])
+                                  for i in range(len(output))))
+    episodes = EpisodeSteps(*(tf.stack(x, axis=0) for x in zip(*records["episodes"])))
+    for var, value in zip(self._state, state):
+      var.assign(value)
+    self._step_type.assign(step_type)
+    return experience, outputs, episodes
+
+  def _iteration_fn(self):
+    agent, c = self._agent, self._agent.config
+    seeds = tf.reshape(self._rng.make_seeds(2 * self._rollout_length), [2, -1, 2])
+    seeds = tf.transpose(seeds, [1, 0, 2])  # [L, 2 (policy, game), 2]
+    variables = agent.network.trainable_variables
+    with tf.GradientTape() as tape:
+      experience, outputs, episodes = self.collect(seeds)
+      loss_info = agent.loss_from_output(outputs, experience)
+    grads = tape.gradient(loss_info.loss, variables)
+    if c.max_grad_norm > 0:
+      grads, grad_norm = tf.clip_by_global_norm(grads, c.max_grad_norm)
+    else:
+      grad_norm = tf.linalg.global_norm(grads)
+    agent.optimizer.apply_gradients(zip(grads, variables))
+    agent.train_step_counter.assign_add(1)
+    return loss_info._replace(extra=loss_info.extra._replace(grad_norm=grad_norm)), episodes
+
+
+def episode_stats(episodes: EpisodeSteps) -> Dict[str, np.ndarray]:
+  """The per-episode statistics (as `HunterGame.pop_episode_stats`) of the episodes that ended."""
+  done = np.asarray(episodes.done)
+  out = {}
+  for key, dtype in rules.EPISODE_STAT_DTYPES.items():
+    out[key] = np.asarray(getattr(episodes, key))[done].astype(dtype)
+  return out
+

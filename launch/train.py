@@ -50,6 +50,9 @@ flags.DEFINE_integer("log_every", _t.log_every, "Samples between metric lines.")
 flags.DEFINE_integer("eval_every", _t.eval_every, "Samples between greedy evaluations (0: at the "
                      "end only).")
 flags.DEFINE_integer("eval_episodes", _t.eval_episodes, "Episodes per greedy evaluation.")
+flags.DEFINE_enum("collect", _t.collect, list(train_lib.COLLECT_MODES),
+                  "graph: games in TensorFlow, collect-and-update compiled in one function (fast); "
+                  "host: numpy games stepped from Python (needed for --num_epochs > 1).")
 flags.DEFINE_boolean("progress", True, "Show a progress bar.")
 
 FLAGS = flags.FLAGS
@@ -66,7 +69,7 @@ def configs_from_flags():
   train = train_lib.TrainConfig(
       num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length, num_samples=FLAGS.num_samples,
       seed=FLAGS.seed, checkpoint_every=FLAGS.checkpoint_every, log_every=FLAGS.log_every,
-      eval_every=FLAGS.eval_every, eval_episodes=FLAGS.eval_episodes)
+      eval_every=FLAGS.eval_every, eval_episodes=FLAGS.eval_episodes, collect=FLAGS.collect)
   return game, agent, train
 
 

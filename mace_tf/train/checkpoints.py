@@ -10,7 +10,7 @@ from typing import Any, Dict, Optional
 import tensorflow as tf
 
 # Settings that define a run: resuming with others would not continue the same run.
-FIXED_KEYS = {"game": None, "agent": None, "train": ("num_envs", "rollout_length", "seed")}
+FIXED_KEYS = {"game": None, "agent": None, "train": ("num_envs", "rollout_length", "seed", "collect")}
 
 
 class CheckpointMismatchError(ValueError):

@@ -53,6 +53,11 @@ class GraphLoop(tf.Module):
     """Collects L steps in B games and updates the agent: (LossInfo, EpisodeSteps `[L, B]`)."""
     return self._iteration()
 
+  def run_iteration(self):
+    """`iteration()`, with the finished episodes' statistics as numpy arrays (as the host loop)."""
+    loss_info, episodes = self._iteration()
+    return loss_info, episode_stats(episodes)
+
   def _read_state(self):
     return tf_game.TFGameState(*(v.read_value() for v in self._state))
 

@@ -21,7 +21,10 @@ from tf_agents.trajectories import trajectory
 from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import hunters, rules
-from mace_tf.train import checkpoints, export, metrics
+from mace_tf.train import checkpoints, export, graph_loop, metrics
+
+
+COLLECT_MODES = ("graph", "host")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +40,10 @@ class TrainConfig:
     log_every: samples between metric lines.
     eval_every: samples between greedy evaluations (0: only at the end).
     eval_episodes: episodes of each greedy evaluation.
+    collect: "graph": the games run in TensorFlow and each collect-and-update iteration is one
+      compiled function (`graph_loop.GraphLoop`; one update per rollout); "host": the numpy games
+      as a TF-Agents PyEnvironment stepped from Python, one policy call per step (needed for
+      `num_epochs > 1`).
   """
 
   num_envs: int = 16
@@ -47,8 +54,11 @@ class TrainConfig:
   log_every: int = 5_000
   eval_every: int = 0
   eval_episodes: int = 100
+  collect: str = "graph"
 
   def __post_init__(self):
+    if self.collect not in COLLECT_MODES:
+      raise ValueError(f"collect must be one of {COLLECT_MODES}, got {self.collect!r}")
     for name in ("num_envs", "rollout_length", "num_samples", "checkpoint_every", "log_every",
                  "eval_episodes"):
       if getattr(self, name) < 1:
@@ -113,6 +123,37 @@ def _stack_rollout(steps, final_time_step, info_spec_zeros, num_hunters):
   )
 
 
+class HostLoop(tf.Module):
+  """The plain path: numpy games (a TF-Agents PyEnvironment) stepped from Python, one compiled
+  policy call per step, then `agent.train` on the stacked rollout (a second forward pass)."""
+
+  def __init__(self, agent: MaceAgent, env: hunters.HunterGame, *, rollout_length: int, seed: int):
+    super().__init__(name="host_loop")
+    self._agent, self._env, self._rollout_length = agent, env, rollout_length
+    self._rng = tf.random.Generator.from_seed(seed)
+    self._collect = tf.function(
+        lambda time_step, seed: agent.collect_policy.action(time_step, seed=seed))
+    self._train = tf.function(agent.train)
+    b, n = env.batch_size, env.config.num_hunters
+    self._info_zeros = {"eps": np.zeros((b, agent.config.latent_dim), np.float32),
+                        "log_prob": np.zeros((b, n), np.float32)}
+
+  def run_iteration(self):
+    """L steps in every game, one update: (LossInfo, episode statistics of finished episodes)."""
+    time_step = self._env.current_time_step()
+    steps = []
+    for _ in range(self._rollout_length):
+      step = self._collect(_to_tensors(time_step), self._rng.make_seeds(1)[:, 0])
+      action = step.action.numpy()
+      next_time_step = self._env.step(action)
+      steps.append((time_step, action, {k: v.numpy() for k, v in step.info.items()},
+                    next_time_step))
+      time_step = next_time_step
+    experience = _to_tensors(_stack_rollout(steps, time_step, self._info_zeros,
+                                            self._env.config.num_hunters))
+    return self._train(experience), self._env.pop_episode_stats()
+
+
 def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
           train_config: TrainConfig, progress: bool = True,
           log_fn: Optional[Callable[[str], None]] = print) -> Dict[str, float]:
@@ -136,10 +177,14 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   samples = tf.Variable(0, dtype=tf.int64, name="samples")
   episodes = tf.Variable(0, dtype=tf.int64, name="episodes")
   cumulative_reward = tf.Variable(0.0, dtype=tf.float64, name="cumulative_terminal_reward")
-  rng = tf.random.Generator.from_seed(tc.seed)
+  if tc.collect == "graph":
+    loop = graph_loop.GraphLoop(agent, game, num_envs=b, rollout_length=tc.rollout_length,
+                                seed=tc.seed)
+  else:
+    loop = HostLoop(agent, env, rollout_length=tc.rollout_length, seed=tc.seed)
   checkpointer = checkpoints.RunCheckpointer(
       root_dir, agent=agent, network=agent.network, optimizer=agent.optimizer, samples=samples,
-      episodes=episodes, cumulative_reward=cumulative_reward, rng=rng)
+      episodes=episodes, cumulative_reward=cumulative_reward, loop=loop)
   # Optimizer slots exist only after a first update: create them so a restore fills them.
   agent.optimizer.build(agent.network.trainable_variables)
   writer = metrics.MetricsWriter(root_dir)
@@ -152,22 +197,18 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   writer.truncate_after(int(samples.numpy()))
   exporter = export.PolicyExporter(
       root_dir, {"policy": agent.collect_policy, "greedy_policy": agent.policy}, samples)
-
-  collect_fn = tf.function(lambda time_step, seed: agent.collect_policy.action(time_step, seed=seed))
   greedy_fn = tf.function(lambda time_step: agent.policy.action(time_step).action)
-  train_fn = tf.function(agent.train)
-  info_zeros = {"eps": np.zeros((b, agent_config.latent_dim), np.float32),
-                "log_prob": np.zeros((b, n), np.float32)}
 
   def greedy_eval():
     return evaluate_policy(lambda t: greedy_fn(_to_tensors(t)).numpy(), game,
                            episodes=tc.eval_episodes, seed=tc.seed + 10_000)
 
   def save():
-    checkpointer.save(env.get_state())
+    checkpointer.save(env.get_state() if tc.collect == "host" else None)
     exporter.export(int(samples.numpy()))
 
-  time_step = env.current_time_step() if env_state is not None else env.reset()
+  if tc.collect == "host" and env_state is None:
+    env.reset()
   window = collections.defaultdict(list)  # episode statistics since the last metric line
   pbar = None
   if progress:
@@ -180,19 +221,8 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   final = {}
   loss_info = None
   while int(samples.numpy()) < tc.num_samples:
-    steps = []
-    for _ in range(tc.rollout_length):
-      seed = rng.make_seeds(1)[:, 0]
-      step = collect_fn(_to_tensors(time_step), seed)
-      action = step.action.numpy()
-      next_time_step = env.step(action)
-      steps.append((time_step, action, {k: v.numpy() for k, v in step.info.items()},
-                    next_time_step))
-      time_step = next_time_step
-    experience = _to_tensors(_stack_rollout(steps, time_step, info_zeros, n))
-    loss_info = train_fn(experience)
+    loss_info, stats = loop.run_iteration()
     samples.assign_add(b * tc.rollout_length)
-    stats = env.pop_episode_stats()
     episodes.assign_add(stats["length"].size)
     cumulative_reward.assign_add(float(stats["total_reward"].sum()))
     for k, v in stats.items():

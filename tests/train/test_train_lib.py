@@ -125,3 +125,17 @@ def test_contradicting_settings_are_a_clear_error(fig1_run, change, words):
   with pytest.raises(checkpoints.CheckpointMismatchError, match=words):
     train_lib.train(**kwargs)
 
+
+
+def test_host_collect_mode_trains_checkpoints_and_resumes(tmp_path):
+  root = str(tmp_path / "host")
+  kwargs = dict(root_dir=root, game=FIG1, agent_config=MaceConfig(model="shared", ppo_clip=0.2,
+                                                                  num_epochs=2),
+                progress=False, log_fn=None)
+  config = dict(num_envs=8, rollout_length=4, seed=1, checkpoint_every=64, log_every=64,
+                eval_episodes=8, collect="host")
+  train_lib.train(train_config=train_lib.TrainConfig(num_samples=128, **config), **kwargs)
+  final = train_lib.train(train_config=train_lib.TrainConfig(num_samples=192, **config), **kwargs)
+  assert [line["samples"] for line in metrics.read_metrics(root)] == [64, 128, 192]
+  assert final["charts/episodes"] > 0
+  assert sorted(int(v) for v in os.listdir(os.path.join(root, "export", "policy"))) == [64, 128, 192]

@@ -74,9 +74,12 @@ class Trunk(tf.keras.layers.Layer):
   def _egocentric(maps, xy, offsets, size):
     """`[B, N, K * C]`: the cells `xy [B, N, 2] + offsets [K, 2]` (wrapping) of `maps [B, H, H, C]`."""
     cells = (xy[:, :, None, :] + offsets[None, None]) % size  # [B, N, K, 2]
-    values = tf.gather_nd(maps, tf.stack([cells[..., 1], cells[..., 0]], axis=-1), batch_dims=1)
+    height, channels = tf.shape(maps)[1], maps.shape[-1]
+    # One flat gather of rows (faster here than gather_nd with batch_dims).
+    rows = (tf.range(tf.shape(maps)[0])[:, None, None] * height + cells[..., 1]) * height + cells[..., 0]
+    values = tf.gather(tf.reshape(maps, [-1, channels]), rows)
     shape = tf.shape(values)
-    return tf.reshape(values, [shape[0], shape[1], offsets.shape[0] * maps.shape[-1]])
+    return tf.reshape(values, [shape[0], shape[1], offsets.shape[0] * channels])
 
 
 class PerAgentDense(tf.keras.layers.Layer):

@@ -115,8 +115,9 @@ class GraphLoop(tf.Module):
 
   def _iteration_fn(self):
     agent, c = self._agent, self._agent.config
-    seeds = tf.reshape(self._rng.make_seeds(2 * self._rollout_length), [2, -1, 2])
-    seeds = tf.transpose(seeds, [1, 0, 2])  # [L, 2 (policy, game), 2]
+    # make_seeds gives one seed per column of a [2, count] tensor.
+    seeds = tf.reshape(tf.transpose(self._rng.make_seeds(2 * self._rollout_length)),
+                       [self._rollout_length, 2, 2])  # [L, (policy, game), seed]
     variables = agent.network.trainable_variables
     with tf.GradientTape() as tape:
       experience, outputs, episodes = self.collect(seeds)

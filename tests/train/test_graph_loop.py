@@ -68,3 +68,23 @@ def test_iteration_trains_and_counts():
   assert int(agent.train_step_counter.numpy()) == 1
   assert any(not np.allclose(b, a.numpy()) for b, a in
              zip(before, agent.network.trainable_variables))
+
+
+def test_every_restart_and_every_iteration_draws_new_randomness():
+  # Regression: seeds taken from the wrong axis of make_seeds were constant, so every restart put the
+  # hunters and prey on the same cells again and the agent learned those few starts by heart.
+  game = rules.GameConfig(kind=rules.HARE, num_hunters=2, num_prey=2, hit_points=1, time_limit=3,
+                          grid_size=9, moving_prey=True)
+  env = hunters.make_game(game, batch_size=8)
+  agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
+                    tensor_spec.from_spec(env.action_spec()), config=MaceConfig(model="shared"))
+  loop = graph_loop.GraphLoop(agent, game, num_envs=8, rollout_length=6, seed=0)
+  starts = []
+  for _ in range(5):
+    loop.iteration()
+    state = tf_game.to_numpy(loop._read_state())
+    fresh = state.t == 0
+    starts += [state.hunter_pos[b].tobytes() + state.prey_pos[b].tobytes()
+               for b in np.nonzero(fresh)[0]]
+  assert len(starts) >= 8
+  assert len(set(starts)) == len(starts)

@@ -1,11 +1,18 @@
-r"""Benchmarks. `--what=env`: game steps/s of the batched numpy game with random actions.
+r"""Benchmarks.
 
-  python -m launch.benchmark --what=env
+  python -m launch.benchmark --what=env        # game steps/s of the batched numpy game, random actions
+  python -m launch.benchmark --what=train      # training samples/s: mace, shared, cloned, tfa_ppo
+  python -m launch.benchmark --what=scaling    # training samples/s of mace against N and against G
 
-The observation is built every step exactly as the policy consumes it (`observation.encode`).
-Prints the median over `--repeats` timed runs after a warm-up and writes a JSON to `--output`.
+`env`: the observation is built every step exactly as the policy consumes it (`observation.encode`).
+`train`: end-to-end training (collection + updates) after `--warmup` iterations, the median of
+`--repeats` timed iterations, each model in its own process (so that its peak memory is its own), on
+the same game, observation, batch and rollout length; `tfa_ppo` is the stock TF-Agents pipeline
+(`mace_tf/agents/tfa_ppo.py`: TFPyEnvironment + DynamicStepDriver + PPOClipAgent, 1 epoch, no
+observation normalizer). Prints the ratios to tfa_ppo and writes a JSON to `--output`.
 """
 
+import dataclasses
 import json
 import os
 import platform
@@ -18,7 +25,18 @@ import numpy as np
 
 from mace_tf.envs import hunters, rules
 
-flags.DEFINE_enum("what", "env", ["env"], "What to measure: 'env', the game alone.")
+flags.DEFINE_enum("what", "env", ["env", "train", "scaling", "train_one"],
+                  "What to measure: 'env' (the game alone), 'train' (training samples/s of every "
+                  "model), 'scaling' (mace's samples/s against N and G); 'train_one' is the "
+                  "per-model worker 'train' starts.")
+flags.DEFINE_list("models", ["mace", "shared", "cloned", "tfa_ppo"], "Models for --what=train.")
+flags.DEFINE_string("model", "mace", "The model of --what=train_one.")
+flags.DEFINE_integer("num_envs", 16, "B for --what=train and scaling.", lower_bound=1)
+flags.DEFINE_integer("rollout_length", 20, "L for --what=train and scaling.", lower_bound=1)
+flags.DEFINE_string("collect", "graph", "mace_tf's collection loop for --what=train: graph or host.")
+flags.DEFINE_integer("warmup", 3, "Untimed iterations first (tracing, allocation).", lower_bound=0)
+flags.DEFINE_list("scaling_hunters", ["2", "5", "10", "20", "40"], "N values for --what=scaling.")
+flags.DEFINE_list("scaling_grids", ["10", "25", "50", "100"], "G values for --what=scaling.")
 flags.DEFINE_enum("game", rules.STAG, list(rules.GAME_KINDS), "Which game to step.")
 flags.DEFINE_integer("batch_size", 64, "B, games stepped together.", lower_bound=1)
 flags.DEFINE_integer("num_hunters", 20, "N.", lower_bound=1)
@@ -26,10 +44,12 @@ flags.DEFINE_integer("num_prey", 20, "M.", lower_bound=1)
 flags.DEFINE_integer("grid_size", 50, "G.", lower_bound=1)
 flags.DEFINE_integer("time_limit", 1000, "T.", lower_bound=1)
 flags.DEFINE_boolean("moving_prey", False, "Randomly moving prey.")
-flags.DEFINE_integer("steps", 1000, "Batched steps per timed run.", lower_bound=1)
-flags.DEFINE_integer("repeats", 5, "Timed runs; the median is reported.", lower_bound=1)
+flags.DEFINE_integer("steps", 1000, "Batched steps per timed run (--what=env).", lower_bound=1)
+flags.DEFINE_integer("repeats", 5, "Timed runs or iterations; the median is reported.",
+                     lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the game and the random actions.", lower_bound=0)
-flags.DEFINE_string("output", "results/benchmark_env.json", "Where to write the JSON result.")
+flags.DEFINE_string("output", None, "Where to write the JSON result (default: "
+                    "results/benchmark_env.json, results/benchmark.json, results/scaling.json).")
 
 FLAGS = flags.FLAGS
 
@@ -63,35 +83,156 @@ def benchmark_env(config: rules.GameConfig, *, batch_size: int, steps: int, repe
       "game_steps_per_s": round(median),
       "hunter_steps_per_s": round(median * config.num_hunters),
       "episodes_finished": int(episodes["length"].size),
-      "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                  "cpus": os.cpu_count(), "python": platform.python_version(),
-                  "numpy": np.__version__},
+      "machine": machine(),
   }
+
+
+def machine() -> dict:
+  return {"platform": platform.platform(), "processor": platform.processor(),
+          "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__}
+
+
+def benchmark_train_one(model: str, config: rules.GameConfig, *, num_envs: int,
+                        rollout_length: int, warmup: int, repeats: int, seed: int,
+                        collect: str) -> dict:
+  """Training samples/s of one model in this process (median over timed iterations)."""
+  import resource
+
+  import tensorflow as tf
+
+  if model == "tfa_ppo":
+    from mace_tf.agents.tfa_ppo import TFAPPOLoop
+    loop = TFAPPOLoop(config, num_envs=num_envs, rollout_length=rollout_length, seed=seed)
+    run = lambda: loop.run_iteration()[1]
+  else:
+    from tf_agents.specs import tensor_spec
+    from mace_tf.agents.mace.agent import MaceAgent
+    from mace_tf.agents.mace.config import MaceConfig
+    from mace_tf.train import graph_loop, train_lib
+    tf.random.set_seed(seed)
+    env = hunters.make_game(config, batch_size=num_envs, seed=seed)
+    agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
+                      tensor_spec.from_spec(env.action_spec()), config=MaceConfig(model=model))
+    if collect == "graph":
+      loop = graph_loop.GraphLoop(agent, config, num_envs=num_envs, rollout_length=rollout_length,
+                                  seed=seed)
+    else:
+      env.reset()
+      loop = train_lib.HostLoop(agent, env, rollout_length=rollout_length, seed=seed)
+    run = lambda: (loop.run_iteration(), num_envs * rollout_length)[1]
+  for _ in range(warmup):
+    run()
+  rates = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    samples = run()
+    rates.append(samples / (time.perf_counter() - start))
+  return {"model": model, "samples_per_s": float(np.median(rates)),
+          "samples_per_s_runs": [round(r) for r in rates],
+          "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+          "collect": "tfa_driver" if model == "tfa_ppo" else collect}
+
+
+def _run_worker(model: str, config: rules.GameConfig) -> dict:
+  """`--what=train_one` in a fresh process; returns its JSON line."""
+  import subprocess
+  args = [sys.executable, "-m", "launch.benchmark", "--what=train_one", f"--model={model}",
+          f"--game={config.kind}", f"--num_hunters={config.num_hunters}",
+          f"--num_prey={config.num_prey}", f"--grid_size={config.grid_size}",
+          f"--time_limit={config.time_limit}", f"--moving_prey={config.moving_prey}",
+          f"--num_envs={FLAGS.num_envs}", f"--rollout_length={FLAGS.rollout_length}",
+          f"--warmup={FLAGS.warmup}", f"--repeats={FLAGS.repeats}", f"--seed={FLAGS.seed}",
+          f"--collect={FLAGS.collect}"]
+  p = subprocess.run(args, capture_output=True, text=True)
+  if p.returncode != 0:
+    sys.exit(f"benchmark: the {model} worker failed:\n{p.stderr[-3000:]}")
+  return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def _game(**overrides) -> rules.GameConfig:
+  settings = dict(kind=FLAGS.game, num_hunters=FLAGS.num_hunters, num_prey=FLAGS.num_prey,
+                  hit_points=2 if FLAGS.game == rules.STAG else 1, time_limit=FLAGS.time_limit,
+                  grid_size=FLAGS.grid_size, moving_prey=FLAGS.moving_prey)
+  settings.update(overrides)
+  return rules.GameConfig(**settings)
+
+
+def _write(result: dict, default_path: str) -> None:
+  path = FLAGS.output or default_path
+  result["command"] = "python -m launch.benchmark " + " ".join(sys.argv[1:])
+  out_dir = os.path.dirname(path)
+  if out_dir:
+    os.makedirs(out_dir, exist_ok=True)
+  with open(path, "w") as f:
+    json.dump(result, f, indent=2)
+    f.write("\n")
+  print(f"wrote {path}")
+
+
+def main_train(config: rules.GameConfig) -> None:
+  runs = {}
+  for model in FLAGS.models:
+    runs[model] = _run_worker(model, config)
+    print(f"{model}: {runs[model]['samples_per_s']:,.0f} samples/s "
+          f"(runs {runs[model]['samples_per_s_runs']}), peak RSS "
+          f"{runs[model]['peak_rss_mib']:,.0f} MiB", flush=True)
+  if "tfa_ppo" in runs:
+    base = runs["tfa_ppo"]["samples_per_s"]
+    for model, r in runs.items():
+      r["ratio_to_tfa_ppo"] = r["samples_per_s"] / base
+      print(f"{model} / tfa_ppo = {r['ratio_to_tfa_ppo']:.2f}x")
+  _write({"what": "train", "config": dataclasses.asdict(config), "num_envs": FLAGS.num_envs,
+          "rollout_length": FLAGS.rollout_length, "warmup": FLAGS.warmup,
+          "repeats": FLAGS.repeats, "seed": FLAGS.seed, "runs": runs, "machine": machine()},
+         "results/benchmark.json")
+
+
+def main_scaling() -> None:
+  rows = {"num_hunters": [], "grid_size": []}
+  for n in (int(v) for v in FLAGS.scaling_hunters):
+    game = _game(num_hunters=n, num_prey=max(2, n - n % 2) if FLAGS.game == rules.STAG else n)
+    r = _run_worker("mace", game)
+    rows["num_hunters"].append({"num_hunters": n, "num_prey": game.num_prey,
+                                "samples_per_s": r["samples_per_s"]})
+    print(f"N = M = {n}, G = {game.grid_size}: {r['samples_per_s']:,.0f} samples/s", flush=True)
+  for g in (int(v) for v in FLAGS.scaling_grids):
+    game = _game(grid_size=g)
+    r = _run_worker("mace", game)
+    rows["grid_size"].append({"grid_size": g, "samples_per_s": r["samples_per_s"]})
+    print(f"G = {g}, N = {game.num_hunters}: {r['samples_per_s']:,.0f} samples/s", flush=True)
+  first, last = rows["num_hunters"][0], rows["num_hunters"][-1]
+  drop = first["samples_per_s"] / last["samples_per_s"]
+  print(f"samples/s falls {drop:.2f}x from N = {first['num_hunters']} to N = {last['num_hunters']}")
+  _write({"what": "scaling", "num_envs": FLAGS.num_envs, "rollout_length": FLAGS.rollout_length,
+          "rows": rows, "fall_from_first_to_last_n": drop, "machine": machine()},
+         "results/scaling.json")
 
 
 def main(argv):
   del argv
   try:
-    config = rules.GameConfig(
-        kind=FLAGS.game, num_hunters=FLAGS.num_hunters, num_prey=FLAGS.num_prey,
-        hit_points=2 if FLAGS.game == rules.STAG else 1, time_limit=FLAGS.time_limit,
-        grid_size=FLAGS.grid_size, moving_prey=FLAGS.moving_prey)
+    config = _game()
   except ValueError as e:
     sys.exit(f"benchmark: {e}")
+  if FLAGS.what == "train_one":
+    import launch
+    launch.quiet_logs()
+    print(json.dumps(benchmark_train_one(
+        FLAGS.model, config, num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length,
+        warmup=FLAGS.warmup, repeats=FLAGS.repeats, seed=FLAGS.seed, collect=FLAGS.collect)))
+    return
+  if FLAGS.what == "train":
+    main_train(config)
+    return
+  if FLAGS.what == "scaling":
+    main_scaling()
+    return
   result = benchmark_env(config, batch_size=FLAGS.batch_size, steps=FLAGS.steps,
                          repeats=FLAGS.repeats, seed=FLAGS.seed)
-  result["command"] = "python -m launch.benchmark " + " ".join(sys.argv[1:])
   print(f"env: {FLAGS.game}, B={FLAGS.batch_size}, N={config.num_hunters}, M={config.num_prey}, "
         f"G={config.grid_size}: {result['game_steps_per_s']:,} game steps/s "
         f"({result['hunter_steps_per_s']:,} hunter-steps/s), runs {result['game_steps_per_s_runs']}")
-  if FLAGS.output:
-    out_dir = os.path.dirname(FLAGS.output)
-    if out_dir:
-      os.makedirs(out_dir, exist_ok=True)
-    with open(FLAGS.output, "w") as f:
-      json.dump(result, f, indent=2)
-      f.write("\n")
-    print(f"wrote {FLAGS.output}")
+  _write(result, "results/benchmark_env.json")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,10 @@ def make_tfa_ppo_agent(time_step_spec, action_spec, *, learning_rate: float = 7e
                        train_step_counter=None) -> ppo_clip_agent.PPOClipAgent:
   """The stock agent; `time_step_spec` must have a scalar (team) reward."""
   observation_spec = time_step_spec.observation
+  grid_size = observation_spec["grid"].shape[0]
+  if grid_size < 20:
+    raise ValueError(f"tfa_ppo's conv stack (8 x 8 stride 4, then 4 x 4 stride 2, no padding) needs "
+                     f"grid_size >= 20, got {grid_size}")
   actor = JointCategoricalActorNetwork(observation_spec, action_spec,
                                        preprocessing_layers=_preprocessing_layers(),
                                        fc_layer_params=(256,))

@@ -41,3 +41,18 @@ def test_benchmark_env_writes_json(tmp_path):
   assert result["game_steps_per_s"] > 0 and len(result["game_steps_per_s_runs"]) == 2
   assert abs(result["hunter_steps_per_s"] - 4 * result["game_steps_per_s"]) <= 4
   assert "game steps/s" in p.stdout
+
+
+def test_benchmark_train_measures_every_model_against_stock_ppo(tmp_path):
+  out = tmp_path / "train.json"
+  p = run("launch.benchmark", "--what=train", "--models=mace,tfa_ppo", "--num_hunters=2",
+          "--num_prey=2", "--grid_size=20", "--time_limit=20", "--num_envs=2", "--rollout_length=4",
+          "--warmup=1", "--repeats=2", f"--output={out}")
+  assert p.returncode == 0, p.stderr[-3000:]
+  result = json.loads(out.read_text())
+  assert set(result["runs"]) == {"mace", "tfa_ppo"}
+  for r in result["runs"].values():
+    assert r["samples_per_s"] > 0 and r["peak_rss_mib"] > 100 and len(r["samples_per_s_runs"]) == 2
+  ratio = result["runs"]["mace"]["samples_per_s"] / result["runs"]["tfa_ppo"]["samples_per_s"]
+  assert abs(result["runs"]["mace"]["ratio_to_tfa_ppo"] - ratio) < 1e-9
+  assert "mace / tfa_ppo =" in p.stdout

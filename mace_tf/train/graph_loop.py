@@ -114,7 +114,7 @@ class GraphLoop(tf.Module):
     return experience, outputs, episodes
 
   def _iteration_fn(self):
-    agent, c = self._agent, self._agent.config
+    agent = self._agent
     # make_seeds gives one seed per column of a [2, count] tensor.
     seeds = tf.reshape(tf.transpose(self._rng.make_seeds(2 * self._rollout_length)),
                        [self._rollout_length, 2, 2])  # [L, (policy, game), seed]
@@ -122,12 +122,7 @@ class GraphLoop(tf.Module):
     with tf.GradientTape() as tape:
       experience, outputs, episodes = self.collect(seeds)
       loss_info = agent.loss_from_output(outputs, experience)
-    grads = tape.gradient(loss_info.loss, variables)
-    if c.max_grad_norm > 0:
-      grads, grad_norm = tf.clip_by_global_norm(grads, c.max_grad_norm)
-    else:
-      grad_norm = tf.linalg.global_norm(grads)
-    agent.optimizer.apply_gradients(zip(grads, variables))
+    grad_norm = agent.apply_gradients(tape, loss_info.loss, variables)
     agent.train_step_counter.assign_add(1)
     return loss_info._replace(extra=loss_info.extra._replace(grad_norm=grad_norm)), episodes
 

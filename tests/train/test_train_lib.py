@@ -16,16 +16,19 @@ FIG1 = rules.GameConfig(kind=rules.HARE, num_hunters=2, num_prey=2, hit_points=1
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(scope="module")
-def fig1_run(tmp_path_factory):
-  root = str(tmp_path_factory.mktemp("fig1") / "run")
-  final = train_lib.train(
+def train_fig1(root, num_samples):
+  return train_lib.train(
       root_dir=root, game=FIG1, agent_config=MaceConfig(model="mace", learning_rate=3e-3),
-      train_config=train_lib.TrainConfig(num_envs=32, rollout_length=8, num_samples=40_000,
+      train_config=train_lib.TrainConfig(num_envs=32, rollout_length=8, num_samples=num_samples,
                                          seed=3, checkpoint_every=20_000, log_every=5_000,
                                          eval_episodes=200),
       progress=False, log_fn=None)
-  return root, final
+
+
+@pytest.fixture(scope="module")
+def fig1_run(tmp_path_factory):
+  root = str(tmp_path_factory.mktemp("fig1") / "run")
+  return root, train_fig1(root, 40_000)
 
 
 def test_short_seeded_run_improves_the_terminal_reward(fig1_run):
@@ -100,12 +103,7 @@ def test_exported_policy_loads_in_a_fresh_process_and_plays(fig1_run, name, tmp_
 
 def test_resume_continues_from_the_checkpoint_sample_count(fig1_run, tmp_path):
   root, _ = fig1_run
-  final = train_lib.train(
-      root_dir=root, game=FIG1, agent_config=MaceConfig(model="mace", learning_rate=3e-3),
-      train_config=train_lib.TrainConfig(num_envs=32, rollout_length=8, num_samples=42_000,
-                                         seed=3, checkpoint_every=20_000, log_every=5_000,
-                                         eval_episodes=200),
-      progress=False, log_fn=None)
+  final = train_fig1(root, 42_000)
   lines = metrics.read_metrics(root)
   assert [line["samples"] for line in lines][-2:] == [40_192, 42_240]
   assert final["charts/episodes"] > lines[-2]["charts/episodes"]

@@ -156,11 +156,17 @@ class MaceAgent(tf_agent.TFAgent):
       with tf.GradientTape() as tape:
         loss_info = self._loss(experience, training=True,
                                advantages_and_returns=fixed_advantages)
-      grads = tape.gradient(loss_info.loss, variables)
-      if c.max_grad_norm > 0:
-        grads, grad_norm = tf.clip_by_global_norm(grads, c.max_grad_norm)
-      else:
-        grad_norm = tf.linalg.global_norm(grads)
-      self._optimizer.apply_gradients(zip(grads, variables))
+      grad_norm = self.apply_gradients(tape, loss_info.loss, variables)
     self.train_step_counter.assign_add(1)
     return loss_info._replace(extra=loss_info.extra._replace(grad_norm=grad_norm))
+
+  def apply_gradients(self, tape, loss, variables):
+    """One optimizer step on `loss` (recorded by `tape`) with global-norm clipping; returns the
+    gradient norm before clipping."""
+    grads = tape.gradient(loss, variables)
+    if self._config.max_grad_norm > 0:
+      grads, grad_norm = tf.clip_by_global_norm(grads, self._config.max_grad_norm)
+    else:
+      grad_norm = tf.linalg.global_norm(grads)
+    self._optimizer.apply_gradients(zip(grads, variables))
+    return grad_norm

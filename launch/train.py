@@ -23,7 +23,9 @@ _t = train_lib.TrainConfig()
 flags.DEFINE_string("root_dir", "runs/train", "Directory of the run: checkpoints, summaries, "
                     "metrics.jsonl and export/; an existing run there is resumed.")
 flags.DEFINE_enum("model", _d.model, list(MODELS), "mace: shared Gaussian latent (eq. 14-15); "
-                  "shared: deterministic hidden layer instead; cloned: one head shared by all agents.")
+                  "shared: deterministic hidden layer instead; cloned: one head shared by all "
+                  "agents; tfa_ppo: the stock TF-Agents PPO pipeline, as a baseline (needs "
+                  "--grid_size >= 20).")
 flags.DEFINE_integer("latent_dim", _d.latent_dim, "n, the size of the latent lambda.", lower_bound=1)
 flags.DEFINE_float("learning_rate", _d.learning_rate, "eta, the optimizer's learning rate (Table 2).")
 flags.DEFINE_enum("optimizer", _d.optimizer, list(OPTIMIZERS), "The optimizer.")

@@ -94,7 +94,8 @@ class TFAPPOLoop:
   of TF-Agents' PPO examples, over B batched games and L steps per game per iteration."""
 
   def __init__(self, game, *, num_envs: int, rollout_length: int, seed: int, num_epochs: int = 1,
-               learning_rate: float = 7e-4):
+               learning_rate: float = 7e-4, gamma: float = 0.99, gae_lambda: float = 0.95,
+               ent_coef: float = 0.01, vf_coef: float = 0.5):
     from tf_agents.drivers import dynamic_step_driver
     from tf_agents.environments import tf_py_environment
     from tf_agents.replay_buffers import tf_uniform_replay_buffer
@@ -106,7 +107,9 @@ class TFAPPOLoop:
     self.env = tf_py_environment.TFPyEnvironment(
         wrappers.TeamRewardWrapper(hunters.make_game(game, batch_size=num_envs, seed=seed)))
     self.agent = make_tfa_ppo_agent(self.env.time_step_spec(), self.env.action_spec(),
-                                    learning_rate=learning_rate, num_epochs=num_epochs)
+                                    learning_rate=learning_rate, num_epochs=num_epochs,
+                                    gamma=gamma, gae_lambda=gae_lambda, ent_coef=ent_coef,
+                                    vf_coef=vf_coef)
     # The driver counts steps that are not episode boundaries: leave room for a few more.
     self._buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
         self.agent.collect_data_spec, batch_size=num_envs, max_length=2 * rollout_length + 4)

@@ -46,6 +46,8 @@ class MaceNetwork(network.Network):
 
   def __init__(self, observation_spec, *, num_hunters: int, config: MaceConfig,
                name: str = "MaceNetwork"):
+    if config.model not in ("mace", "shared", "cloned"):
+      raise ValueError(f"MaceNetwork builds mace, shared or cloned, not {config.model!r}")
     super().__init__(input_tensor_spec=observation_spec, state_spec=(), name=name)
     self._config = config
     self._num_hunters = num_hunters

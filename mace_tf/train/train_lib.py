@@ -154,10 +154,112 @@ class HostLoop(tf.Module):
     return self._train(experience), self._env.pop_episode_stats()
 
 
+class MaceLearner:
+  """What `train` needs of a MACE / Shared / Cloned run: its loop, policies, metrics, state."""
+
+  def __init__(self, game: rules.GameConfig, agent_config: MaceConfig, tc: "TrainConfig"):
+    self.env = hunters.make_game(game, batch_size=tc.num_envs, seed=tc.seed)
+    self.agent = MaceAgent(tensor_spec.from_spec(self.env.time_step_spec()),
+                           tensor_spec.from_spec(self.env.action_spec()), config=agent_config)
+    self.agent.initialize()
+    self._host = tc.collect == "host"
+    self._samples_per_iteration = tc.num_envs * tc.rollout_length
+    if self._host:
+      self.loop = HostLoop(self.agent, self.env, rollout_length=tc.rollout_length, seed=tc.seed)
+    else:
+      self.loop = graph_loop.GraphLoop(self.agent, game, num_envs=tc.num_envs,
+                                       rollout_length=tc.rollout_length, seed=tc.seed)
+    self.policies = {"policy": self.agent.collect_policy, "greedy_policy": self.agent.policy}
+    self.trackables = dict(agent=self.agent, network=self.agent.network,
+                           optimizer=self.agent.optimizer, loop=self.loop)
+    # Optimizer slots exist only after a first update: create them so a restore fills them.
+    self.agent.optimizer.build(self.agent.network.trainable_variables)
+    self._greedy = tf.function(lambda time_step: self.agent.policy.action(time_step).action)
+
+  def start(self, env_state) -> None:
+    if self._host:
+      if env_state is None:
+        self.env.reset()
+      else:
+        self.env.set_state(env_state)
+
+  def env_state(self):
+    return self.env.get_state() if self._host else None
+
+  def run_iteration(self):
+    loss_info, stats = self.loop.run_iteration()
+    return loss_info, stats, self._samples_per_iteration
+
+  def greedy_action(self, time_step):
+    return self._greedy(_to_tensors(time_step)).numpy()
+
+  @staticmethod
+  def loss_scalars(loss_info) -> Dict[str, float]:
+    extra = loss_info.extra
+    out = {
+        "losses/total": float(extra.total_loss),
+        "losses/policy_gradient": float(extra.policy_gradient_loss),
+        "losses/kl": float(extra.kl_loss),
+        "losses/value": float(extra.value_loss),
+        "losses/entropy": float(extra.entropy),
+        "losses/grad_norm": float(extra.grad_norm),
+        "latent/sigma_mean": float(extra.sigma_mean),
+        "latent/sigma_min": float(extra.sigma_min),
+        "latent/mu_abs_mean": float(extra.mu_abs_mean),
+    }
+    for k, v in enumerate(np.asarray(extra.kl_per_dim)):
+      out[f"latent/kl_dim_{k}"] = float(v)
+    return out
+
+
+class TFAPPOLearner:
+  """The stock TF-Agents PPO pipeline (`mace_tf.agents.tfa_ppo`) behind the same interface."""
+
+  def __init__(self, game: rules.GameConfig, agent_config: MaceConfig, tc: "TrainConfig"):
+    from mace_tf.agents import tfa_ppo  # Imported here: only this baseline needs it.
+    self.loop = tfa_ppo.TFAPPOLoop(game, num_envs=tc.num_envs, rollout_length=tc.rollout_length,
+                                   seed=tc.seed, num_epochs=agent_config.num_epochs,
+                                   learning_rate=agent_config.learning_rate,
+                                   gamma=agent_config.gamma, gae_lambda=agent_config.gae_lambda,
+                                   ent_coef=agent_config.ent_coef, vf_coef=agent_config.vf_coef)
+    self.agent = self.loop.agent
+    self.policies = {"policy": self.agent.collect_policy, "greedy_policy": self.agent.policy}
+    optimizer = self.agent._optimizer
+    optimizer.build(self.agent.trainable_variables)
+    self.trackables = dict(agent=self.agent, optimizer=optimizer)
+    self._greedy = tf.function(lambda time_step: self.agent.policy.action(time_step).action)
+
+  def start(self, env_state) -> None:
+    del env_state  # the driver's games restart fresh on resume
+
+  def env_state(self):
+    return None
+
+  def run_iteration(self):
+    loss_info, samples = self.loop.run_iteration()
+    return loss_info, self.loop.env.pyenv.pop_episode_stats(), samples
+
+  def greedy_action(self, time_step):
+    team = time_step._replace(reward=np.sum(time_step.reward, axis=-1, dtype=np.float32))
+    return self._greedy(_to_tensors(team)).numpy()
+
+  @staticmethod
+  def loss_scalars(loss_info) -> Dict[str, float]:
+    extra = loss_info.extra
+    return {
+        "losses/total": float(loss_info.loss),
+        "losses/policy_gradient": float(extra.policy_gradient_loss),
+        "losses/value": float(extra.value_estimation_loss),
+        "losses/entropy_regularization": float(extra.entropy_regularization_loss),
+        "losses/clip_fraction": float(extra.clip_fraction),
+    }
+
+
 def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
           train_config: TrainConfig, progress: bool = True,
           log_fn: Optional[Callable[[str], None]] = print) -> Dict[str, float]:
-  """Trains (or resumes training) a MACE / Shared / Cloned agent; returns the final metrics.
+  """Trains (or resumes training) a MACE / Shared / Cloned agent, or the stock TF-Agents PPO
+  baseline (`agent_config.model == "tfa_ppo"`); returns the final metrics.
 
   Raises:
     checkpoints.CheckpointMismatchError: a setting contradicts the run already in `root_dir`.
@@ -166,49 +268,34 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   checkpoints.check_or_write_run_config(
       root_dir, checkpoints.run_config_dict(game, agent_config, train_config))
   tc = train_config
-  b, n = tc.num_envs, game.num_hunters
   tf.random.set_seed(tc.seed)
-  env = hunters.make_game(game, batch_size=b, seed=tc.seed)
-  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
-  action_spec = tensor_spec.from_spec(env.action_spec())
-  agent = MaceAgent(time_step_spec, action_spec, config=agent_config)
-  agent.initialize()
+  if agent_config.model == "tfa_ppo":  # collects with its own TF-Agents driver, whatever `collect`
+    learner = TFAPPOLearner(game, agent_config, tc)
+  else:
+    learner = MaceLearner(game, agent_config, tc)
 
   samples = tf.Variable(0, dtype=tf.int64, name="samples")
   episodes = tf.Variable(0, dtype=tf.int64, name="episodes")
   cumulative_reward = tf.Variable(0.0, dtype=tf.float64, name="cumulative_terminal_reward")
-  if tc.collect == "graph":
-    loop = graph_loop.GraphLoop(agent, game, num_envs=b, rollout_length=tc.rollout_length,
-                                seed=tc.seed)
-  else:
-    loop = HostLoop(agent, env, rollout_length=tc.rollout_length, seed=tc.seed)
   checkpointer = checkpoints.RunCheckpointer(
-      root_dir, agent=agent, network=agent.network, optimizer=agent.optimizer, samples=samples,
-      episodes=episodes, cumulative_reward=cumulative_reward, loop=loop)
-  # Optimizer slots exist only after a first update: create them so a restore fills them.
-  agent.optimizer.build(agent.network.trainable_variables)
+      root_dir, samples=samples, episodes=episodes, cumulative_reward=cumulative_reward,
+      **learner.trackables)
   writer = metrics.MetricsWriter(root_dir)
   env_state = checkpointer.restore_latest()
-  if checkpointer.latest:
-    if env_state is not None:
-      env.set_state(env_state)
-    if log_fn:
-      log_fn(f"resumed from {checkpointer.latest} at {int(samples.numpy()):,} samples")
+  if checkpointer.latest and log_fn:
+    log_fn(f"resumed from {checkpointer.latest} at {int(samples.numpy()):,} samples")
+  learner.start(env_state)
   writer.truncate_after(int(samples.numpy()))
-  exporter = export.PolicyExporter(
-      root_dir, {"policy": agent.collect_policy, "greedy_policy": agent.policy}, samples)
-  greedy_fn = tf.function(lambda time_step: agent.policy.action(time_step).action)
+  exporter = export.PolicyExporter(root_dir, learner.policies, samples)
 
   def greedy_eval():
-    return evaluate_policy(lambda t: greedy_fn(_to_tensors(t)).numpy(), game,
-                           episodes=tc.eval_episodes, seed=tc.seed + 10_000)
+    return evaluate_policy(learner.greedy_action, game, episodes=tc.eval_episodes,
+                           seed=tc.seed + 10_000)
 
   def save():
-    checkpointer.save(env.get_state() if tc.collect == "host" else None)
+    checkpointer.save(learner.env_state())
     exporter.export(int(samples.numpy()))
 
-  if tc.collect == "host" and env_state is None:
-    env.reset()
   window = collections.defaultdict(list)  # episode statistics since the last metric line
   pbar = None
   if progress:
@@ -221,27 +308,28 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   final = {}
   loss_info = None
   while int(samples.numpy()) < tc.num_samples:
-    loss_info, stats = loop.run_iteration()
-    samples.assign_add(b * tc.rollout_length)
+    loss_info, stats, new_samples = learner.run_iteration()
+    samples.assign_add(new_samples)
     episodes.assign_add(stats["length"].size)
     cumulative_reward.assign_add(float(stats["total_reward"].sum()))
     for k, v in stats.items():
       window[k].extend(v.tolist())
     s = int(samples.numpy())
     if pbar is not None:
-      pbar.update(b * tc.rollout_length)
+      pbar.update(new_samples)
       if window["total_reward"]:
         pbar.set_postfix(episodes=int(episodes.numpy()),
                          reward=f"{np.mean(window['total_reward']):.3f}", refresh=False)
     done = s >= tc.num_samples
     if s // tc.log_every > last["log"] or done:
       last["log"] = s // tc.log_every
-      scalars = _scalars(loss_info, window, episodes, cumulative_reward,
-                         (s - start_samples) / (time.perf_counter() - start_time))
-      if tc.eval_every and (s // tc.eval_every > last["eval"]):
-        last["eval"] = s // tc.eval_every
-        scalars.update({f"eval/greedy_{k}": v for k, v in greedy_eval().items()})
-      if done:
+      scalars = {
+          "charts/episodes": int(episodes.numpy()),
+          "charts/cumulative_terminal_reward": float(cumulative_reward.numpy()),
+          "perf/samples_per_s": (s - start_samples) / (time.perf_counter() - start_time),
+          **learner.loss_scalars(loss_info), **_episode_scalars(window)}
+      if done or (tc.eval_every and s // tc.eval_every > last["eval"]):
+        last["eval"] = s // tc.eval_every if tc.eval_every else 0
         scalars.update({f"eval/greedy_{k}": v for k, v in greedy_eval().items()})
       writer.write(s, scalars)
       final = scalars
@@ -256,31 +344,14 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   return final
 
 
-def _scalars(loss_info, window, episodes, cumulative_reward, samples_per_s) -> Dict[str, float]:
-  extra = loss_info.extra
-  out = {
-      "charts/episodes": int(episodes.numpy()),
-      "charts/cumulative_terminal_reward": float(cumulative_reward.numpy()),
-      "perf/samples_per_s": float(samples_per_s),
-      "losses/total": float(extra.total_loss),
-      "losses/policy_gradient": float(extra.policy_gradient_loss),
-      "losses/kl": float(extra.kl_loss),
-      "losses/value": float(extra.value_loss),
-      "losses/entropy": float(extra.entropy),
-      "losses/grad_norm": float(extra.grad_norm),
-      "latent/sigma_mean": float(extra.sigma_mean),
-      "latent/sigma_min": float(extra.sigma_min),
-      "latent/mu_abs_mean": float(extra.mu_abs_mean),
+def _episode_scalars(window) -> Dict[str, float]:
+  if not window["total_reward"]:
+    return {}
+  return {
+      "charts/episode_terminal_reward": float(np.mean(window["total_reward"])),
+      "charts/episode_length": float(np.mean(window["length"])),
+      "charts/success_rate": float(np.mean(window["success"])),
+      "charts/stags_captured": float(np.mean(window["stags_captured"])),
+      "charts/hares_captured": float(np.mean(window["hares_captured"])),
+      "charts/episodes_in_window": len(window["total_reward"]),
   }
-  for k, v in enumerate(np.asarray(extra.kl_per_dim)):
-    out[f"latent/kl_dim_{k}"] = float(v)
-  if window["total_reward"]:
-    out.update({
-        "charts/episode_terminal_reward": float(np.mean(window["total_reward"])),
-        "charts/episode_length": float(np.mean(window["length"])),
-        "charts/success_rate": float(np.mean(window["success"])),
-        "charts/stags_captured": float(np.mean(window["stags_captured"])),
-        "charts/hares_captured": float(np.mean(window["hares_captured"])),
-        "charts/episodes_in_window": len(window["total_reward"]),
-    })
-  return out

@@ -137,3 +137,19 @@ def test_host_collect_mode_trains_checkpoints_and_resumes(tmp_path):
   assert [line["samples"] for line in metrics.read_metrics(root)] == [64, 128, 192]
   assert final["charts/episodes"] > 0
   assert sorted(int(v) for v in os.listdir(os.path.join(root, "export", "policy"))) == [64, 128, 192]
+
+
+def test_stock_tfa_ppo_baseline_trains_exports_and_resumes(tmp_path):
+  root = str(tmp_path / "ppo")
+  game = rules.GameConfig(kind=rules.STAG, num_hunters=3, num_prey=2, hit_points=2, time_limit=15,
+                          grid_size=20)
+  kwargs = dict(root_dir=root, game=game, agent_config=MaceConfig(model="tfa_ppo"),
+                progress=False, log_fn=None)
+  config = dict(num_envs=4, rollout_length=8, seed=0, checkpoint_every=64, log_every=64,
+                eval_episodes=4)
+  train_lib.train(train_config=train_lib.TrainConfig(num_samples=64, **config), **kwargs)
+  final = train_lib.train(train_config=train_lib.TrainConfig(num_samples=128, **config), **kwargs)
+  samples = [line["samples"] for line in metrics.read_metrics(root)]
+  assert len(samples) == 2 and samples[0] >= 64 and samples[1] >= 128  # the driver may overshoot
+  assert "losses/clip_fraction" in final and "eval/greedy_terminal_reward" in final
+  assert len(os.listdir(os.path.join(root, "export", "greedy_policy"))) == 2

@@ -3,7 +3,7 @@
 import dataclasses
 from typing import Tuple
 
-MODELS = ("mace", "shared", "cloned")
+MODELS = ("mace", "shared", "cloned", "tfa_ppo")
 OPTIMIZERS = ("adam", "rmsprop")
 
 
@@ -73,5 +73,5 @@ class MaceConfig:
     for name in ("vf_coef", "ent_coef", "kl_coef", "max_grad_norm", "ppo_clip"):
       need(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
     need(self.num_epochs >= 1, f"num_epochs must be >= 1, got {self.num_epochs}")
-    need(self.ppo_clip > 0 or self.num_epochs == 1,
+    need(self.ppo_clip > 0 or self.num_epochs == 1 or self.model == "tfa_ppo",
          "num_epochs > 1 needs the clipped surrogate (ppo_clip > 0): A2C takes one step per rollout")

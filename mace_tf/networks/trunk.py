@@ -60,7 +60,7 @@ class Trunk(tf.keras.layers.Layer):
     phi = self._dense(tf.concat([self._flatten(x), time_left], axis=-1))
 
     hunters = observation["hunters"]  # [B, N, 3] int32: x, y, active
-    batch, n = tf.shape(hunters)[0], tf.shape(hunters)[1]
+    n = tf.shape(hunters)[1]
     window = self._egocentric(grid, hunters[..., :2], self._offsets, self._grid_size)
     # The feature map cell whose receptive field is centred nearest to the hunter's cell.
     coarse = (hunters[..., :2] + self._stride // 2) // self._stride

@@ -15,7 +15,6 @@ from typing import Callable, Dict, Optional
 import numpy as np
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
 from mace_tf.agents.mace.agent import MaceAgent
@@ -101,7 +100,7 @@ def evaluate_policy(action_fn: Callable, game: rules.GameConfig, *, episodes: in
           "hares_captured": float(results["hares_captured"].mean())}
 
 
-def _stack_rollout(steps, final_time_step, info_spec_zeros, num_hunters):
+def _stack_rollout(steps, final_time_step, info_spec_zeros):
   """Per-step records -> `Trajectory [B, L + 1]` of numpy arrays (the last step: bootstrap only)."""
   time_steps = [s[0] for s in steps] + [final_time_step]
   next_steps = [s[3] for s in steps] + [final_time_step]
@@ -149,8 +148,7 @@ class HostLoop(tf.Module):
       steps.append((time_step, action, {k: v.numpy() for k, v in step.info.items()},
                     next_time_step))
       time_step = next_time_step
-    experience = _to_tensors(_stack_rollout(steps, time_step, self._info_zeros,
-                                            self._env.config.num_hunters))
+    experience = _to_tensors(_stack_rollout(steps, time_step, self._info_zeros))
     return self._train(experience), self._env.pop_episode_stats()
 
 

@@ -33,7 +33,7 @@ def rollout(env, agent, seed=0):
     steps.append((time_step, action, {k: v.numpy() for k, v in step.info.items()}, nxt))
     time_step = nxt
   zeros = {"eps": np.zeros((B, 4), np.float32), "log_prob": np.zeros((B, N), np.float32)}
-  return tensors(train_lib._stack_rollout(steps, time_step, zeros, N))
+  return tensors(train_lib._stack_rollout(steps, time_step, zeros))
 
 
 def test_same_seed_same_joint_action():

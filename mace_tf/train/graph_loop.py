@@ -35,8 +35,8 @@ class GraphLoop(tf.Module):
                rollout_length: int, seed: int, jit_compile: bool = False):
     super().__init__(name="graph_loop")
     if agent.config.num_epochs != 1:
-      raise ValueError("the compiled loop takes one update per rollout (num_epochs = 1); use the "
-                       "host loop (collect='host') for several PPO epochs")
+      raise ValueError("the compiled loop (--collect=graph) takes one update per rollout; for "
+                       "num_epochs > 1 use --collect=host")
     self._agent = agent
     self._game = game
     self._num_envs = num_envs

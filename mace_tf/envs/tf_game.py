@@ -131,6 +131,20 @@ def apply_step(config: rules.GameConfig, state: TFGameState, actions,
   return new, done, rewards
 
 
+def episode_statistics(config: rules.GameConfig, state: TFGameState, rewards):
+  """`rules.episode_statistics`: per game `[B]`, as if each game's episode ended in `state`."""
+  captured = state.prey_hp == 0
+  is_stag = tf.constant(config.prey_is_stag)[None]
+  count = lambda mask: tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+  return {
+      "total_reward": tf.reduce_sum(rewards, axis=1),
+      "length": state.t,
+      "success": tf.reduce_all(captured, axis=1),
+      "stags_captured": count(captured & is_stag),
+      "hares_captured": count(captured & ~is_stag),
+  }
+
+
 def encode(config: rules.GameConfig, state: TFGameState):
   """`observation.encode`: `grid [B, G, G, 4]` uint8, `hunters [B, N, 3]`, `time_left [B, 1]`."""
   g, c = config.grid_size, len(observation_lib.GRID_CHANNELS)

@@ -81,13 +81,8 @@ class GraphLoop(tf.Module):
                          ("next_step_type", next_step_type), ("reward", reward),
                          ("discount", discount), ("output", output)):
         records[key].append(value)
-      records["episodes"].append(EpisodeSteps(
-          done=done, total_reward=tf.reduce_sum(reward, axis=1), length=state.t,
-          success=tf.reduce_all(state.prey_hp == 0, axis=1),
-          stags_captured=tf.reduce_sum(tf.cast((state.prey_hp == 0) & game.prey_is_stag[None],
-                                               tf.int32), axis=1),
-          hares_captured=tf.reduce_sum(tf.cast((state.prey_hp == 0) & ~game.prey_is_stag[None],
-                                               tf.int32), axis=1)))
+      records["episodes"].append(
+          EpisodeSteps(done=done, **tf_game.episode_statistics(game, state, reward)))
       step_type = next_step_type
     # Step L: only its observation and value are used (bootstrap), as in `MaceAgent.train`.
     observation = tf_game.encode(game, state)

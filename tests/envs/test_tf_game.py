@@ -31,6 +31,10 @@ def test_tf_step_matches_numpy_step(config, batch, seed, shared_cells):
       np.testing.assert_array_equal(getattr(got, f), getattr(state, f), err_msg=f)
     np.testing.assert_array_equal(tf_done.numpy(), done)
     np.testing.assert_allclose(tf_rewards.numpy(), rewards)
+    want_stats = rules.episode_statistics(config, state, rewards)
+    stats = tf_game.episode_statistics(config, tf_state, tf_rewards)
+    for k in want_stats:
+      np.testing.assert_allclose(stats[k].numpy(), want_stats[k], err_msg=k)
     want = observation.encode(config, state)
     obs = tf_game.encode(config, tf_state)
     for k in want:

@@ -44,7 +44,7 @@ class MetricsWriter:
       f.write(json.dumps({"samples": int(samples), **clean}) + "\n")
     with self._summary_writer.as_default(step=int(samples)):
       for name, value in scalars.items():
-        if isinstance(value, (int, float)) and value is not None:
+        if isinstance(value, (int, float)):
           tf.summary.scalar(name, value)
     self._summary_writer.flush()
 

@@ -130,7 +130,7 @@ class MaceAgent(tf_agent.TFAgent):
     mean, stddev = output.latent_mean[:, :-1], output.latent_stddev[:, :-1]
     if c.model == "mace":
       kl = losses.kl_loss(mean=mean, stddev=stddev, mask=mask)
-      per_dim = 0.5 * (tf.square(mean) + tf.square(stddev) - 1.0 - tf.math.log(tf.square(stddev)))
+      per_dim = losses.kl_per_dimension(mean, stddev)
       m = tf.cast(mask, tf.float32)[..., None]
       kl_per_dim = tf.reduce_sum(per_dim * m, axis=[0, 1]) / tf.maximum(tf.reduce_sum(m), 1.0)
     else:

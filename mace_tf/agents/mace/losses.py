@@ -68,14 +68,19 @@ def clipped_surrogate_loss(*, log_probs, old_log_probs, advantages, agent_mask, 
   return _mean_over_steps(per_step, mask)
 
 
+def kl_per_dimension(mean, stddev):
+  """KL(N(mu_d, sigma_d^2) || N(0, 1)) of each latent dimension: 0.5 (mu^2 + sigma^2 - 1 - log sigma^2)."""
+  variance = tf.square(stddev)
+  return 0.5 * (tf.square(mean) + variance - 1.0 - tf.math.log(variance))
+
+
 def kl_to_standard_normal(mean, stddev):
   """KL(N(mean, stddev^2) || N(0, I)) in closed form, summed over the last (latent) axis.
 
   0.5 * sum_d (mu_d^2 + sigma_d^2 - 1 - log sigma_d^2): the log P(lambda) / Q(lambda | s) term of
   the ELBO (eq. 8) in expectation.
   """
-  variance = tf.square(stddev)
-  return 0.5 * tf.reduce_sum(tf.square(mean) + variance - 1.0 - tf.math.log(variance), axis=-1)
+  return tf.reduce_sum(kl_per_dimension(mean, stddev), axis=-1)
 
 
 def kl_loss(*, mean, stddev, mask):

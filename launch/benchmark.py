@@ -34,6 +34,10 @@ flags.DEFINE_string("model", "mace", "The model of --what=train_one.")
 flags.DEFINE_integer("num_envs", 16, "B for --what=train and scaling.", lower_bound=1)
 flags.DEFINE_integer("rollout_length", 20, "L for --what=train and scaling.", lower_bound=1)
 flags.DEFINE_string("collect", "graph", "mace_tf's collection loop for --what=train: graph or host.")
+flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the mace_tf models' "
+                  "workers (TrainConfig's default; 0 = TF's default). tfa_ppo is measured with TF's "
+                  "defaults and with these, and the faster of the two is the reference.")
+flags.DEFINE_string("worker_threads", "0:0", "intra:inter-op threads of a --what=train_one worker.")
 flags.DEFINE_integer("warmup", 3, "Untimed iterations first (tracing, allocation).", lower_bound=0)
 flags.DEFINE_list("scaling_hunters", ["2", "5", "10", "20", "40"], "N values for --what=scaling.")
 flags.DEFINE_list("scaling_grids", ["10", "25", "50", "100"], "G values for --what=scaling.")
@@ -99,6 +103,9 @@ def benchmark_train_one(model: str, config: rules.GameConfig, *, num_envs: int,
   import resource
 
   import tensorflow as tf
+  intra, inter = (int(v) for v in FLAGS.worker_threads.split(":"))
+  tf.config.threading.set_intra_op_parallelism_threads(intra)
+  tf.config.threading.set_inter_op_parallelism_threads(inter)
 
   if model == "tfa_ppo":
     from mace_tf.agents.tfa_ppo import TFAPPOLoop
@@ -130,10 +137,11 @@ def benchmark_train_one(model: str, config: rules.GameConfig, *, num_envs: int,
   return {"model": model, "samples_per_s": float(np.median(rates)),
           "samples_per_s_runs": [round(r) for r in rates],
           "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-          "collect": "tfa_driver" if model == "tfa_ppo" else collect}
+          "collect": "tfa_driver" if model == "tfa_ppo" else collect,
+          "threads": FLAGS.worker_threads}
 
 
-def _run_worker(model: str, config: rules.GameConfig) -> dict:
+def _run_worker(model: str, config: rules.GameConfig, threads: str = None) -> dict:
   """`--what=train_one` in a fresh process; returns its JSON line."""
   import subprocess
   args = [sys.executable, "-m", "launch.benchmark", "--what=train_one", f"--model={model}",
@@ -142,7 +150,7 @@ def _run_worker(model: str, config: rules.GameConfig) -> dict:
           f"--time_limit={config.time_limit}", f"--moving_prey={config.moving_prey}",
           f"--num_envs={FLAGS.num_envs}", f"--rollout_length={FLAGS.rollout_length}",
           f"--warmup={FLAGS.warmup}", f"--repeats={FLAGS.repeats}", f"--seed={FLAGS.seed}",
-          f"--collect={FLAGS.collect}"]
+          f"--collect={FLAGS.collect}", f"--worker_threads={threads or FLAGS.threads}"]
   p = subprocess.run(args, capture_output=True, text=True)
   if p.returncode != 0:
     sys.exit(f"benchmark: the {model} worker failed:\n{p.stderr[-3000:]}")
@@ -172,12 +180,18 @@ def _write(result: dict, default_path: str) -> None:
 def main_train(config: rules.GameConfig) -> None:
   runs = {}
   for model in FLAGS.models:
-    runs[model] = _run_worker(model, config)
-    print(f"{model}: {runs[model]['samples_per_s']:,.0f} samples/s "
-          f"(runs {runs[model]['samples_per_s_runs']}), peak RSS "
-          f"{runs[model]['peak_rss_mib']:,.0f} MiB", flush=True)
+    settings = [("tfa_ppo_tf_default_threads", "0:0"), ("tfa_ppo", FLAGS.threads)] \
+        if model == "tfa_ppo" else [(model, FLAGS.threads)]
+    for name, threads in settings:
+      runs[name] = _run_worker(model, config, threads)
+      print(f"{name} (threads {threads}): {runs[name]['samples_per_s']:,.0f} samples/s "
+            f"(runs {runs[name]['samples_per_s_runs']}), peak RSS "
+            f"{runs[name]['peak_rss_mib']:,.0f} MiB", flush=True)
   if "tfa_ppo" in runs:
-    base = runs["tfa_ppo"]["samples_per_s"]
+    # The stock pipeline's better thread setting is the reference.
+    best = max(("tfa_ppo", "tfa_ppo_tf_default_threads"), key=lambda k: runs[k]["samples_per_s"])
+    base = runs[best]["samples_per_s"]
+    print(f"reference: {best}")
     for model, r in runs.items():
       r["ratio_to_tfa_ppo"] = r["samples_per_s"] / base
       print(f"{model} / tfa_ppo = {r['ratio_to_tfa_ppo']:.2f}x")

@@ -37,6 +37,11 @@ flags.DEFINE_float("kl_coef", _d.kl_coef, "Weight of KL(Q(lambda|s) || N(0, I)) 
 flags.DEFINE_float("max_grad_norm", _d.max_grad_norm, "Global gradient-norm clip (0: none).")
 flags.DEFINE_float("ppo_clip", _d.ppo_clip, "0: A2C update; > 0: PPO clipped surrogate epsilon.")
 flags.DEFINE_integer("num_epochs", _d.num_epochs, "Updates per rollout (needs --ppo_clip > 0 if > 1).")
+flags.DEFINE_list("conv_filters", [f"{f}:{k}:{s}" for f, k, s in _d.conv_filters],
+                  "The trunk's CNN, one filters:kernel:stride per layer (kernel == stride: patch "
+                  "layers, the fast kind).")
+flags.DEFINE_integer("trunk_units", _d.trunk_units, "Size of phi(s), the dense layer after the CNN.")
+flags.DEFINE_integer("local_units", _d.local_units, "Size of psi_i(s), each agent's own features.")
 flags.DEFINE_integer("local_radius", _d.local_radius, "Each agent reads the (2r+1)^2 grid window "
                      "around its own cell.")
 flags.DEFINE_integer("feature_radius", _d.feature_radius, "Each agent reads the (2R+1)^2 window "
@@ -54,10 +59,25 @@ flags.DEFINE_integer("eval_every", _t.eval_every, "Samples between greedy evalua
 flags.DEFINE_integer("eval_episodes", _t.eval_episodes, "Episodes per greedy evaluation.")
 flags.DEFINE_enum("collect", _t.collect, list(train_lib.COLLECT_MODES),
                   "graph: games in TensorFlow, collect-and-update compiled in one function (fast); "
-                  "host: numpy games stepped from Python (needed for --num_epochs > 1).")
+                  "host: numpy games stepped from Python, one policy call per step.")
+flags.DEFINE_enum("update", _t.update, ["auto", "batched", "taped"],
+                  "--collect=graph's update: batched (one forward/backward pass over the rollout; "
+                  "any --num_epochs), taped (differentiates the collection passes; 1 epoch) or "
+                  "auto (taped for 1 epoch, else batched).")
+flags.DEFINE_integer("intra_op_threads", _t.intra_op_threads, "TensorFlow's intra-op threads "
+                     "(0: one per core); 1 is fastest on 2 cores for these small ops.")
+flags.DEFINE_integer("inter_op_threads", _t.inter_op_threads, "TensorFlow's inter-op threads "
+                     "(0: one per core).")
 flags.DEFINE_boolean("progress", True, "Show a progress bar.")
 
 FLAGS = flags.FLAGS
+
+
+def _conv_filters(layers):
+  try:
+    return tuple(tuple(int(v) for v in layer.split(":")) for layer in layers)
+  except ValueError:
+    raise ValueError(f"--conv_filters takes filters:kernel:stride per layer, got {layers}") from None
 
 
 def configs_from_flags():
@@ -67,11 +87,15 @@ def configs_from_flags():
       optimizer=FLAGS.optimizer, gamma=FLAGS.gamma, gae_lambda=FLAGS.gae_lambda,
       vf_coef=FLAGS.vf_coef, ent_coef=FLAGS.ent_coef, kl_coef=FLAGS.kl_coef,
       max_grad_norm=FLAGS.max_grad_norm, ppo_clip=FLAGS.ppo_clip, num_epochs=FLAGS.num_epochs,
-      local_radius=FLAGS.local_radius, feature_radius=FLAGS.feature_radius)
+      local_radius=FLAGS.local_radius, feature_radius=FLAGS.feature_radius,
+      conv_filters=_conv_filters(FLAGS.conv_filters), trunk_units=FLAGS.trunk_units,
+      local_units=FLAGS.local_units)
   train = train_lib.TrainConfig(
       num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length, num_samples=FLAGS.num_samples,
       seed=FLAGS.seed, checkpoint_every=FLAGS.checkpoint_every, log_every=FLAGS.log_every,
-      eval_every=FLAGS.eval_every, eval_episodes=FLAGS.eval_episodes, collect=FLAGS.collect)
+      eval_every=FLAGS.eval_every, eval_episodes=FLAGS.eval_episodes, collect=FLAGS.collect,
+      update=FLAGS.update, intra_op_threads=FLAGS.intra_op_threads,
+      inter_op_threads=FLAGS.inter_op_threads)
   return game, agent, train
 
 

@@ -19,3 +19,16 @@ def pytest_collection_modifyitems(config, items):
   for item in items:
     if "slow" in item.keywords:
       item.add_marker(skip_slow)
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory):
+  """(agent, {"policy": path, "greedy_policy": path}) of a MACE agent on tests.deploy.exports.GAME."""
+  from tests.deploy import exports
+  return exports.export_agent(tmp_path_factory.mktemp("export_mace"), "mace")
+
+
+@pytest.fixture(scope="session")
+def exported_shared(tmp_path_factory):
+  from tests.deploy import exports
+  return exports.export_agent(tmp_path_factory.mktemp("export_shared"), "shared", iterations=1)

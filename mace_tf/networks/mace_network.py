@@ -58,7 +58,8 @@ class MaceNetwork(network.Network):
     d = config.latent_dim
     if config.model == "mace":
       self._latent_params = tf.keras.layers.Dense(2 * d, name="latent_params")  # [mu, log sigma^2]
-      self._latent_layer = tfp.layers.DistributionLambda(_independent_normal, name="q_lambda")
+      self._latent_layer = tfp.layers.DistributionLambda(
+          _independent_normal, convert_to_tensor_fn=tfd.Distribution.mean, name="q_lambda")
     elif config.model == "shared":
       self._hidden = tf.keras.layers.Dense(d, name="shared_hidden")
     if config.model == "cloned":

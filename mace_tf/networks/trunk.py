@@ -37,7 +37,12 @@ class Trunk(tf.keras.layers.Layer):
                                name=f"conv{i}")
         for i, (filters, kernel, stride) in enumerate(conv_filters)
     ]
-    self._pads = [((k - 1) // 2, k - 1 - (k - 1) // 2) for _, k, _ in conv_filters]
+    # A layer whose kernel equals its stride tiles the torus in patches (cheap: each input cell is
+    # read once); its input is wrapped up to a multiple of the stride. Other layers pad by wrapping
+    # around so that their windows are centred.
+    self._patchify = all(k == s for _, k, s in conv_filters)
+    self._pads = [None if k == s else ((k - 1) // 2, k - 1 - (k - 1) // 2)
+                  for _, k, s in conv_filters]
     self._stride = 1
     for _, _, stride in conv_filters:
       self._stride *= stride
@@ -55,15 +60,18 @@ class Trunk(tf.keras.layers.Layer):
     grid = tf.cast(observation["grid"], tf.float32)  # [B, G, G, 4]
     time_left = observation["time_left"]  # [B, 1]
     x = grid
-    for conv, (low, high) in zip(self._convs, self._pads):
+    for conv, pad in zip(self._convs, self._pads):
+      low, high = pad or (0, -x.shape[1] % conv.strides[0])
       x = conv(circular_pad(x, low, high))
     phi = self._dense(tf.concat([self._flatten(x), time_left], axis=-1))
 
     hunters = observation["hunters"]  # [B, N, 3] int32: x, y, active
     n = tf.shape(hunters)[1]
     window = self._egocentric(grid, hunters[..., :2], self._offsets, self._grid_size)
-    # The feature map cell whose receptive field is centred nearest to the hunter's cell.
-    coarse = (hunters[..., :2] + self._stride // 2) // self._stride
+    if self._patchify:  # The patch that holds the hunter's cell.
+      coarse = hunters[..., :2] // self._stride
+    else:  # The feature map cell whose receptive field is centred nearest to the hunter's cell.
+      coarse = (hunters[..., :2] + self._stride // 2) // self._stride
     features = self._egocentric(x, coarse, self._feature_offsets, tf.shape(x)[1])
     active = tf.cast(hunters[..., 2:3], tf.float32)
     time_n = tf.tile(time_left[:, None, :], [1, n, 1])

@@ -4,6 +4,15 @@
 serves the newest. Signatures (PolicySaver): `action` (inputs `0/discount`, `0/observation/grid`,
 `0/observation/hunters`, `0/observation/time_left`, `0/reward`, `0/step_type`), `get_initial_state`,
 `get_train_step` (here: samples), `get_metadata`.
+
+The sampling policy's export also carries (inputs `grid [B, G, G, 4]` uint8, `hunters [B, N, 3]`
+int32, `time_left [B, 1]` float32 and):
+* `joint_action` (+ `seed` int64 `[2]`): the centralized draw, outputs `action [B, N]`, `eps [B, d]`,
+  `log_prob [B, N]`;
+* `agent_action` (+ `agent_index` int32 `[]`, `seed`): one agent's own draw, output `action [B]`; N
+  calls with one seed give exactly `joint_action`'s action (decentralized execution);
+* `latent` (+ `eps` float32 `[B, d]`): `probs [B, N, 5]` = P(a_i | lambda, s) for lambda = mu + sigma *
+  eps, `latent`, `latent_mean`, `latent_stddev` `[B, d]`, `values [B, N]` (for inspecting the latent).
 """
 
 import os
@@ -11,7 +20,55 @@ import os
 import tensorflow as tf
 from tf_agents.policies import policy_saver
 
+from mace_tf.agents.mace import policy as policy_lib
+
 POLICY_NAMES = ("policy", "greedy_policy")
+EXTRA_SIGNATURES = ("joint_action", "agent_action", "latent")
+
+
+def extra_signatures(policy: policy_lib.MacePolicy):
+  """The concrete functions of `joint_action`, `agent_action` and `latent` for `policy`."""
+  network = policy.network
+  obs_spec = policy.time_step_spec.observation
+  spec = lambda name: tf.TensorSpec([None] + obs_spec[name].shape.as_list(), obs_spec[name].dtype,
+                                    name=name)
+  obs = [spec("grid"), spec("hunters"), spec("time_left")]
+  seed = tf.TensorSpec([2], tf.int64, name="seed")
+  as_obs = lambda grid, hunters, time_left: {"grid": grid, "hunters": hunters,
+                                             "time_left": time_left}
+
+  @tf.function(input_signature=obs + [seed])
+  def joint_action(grid, hunters, time_left, seed):
+    action, eps, log_prob, _ = policy_lib.sample_joint_action(
+        network, as_obs(grid, hunters, time_left), seed)
+    return {"action": action, "eps": eps, "log_prob": log_prob}
+
+  @tf.function(input_signature=obs + [tf.TensorSpec([], tf.int32, name="agent_index"), seed])
+  def agent_action(grid, hunters, time_left, agent_index, seed):
+    return {"action": policy_lib.sample_agent_action(network, as_obs(grid, hunters, time_left),
+                                                     agent_index, seed)}
+
+  @tf.function(input_signature=obs + [
+      tf.TensorSpec([None, network.config.latent_dim], tf.float32, name="eps")])
+  def latent(grid, hunters, time_left, eps):
+    probs, output = policy_lib.action_probabilities(network, as_obs(grid, hunters, time_left), eps)
+    return {"probs": probs, "latent": output.latent, "latent_mean": output.latent_mean,
+            "latent_stddev": output.latent_stddev, "values": output.values}
+
+  return {"joint_action": joint_action.get_concrete_function(),
+          "agent_action": agent_action.get_concrete_function(),
+          "latent": latent.get_concrete_function()}
+
+
+class _Saver(policy_saver.PolicySaver):
+  """PolicySaver with extra serving signatures (tf-agents 0.19 keeps them in `_signatures`)."""
+
+  def add_signatures(self, functions):
+    for name, fn in functions.items():
+      if name in self._signatures:
+        raise ValueError(f"signature {name!r} already exists")
+      self._signatures[name] = fn
+      setattr(self._policy, name, fn)
 
 
 class PolicyExporter:
@@ -19,8 +76,12 @@ class PolicyExporter:
 
   def __init__(self, root_dir: str, policies, samples: tf.Variable):
     self._export_dir = os.path.join(root_dir, "export")
-    self._savers = {name: policy_saver.PolicySaver(policy, batch_size=None, train_step=samples)
-                    for name, policy in policies.items()}
+    self._savers = {}
+    for name, policy in policies.items():
+      saver = _Saver(policy, batch_size=None, train_step=samples)
+      if isinstance(policy, policy_lib.MacePolicy) and not policy.greedy:
+        saver.add_signatures(extra_signatures(policy))
+      self._savers[name] = saver
 
   def export(self, version: int) -> dict:
     """Saves every policy as `<export>/<name>/<version>`; returns name -> path."""

@@ -1,10 +1,17 @@
 """GraphLoop: one collect-and-update iteration compiled into a single tf.function.
 
 The B games run in graph (`mace_tf.envs.tf_game`, checked step by step against the numpy rules), so
-no step leaves TensorFlow; the L forward passes made while collecting stay on the gradient tape and
-are the ones the update differentiates (A2C updates once per rollout with the parameters that
-collected it, so a second pass over the rollout would recompute exactly the same numbers).
-The loss is `MaceAgent.loss_from_output`, the very function the agent's own `train` uses.
+no step leaves TensorFlow. Two ways to update, the same numbers (tested):
+
+* `update="batched"`: collect without a gradient tape, then `MaceAgent.train`'s own loss on the
+  rollout, i.e. one batched forward and backward pass over all `B * (L + 1)` steps: a few large ops
+  instead of L small ones per layer, one more forward pass; any `num_epochs`.
+* `update="taped"`: the L forward passes made while collecting stay on the gradient tape and are the
+  ones differentiated (A2C updates once per rollout with the parameters that collected it, so they
+  are the very numbers a second pass would recompute): no second forward pass, but L small backward
+  passes; `num_epochs == 1` only.
+* `update="auto"` (default): taped when `num_epochs == 1` (measured faster on 2 CPU cores with the
+  default network, BUILD_NOTES.md), batched otherwise.
 """
 
 import collections
@@ -19,6 +26,8 @@ from mace_tf.agents.mace.policy import sample_joint_action
 from mace_tf.envs import rules, tf_game
 from mace_tf.networks import MaceNetworkOutput
 
+UPDATES = ("auto", "batched", "taped")
+
 EpisodeSteps = collections.namedtuple(
     "EpisodeSteps", ["done", "total_reward", "length", "success", "stags_captured",
                      "hares_captured"])
@@ -32,11 +41,17 @@ class GraphLoop(tf.Module):
   """
 
   def __init__(self, agent: MaceAgent, game: rules.GameConfig, *, num_envs: int,
-               rollout_length: int, seed: int, jit_compile: bool = False):
+               rollout_length: int, seed: int, update: str = "auto",
+               jit_compile: bool = False):
     super().__init__(name="graph_loop")
-    if agent.config.num_epochs != 1:
-      raise ValueError("the compiled loop (--collect=graph) takes one update per rollout; for "
-                       "num_epochs > 1 use --collect=host")
+    if update not in UPDATES:
+      raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
+    if update == "taped" and agent.config.num_epochs != 1:
+      raise ValueError("update='taped' takes one update per rollout; for num_epochs > 1 use "
+                       "update='batched'")
+    if update == "auto":
+      update = "taped" if agent.config.num_epochs == 1 else "batched"
+    self._update = update
     self._agent = agent
     self._game = game
     self._num_envs = num_envs
@@ -61,8 +76,13 @@ class GraphLoop(tf.Module):
   def _read_state(self):
     return tf_game.TFGameState(*(v.read_value() for v in self._state))
 
-  def collect(self, seeds):
+  def collect(self, seeds, with_outputs: bool = True):
     """The rollout: `Trajectory [B, L + 1]`, the network outputs `[B, L + 1]`, `EpisodeSteps`.
+
+    Args:
+      seeds: int64 `[L, 2, 2]`, per step the policy's and the game's seed.
+
+      with_outputs: False skips the bootstrap pass and returns no outputs (None).
 
     Runs under whatever gradient tape is active; updates the game variables.
     """
@@ -86,7 +106,6 @@ class GraphLoop(tf.Module):
       step_type = next_step_type
     # Step L: only its observation and value are used (bootstrap), as in `MaceAgent.train`.
     observation = tf_game.encode(game, state)
-    output, _ = network(observation, noise=tf.zeros([b, d]))
     zeros_like_last = lambda key: tf.zeros_like(records[key][-1])
     stack = lambda xs: tf.stack(xs, axis=1)
     experience = trajectory.Trajectory(
@@ -100,8 +119,11 @@ class GraphLoop(tf.Module):
         reward=stack(records["reward"] + [zeros_like_last("reward")]),
         discount=stack(records["discount"] + [tf.ones([b])]),
     )
-    outputs = MaceNetworkOutput(*(stack([o[i] for o in records["output"]] + [output[i]])
-                                  for i in range(len(output))))
+    outputs = None
+    if with_outputs:
+      output, _ = network(observation, noise=tf.zeros([b, d]))
+      outputs = MaceNetworkOutput(*(stack([o[i] for o in records["output"]] + [output[i]])
+                                    for i in range(len(output))))
     episodes = EpisodeSteps(*(tf.stack(x, axis=0) for x in zip(*records["episodes"])))
     for var, value in zip(self._state, state):
       var.assign(value)
@@ -113,6 +135,9 @@ class GraphLoop(tf.Module):
     # make_seeds gives one seed per column of a [2, count] tensor.
     seeds = tf.reshape(tf.transpose(self._rng.make_seeds(2 * self._rollout_length)),
                        [self._rollout_length, 2, 2])  # [L, (policy, game), seed]
+    if self._update == "batched":
+      experience, _, episodes = self.collect(seeds, with_outputs=False)
+      return agent.train(experience), episodes
     variables = agent.network.trainable_variables
     with tf.GradientTape() as tape:
       experience, outputs, episodes = self.collect(seeds)

@@ -20,6 +20,7 @@ from tf_agents.trajectories import trajectory
 from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import hunters, rules
+from mace_tf.deploy import evaluation
 from mace_tf.train import checkpoints, export, graph_loop, metrics
 
 
@@ -40,9 +41,14 @@ class TrainConfig:
     eval_every: samples between greedy evaluations (0: only at the end).
     eval_episodes: episodes of each greedy evaluation.
     collect: "graph": the games run in TensorFlow and each collect-and-update iteration is one
-      compiled function (`graph_loop.GraphLoop`; one update per rollout); "host": the numpy games
-      as a TF-Agents PyEnvironment stepped from Python, one policy call per step (needed for
-      `num_epochs > 1`).
+      compiled function (`graph_loop.GraphLoop`); "host": the numpy games as a TF-Agents
+      PyEnvironment stepped from Python, one policy call per step.
+    update: how the compiled loop updates (`graph_loop.UPDATES`): "batched" (one forward and
+      backward pass over the whole rollout; any num_epochs), "taped" (differentiates the passes
+      made while collecting; num_epochs = 1) or "auto" (taped if num_epochs = 1, else batched).
+    intra_op_threads, inter_op_threads: TensorFlow's thread pools, set when `train` starts (0: TF's
+      default, one per core each). On 2 cores 1 and 2 are faster for these small ops (BUILD_NOTES);
+      a process can set them only before its first TF op, later values are ignored with a warning.
   """
 
   num_envs: int = 16
@@ -54,6 +60,9 @@ class TrainConfig:
   eval_every: int = 0
   eval_episodes: int = 100
   collect: str = "graph"
+  update: str = "auto"
+  intra_op_threads: int = 1
+  inter_op_threads: int = 2
 
   def __post_init__(self):
     if self.collect not in COLLECT_MODES:
@@ -62,8 +71,10 @@ class TrainConfig:
                  "eval_episodes"):
       if getattr(self, name) < 1:
         raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-    if self.seed < 0 or self.eval_every < 0:
-      raise ValueError("seed and eval_every must be >= 0")
+    if self.update not in graph_loop.UPDATES:
+      raise ValueError(f"update must be one of {graph_loop.UPDATES}, got {self.update!r}")
+    if self.seed < 0 or self.eval_every < 0 or self.intra_op_threads < 0 or self.inter_op_threads < 0:
+      raise ValueError("seed, eval_every and the thread counts must be >= 0")
 
 
 def _to_tensors(nest):
@@ -77,27 +88,12 @@ def evaluate_policy(action_fn: Callable, game: rules.GameConfig, *, episodes: in
   Returns mean terminal reward per episode (sum over hunters), success rate, episode length, stags
   and hares captured.
   """
-  env = hunters.make_game(game, batch_size=episodes, seed=seed)
-  time_step = env.reset()
-  finished = np.zeros(episodes, dtype=bool)
-  results = collections.defaultdict(lambda: np.zeros(episodes))
-  while not finished.all():
-    action = np.asarray(action_fn(time_step))
-    time_step = env.step(action)
-    last = time_step.is_last() & ~finished
-    if last.any():
-      state = env.game_state()
-      stats = rules.episode_statistics(game, rules.GameState(**{
-          k: state[k] for k in ("hunter_pos", "hunter_active", "hunter_target", "prey_pos",
-                                "prey_hp", "t")}), time_step.reward)
-      for k, v in stats.items():
-        results[k][last] = v[last]
-      finished |= last
-  return {"terminal_reward": float(results["total_reward"].mean()),
-          "success_rate": float(results["success"].mean()),
-          "episode_length": float(results["length"].mean()),
-          "stags_captured": float(results["stags_captured"].mean()),
-          "hares_captured": float(results["hares_captured"].mean())}
+  per_episode, _ = evaluation.play_episodes(action_fn, game, episodes=episodes, seed=seed)
+  return {"terminal_reward": float(per_episode["total_reward"].mean()),
+          "success_rate": float(per_episode["success"].mean()),
+          "episode_length": float(per_episode["length"].mean()),
+          "stags_captured": float(per_episode["stags_captured"].mean()),
+          "hares_captured": float(per_episode["hares_captured"].mean())}
 
 
 def _stack_rollout(steps, final_time_step, info_spec_zeros):
@@ -166,7 +162,8 @@ class MaceLearner:
       self.loop = HostLoop(self.agent, self.env, rollout_length=tc.rollout_length, seed=tc.seed)
     else:
       self.loop = graph_loop.GraphLoop(self.agent, game, num_envs=tc.num_envs,
-                                       rollout_length=tc.rollout_length, seed=tc.seed)
+                                       rollout_length=tc.rollout_length, seed=tc.seed,
+                                       update=tc.update)
     self.policies = {"policy": self.agent.collect_policy, "greedy_policy": self.agent.policy}
     self.trackables = dict(agent=self.agent, network=self.agent.network,
                            optimizer=self.agent.optimizer, loop=self.loop)
@@ -253,6 +250,22 @@ class TFAPPOLearner:
     }
 
 
+def set_threads(*, intra_op: int, inter_op: int, log_fn: Optional[Callable[[str], None]] = print):
+  """Sets TF's thread pools (0 = TF's default); says so if TF already runs with other sizes."""
+  current = (tf.config.threading.get_intra_op_parallelism_threads(),
+             tf.config.threading.get_inter_op_parallelism_threads())
+  if current == (intra_op, inter_op):
+    return
+  try:
+    tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+    tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+  except RuntimeError:  # TF is initialized: the pools are fixed for this process
+    if log_fn:
+      log_fn(f"note: TensorFlow already runs with intra_op={current[0]}, inter_op={current[1]} "
+             f"threads in this process; intra_op_threads={intra_op}, "
+             f"inter_op_threads={inter_op} take effect in a new process")
+
+
 def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
           train_config: TrainConfig, progress: bool = True,
           log_fn: Optional[Callable[[str], None]] = print) -> Dict[str, float]:
@@ -266,6 +279,7 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   checkpoints.check_or_write_run_config(
       root_dir, checkpoints.run_config_dict(game, agent_config, train_config))
   tc = train_config
+  set_threads(intra_op=tc.intra_op_threads, inter_op=tc.inter_op_threads, log_fn=log_fn)
   tf.random.set_seed(tc.seed)
   if agent_config.model == "tfa_ppo":  # collects with its own TF-Agents driver, whatever `collect`
     learner = TFAPPOLearner(game, agent_config, tc)

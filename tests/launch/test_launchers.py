@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -50,9 +51,63 @@ def test_benchmark_train_measures_every_model_against_stock_ppo(tmp_path):
           "--warmup=1", "--repeats=2", f"--output={out}")
   assert p.returncode == 0, p.stderr[-3000:]
   result = json.loads(out.read_text())
-  assert set(result["runs"]) == {"mace", "tfa_ppo"}
+  # The stock pipeline runs with TF's default threads and with mace_tf's; the faster is the reference.
+  assert set(result["runs"]) == {"mace", "tfa_ppo", "tfa_ppo_tf_default_threads"}
+  assert result["runs"]["mace"]["threads"] == result["runs"]["tfa_ppo"]["threads"] == "1:2"
+  assert result["runs"]["tfa_ppo_tf_default_threads"]["threads"] == "0:0"
   for r in result["runs"].values():
     assert r["samples_per_s"] > 0 and r["peak_rss_mib"] > 100 and len(r["samples_per_s_runs"]) == 2
-  ratio = result["runs"]["mace"]["samples_per_s"] / result["runs"]["tfa_ppo"]["samples_per_s"]
+  reference = max(result["runs"][k]["samples_per_s"]
+                  for k in ("tfa_ppo", "tfa_ppo_tf_default_threads"))
+  ratio = result["runs"]["mace"]["samples_per_s"] / reference
   assert abs(result["runs"]["mace"]["ratio_to_tfa_ppo"] - ratio) < 1e-9
   assert "mace / tfa_ppo =" in p.stdout
+
+
+SMALL_GAME = ["--game=stag", "--num_hunters=3", "--num_prey=4", "--hit_points=2", "--time_limit=9",
+              "--grid_size=8"]
+
+
+def test_evaluate_reports_interval_and_gif_and_refuses_another_game(exported, tmp_path):
+  _, paths = exported
+  p = run("launch.evaluate", f"--saved_model={os.path.dirname(paths['greedy_policy'])}",
+          *SMALL_GAME, "--episodes=20", f"--output_dir={tmp_path}")
+  assert p.returncode == 0, p.stderr[-3000:]
+  summary = json.loads((tmp_path / "evaluation.json").read_text())
+  low, high = summary["terminal_reward_ci95"]
+  assert low <= summary["terminal_reward_mean"] <= high
+  assert summary["episodes"] == 20 == sum(summary["episode_length"]["counts"].values())
+  assert 1 <= summary["episode_length"]["min"] <= summary["episode_length"]["max"] <= 9
+  with Image.open(tmp_path / "episode.gif") as im:
+    assert im.n_frames >= 2
+  p = run("launch.evaluate", f"--saved_model={paths['greedy_policy']}", "--game=stag",
+          "--num_hunters=4", "--num_prey=4", "--grid_size=8", f"--output_dir={tmp_path}")
+  assert p.returncode != 0 and "Traceback" not in p.stderr
+  # One line of ours (TF 2.15 prints its cuDNN/cuFFT registration notices before any setting).
+  lines = [l for l in p.stderr.splitlines() if l.strip() and " external/" not in l
+           and "absl::InitializeLog" not in l]
+  assert len(lines) == 1 and lines[0].startswith("evaluate:") and "N = 3 hunters" in lines[0]
+  p = run("launch.evaluate", f"--saved_model={tmp_path}/nothing", *SMALL_GAME)
+  assert p.returncode != 0 and "evaluate: no SavedModel at" in p.stderr
+
+
+def test_inspect_latent_mace_against_shared(exported, exported_shared, tmp_path):
+  results = {}
+  for name, (_, paths) in (("mace", exported), ("shared", exported_shared)):
+    out = tmp_path / name
+    p = run("launch.inspect_latent", f"--saved_model={paths['policy']}", *SMALL_GAME,
+            "--episodes=30", "--num_states=10", "--num_draws=64", f"--output_dir={out}")
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "I(a_i; eps | s)" in p.stdout and "t-test map" in p.stdout
+    results[name] = json.loads((out / "inspect_latent.json").read_text())
+    for png in ("significance.png", "snapshots.png"):
+      with Image.open(out / png) as im:
+        assert im.size[0] > 100
+  # Shared's actions do not depend on eps and its heads are independent: both terms are zero.
+  assert max(results["shared"]["action_noise_information"]) < 1e-9
+  assert np.max(results["shared"]["action_coupling_information"]) < 1e-9
+  # MACE's sampled lambda moves its action probabilities.
+  assert min(results["mace"]["action_noise_information"]) > 1e-6
+  assert np.asarray(results["mace"]["min_p"]).shape == (4, 3)
+  p = run("launch.inspect_latent", f"--saved_model={exported[1]['greedy_policy']}", *SMALL_GAME)
+  assert p.returncode != 0 and "no 'latent' signature" in p.stderr

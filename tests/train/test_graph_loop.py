@@ -88,3 +88,40 @@ def test_every_restart_and_every_iteration_draws_new_randomness():
                for b in np.nonzero(fresh)[0]]
   assert len(starts) >= 8
   assert len(set(starts)) == len(starts)
+
+
+@pytest.mark.parametrize("model", ["mace", "cloned"])
+def test_batched_and_taped_updates_take_the_same_step(model):
+  # Same initial weights, same seeds: the two updates differentiate the same loss of the same rollout.
+  tf.random.set_seed(5)
+  agent_a, _ = make(model)
+  agent_b, _ = make(model)
+  for a, b in zip(agent_a.network.variables, agent_b.network.variables):
+    b.assign(a)
+  loops = [graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=9, seed=1, update=update)
+           for agent, update in ((agent_a, "batched"), (agent_b, "taped"))]
+  (loss_a, episodes_a), (loss_b, episodes_b) = (loop.iteration() for loop in loops)
+  np.testing.assert_array_equal(np.asarray(episodes_a.done), np.asarray(episodes_b.done))
+  for name in ("policy_gradient_loss", "value_loss", "entropy", "kl_loss", "total_loss",
+               "grad_norm"):
+    np.testing.assert_allclose(float(getattr(loss_a.extra, name)),
+                               float(getattr(loss_b.extra, name)), rtol=1e-4, atol=1e-6,
+                               err_msg=name)
+  for a, b in zip(agent_a.network.trainable_variables, agent_b.network.trainable_variables):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6, err_msg=a.name)
+  # And they did move the weights.
+  assert int(agent_a.train_step_counter.numpy()) == int(agent_b.train_step_counter.numpy()) == 1
+
+
+def test_batched_update_runs_several_epochs_and_taped_refuses_them():
+  env = hunters.make_game(GAME, batch_size=3)
+  agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
+                    tensor_spec.from_spec(env.action_spec()),
+                    config=MaceConfig(model="shared", ppo_clip=0.2, num_epochs=3))
+  loop = graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=4, seed=0)
+  loss_info, _ = loop.iteration()
+  assert np.isfinite(float(loss_info.loss))
+  with pytest.raises(ValueError, match="num_epochs > 1"):
+    graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=4, seed=0, update="taped")
+  with pytest.raises(ValueError, match="update must be one of"):
+    graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=4, seed=0, update="fast")

@@ -7,6 +7,14 @@ MODELS = ("mace", "shared", "cloned", "tfa_ppo")
 OPTIMIZERS = ("adam", "rmsprop")
 
 
+# The first network design (issue 3), kept by the small-grid presets (launch/fig1.flags,
+# launch/stag10_g20.flags) it was validated on: overlapping convolutions and wide egocentric windows
+# (r = 3 covers a 7 x 7 grid). About 4x the work per sample of the default; learns more per sample
+# on small grids (BUILD_NOTES.md, issue 4). `MaceConfig(**FIRST_NETWORK, ...)`.
+FIRST_NETWORK = dict(conv_filters=((16, 4, 2), (32, 3, 2)), trunk_units=128, local_radius=3,
+                     feature_radius=2, local_units=64)
+
+
 @dataclasses.dataclass(frozen=True)
 class MaceConfig:
   """Hyperparameters of the model and of its ELBO actor-critic loss.
@@ -16,11 +24,13 @@ class MaceConfig:
       in place of lambda: no sampling, no KL) or "cloned" (one head and one critic shared by every
       agent, each agent told its index).
     latent_dim: n, the size of lambda (and of Shared's hidden layer).
-    conv_filters: the trunk's 2-layer CNN phi(s), as (filters, kernel, stride) per layer.
+    conv_filters: the trunk's 2-layer CNN phi(s), as (filters, kernel, stride) per layer. A layer whose
+      kernel equals its stride cuts the torus into patches (wrapping up to a multiple of the
+      stride) and reads each cell once: the cheap first layer of the default.
     trunk_units: width of the dense layer after the convolutions (the size of phi(s)).
     local_radius: each agent also reads the (2r+1) x (2r+1) window of the grid around its own cell.
     feature_radius: each agent also reads the (2R+1) x (2R+1) window of the CNN's feature map around
-      its own cell (a coarse egocentric view: R = 2 with total stride 4 spans 20 x 20 cells).
+      its own cell (a coarse egocentric view: R = 1 with total stride 8 spans 24 x 24 cells).
     local_units: width of the dense layer over those windows (shared by all agents).
     learning_rate: eta (Table 2).
     optimizer: "adam" or "rmsprop".
@@ -37,11 +47,13 @@ class MaceConfig:
 
   model: str = "mace"
   latent_dim: int = 8
-  conv_filters: Tuple[Tuple[int, int, int], ...] = ((16, 4, 2), (32, 3, 2))
-  trunk_units: int = 128
-  local_radius: int = 3
-  feature_radius: int = 2
-  local_units: int = 64
+  # A patch first layer (kernel == stride) and small windows: ~4x less work per sample than the
+  # first design ((16, 4, 2), (32, 3, 2), 128, r = 3, R = 2, 64); see BUILD_NOTES.md, issue 4.
+  conv_filters: Tuple[Tuple[int, int, int], ...] = ((16, 4, 4), (32, 3, 2))
+  trunk_units: int = 64
+  local_radius: int = 2
+  feature_radius: int = 1
+  local_units: int = 32
   learning_rate: float = 7e-4
   optimizer: str = "adam"
   gamma: float = 0.99

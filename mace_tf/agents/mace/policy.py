@@ -40,6 +40,24 @@ def sample_joint_action(network: MaceNetwork, observation, seed):
   return action, eps, log_prob, output
 
 
+def sample_agent_action(network: MaceNetwork, observation, agent_index, seed):
+  """Agent i's own action `[B]`, drawn on its own from the seed it shares with the other agents.
+
+  Decentralized execution (paper section 2.1): every agent evaluates the shared network on the
+  state, draws lambda = mu + sigma * eps from the shared seed, and keeps its own head's Gumbel-max
+  draw. The draws are the very ops of `sample_joint_action` (same shapes, same seeds), so N agents
+  calling this with the same observation batch and seed reproduce its joint action exactly.
+  """
+  action, _, _, _ = sample_joint_action(network, observation, seed)
+  return tf.gather(action, agent_index, axis=1)
+
+
+def action_probabilities(network: MaceNetwork, observation, eps):
+  """P(a_i | lambda, s) `[B, N, 5]` and the network output, for lambda from the given eps `[B, d]`."""
+  output, _ = network(observation, noise=eps)
+  return tf.nn.softmax(output.logits), output
+
+
 class MacePolicy(tf_policy.TFPolicy):
   """The sampling policy (`greedy=False`) or the greedy policy (mode of lambda and of every head).
 
@@ -62,6 +80,10 @@ class MacePolicy(tf_policy.TFPolicy):
   @property
   def network(self) -> MaceNetwork:
     return self._network
+
+  @property
+  def greedy(self) -> bool:
+    return self._greedy
 
   def _variables(self):
     return self._network.variables

@@ -1,0 +1,76 @@
+r"""Plays K episodes with an exported policy; reports reward (95% interval), success, prey, lengths.
+
+  python -m launch.evaluate --saved_model=runs/smoke/export/greedy_policy --flagfile=launch/smoke.flags
+
+--saved_model is a version directory (`.../export/<policy>/<samples>`) or its parent, whose newest
+version is used. The game flags (usually the run's --flagfile) must describe the game the policy was
+trained on. Writes `<output_dir>/evaluation.json` and a GIF of the first episode.
+"""
+
+import dataclasses
+import json
+import os
+import sys
+
+from absl import app
+from absl import flags
+
+import launch
+from launch import game_flags
+
+flags.DEFINE_string("saved_model", None, "The exported policy: .../export/<policy>/<version>, or "
+                    ".../export/<policy> for its newest version.")
+flags.DEFINE_integer("episodes", 100, "K, episodes to play (one per game of a batch).", lower_bound=1)
+flags.DEFINE_integer("seed", 0, "Seeds the start positions.", lower_bound=0)
+flags.DEFINE_string("output_dir", "runs/evaluate", "Where evaluation.json and episode.gif go.")
+flags.DEFINE_boolean("gif", True, "Write a GIF of the first episode.")
+flags.DEFINE_integer("cell_pixels", None, "Pixels per grid cell in the GIF (default ~400 px).",
+                     lower_bound=1)
+flags.mark_flag_as_required("saved_model")
+
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  if len(argv) > 1:
+    sys.exit(f"evaluate: unexpected arguments {argv[1:]} (flags are --name=value)")
+  launch.quiet_logs()
+  from mace_tf.deploy import evaluation, saved_policy  # pylint: disable=g-import-not-at-top
+  from mace_tf.envs import render  # pylint: disable=g-import-not-at-top
+  try:
+    game = game_flags.game_config_from_flags()
+    path = saved_policy.resolve_saved_model(FLAGS.saved_model)
+    policy = saved_policy.SavedPolicy(path)
+    policy.check_game(game)
+  except (ValueError, FileNotFoundError) as e:
+    sys.exit(f"evaluate: {e}")
+
+  print(f"playing {FLAGS.episodes} episodes of {game} with {path}", flush=True)
+  per_episode, frames = evaluation.play_episodes(
+      policy.action, game, episodes=FLAGS.episodes, seed=FLAGS.seed,
+      record_game=0 if FLAGS.gif else None, cell_pixels=FLAGS.cell_pixels)
+  summary = evaluation.summarize(per_episode)
+  summary.update(saved_model=os.path.abspath(path), game=dataclasses.asdict(game), seed=FLAGS.seed,
+                 command="python -m launch.evaluate " + " ".join(sys.argv[1:]))
+  os.makedirs(FLAGS.output_dir, exist_ok=True)
+  out = os.path.join(FLAGS.output_dir, "evaluation.json")
+  with open(out, "w") as f:
+    json.dump(summary, f, indent=2)
+    f.write("\n")
+  low, high = summary["terminal_reward_ci95"]
+  lengths = summary["episode_length"]
+  print(f"terminal reward per episode: {summary['terminal_reward_mean']:.3f} "
+        f"(95% interval {low:.3f} .. {high:.3f}); success rate {summary['success_rate']:.3f}; "
+        f"stags {summary['stags_captured_mean']:.2f}, hares {summary['hares_captured_mean']:.2f} "
+        f"per episode")
+  print(f"episode length: mean {lengths['mean']:.1f}, min {lengths['min']}, p10 {lengths['p10']:.0f}, "
+        f"median {lengths['median']:.0f}, p90 {lengths['p90']:.0f}, max {lengths['max']}")
+  print(f"wrote {out}")
+  if FLAGS.gif:
+    gif = os.path.join(FLAGS.output_dir, "episode.gif")
+    render.write_gif(gif, frames)
+    print(f"wrote {gif} ({len(frames)} frames)")
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,1 @@
+"""Using exported policies: loading and checking SavedModels, evaluation, TF Serving, the latent."""

@@ -1,0 +1,87 @@
+"""Playing whole episodes with a policy and summarizing them (mean, 95% interval, distributions)."""
+
+import collections
+import math
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from mace_tf.envs import hunters, rules
+
+
+def play_episodes(action_fn: Callable, game: rules.GameConfig, *, episodes: int, seed: int,
+                  record_game: Optional[int] = None,
+                  cell_pixels: Optional[int] = None) -> Tuple[Dict[str, np.ndarray], List]:
+  """Plays `episodes` episodes, one per game of a batch, with `action_fn(time_step) -> [B, N]`.
+
+  Each game's first episode counts (the batch auto-resets, later episodes are cut off), so every
+  episode starts from the same seeded distribution whatever its length.
+
+  Args:
+    action_fn: maps the batched TimeStep (reward `[B, N]`) to actions `[B, N]`.
+    game: the game.
+    episodes: K, the number of episodes (= games in the batch).
+    seed: seeds the start positions (and the prey's moves).
+    record_game: if set, the frames of that game's episode are rendered.
+    cell_pixels: frame scale (default ~400 px).
+
+  Returns:
+    (per-episode arrays `[K]` keyed as `rules.episode_statistics`: total_reward, length, success,
+    stags_captured, hares_captured; the recorded frames, [] if none).
+  """
+  if episodes < 1:
+    raise ValueError(f"episodes must be >= 1, got {episodes}")
+  env = hunters.make_game(game, batch_size=episodes, seed=seed)
+  time_step = env.reset()
+  frames = [env.render(game=record_game, cell_pixels=cell_pixels)] if record_game is not None else []
+  finished = np.zeros(episodes, dtype=bool)
+  results = collections.defaultdict(lambda: np.zeros(episodes))
+  while not finished.all():
+    time_step = env.step(np.asarray(action_fn(time_step)))
+    if record_game is not None and not finished[record_game]:
+      frames.append(env.render(game=record_game, cell_pixels=cell_pixels))
+    last = time_step.is_last() & ~finished
+    if last.any():
+      state = env.game_state()
+      stats = rules.episode_statistics(game, rules.GameState(**{
+          k: state[k] for k in ("hunter_pos", "hunter_active", "hunter_target", "prey_pos",
+                                "prey_hp", "t")}), time_step.reward)
+      for k, v in stats.items():
+        results[k][last] = v[last]
+      finished |= last
+  per_episode = {k: results[k].astype(rules.EPISODE_STAT_DTYPES[k]) for k in rules.EPISODE_STAT_DTYPES}
+  return per_episode, frames
+
+
+def mean_interval(values, z: float = 1.96) -> Tuple[float, float, float]:
+  """(mean, low, high): the mean and its normal-approximation 95% interval, mean +- z * s / sqrt(K)."""
+  values = np.asarray(values, dtype=np.float64)
+  mean = float(values.mean())
+  if values.size < 2:
+    return mean, float("nan"), float("nan")
+  half = z * float(values.std(ddof=1)) / math.sqrt(values.size)
+  return mean, mean - half, mean + half
+
+
+def summarize(per_episode: Dict[str, np.ndarray]) -> Dict:
+  """Mean terminal reward with its 95% interval, success rate (with its interval), prey captured,
+  and the episode-length distribution of `play_episodes`' output."""
+  reward, low, high = mean_interval(per_episode["total_reward"])
+  success, s_low, s_high = mean_interval(per_episode["success"].astype(np.float64))
+  length = per_episode["length"].astype(np.int64)
+  values, counts = np.unique(length, return_counts=True)
+  return {
+      "episodes": int(length.size),
+      "terminal_reward_mean": reward,
+      "terminal_reward_ci95": [low, high],
+      "success_rate": success,
+      "success_rate_ci95": [s_low, s_high],
+      "stags_captured_mean": float(per_episode["stags_captured"].mean()),
+      "hares_captured_mean": float(per_episode["hares_captured"].mean()),
+      "episode_length": {
+          "mean": float(length.mean()), "min": int(length.min()), "max": int(length.max()),
+          "p10": float(np.percentile(length, 10)), "median": float(np.median(length)),
+          "p90": float(np.percentile(length, 90)),
+          "counts": {str(int(v)): int(c) for v, c in zip(values, counts)},
+      },
+  }

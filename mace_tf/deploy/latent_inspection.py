@@ -199,7 +199,7 @@ def plot_significance(path: str, tests: Dict, *, title: str) -> None:
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   score = -np.log10(np.clip(tests["min_p"], 1e-12, 1.0))
   d, n = score.shape
-  fig, ax = plt.subplots(figsize=(1.2 + 0.5 * n, 1.0 + 0.35 * d))
+  fig, ax = plt.subplots(figsize=(max(5.0, 1.2 + 0.5 * n), max(3.5, 1.0 + 0.35 * d)))
   image = ax.imshow(score, cmap="viridis", aspect="auto", vmin=0)
   for k, i in zip(*np.nonzero(tests["significant"])):
     ax.add_patch(plt.Rectangle((i - 0.5, k - 0.5), 1, 1, fill=False, edgecolor="red", lw=2))

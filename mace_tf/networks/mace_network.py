@@ -9,6 +9,13 @@ agents' logits and values.
 * shared: h = W_h phi + b deterministic in place of lambda (no sampling, no KL), per-agent heads
           and critics as above.
 * cloned: one head and one critic shared by every agent: logits_i = W [phi, psi_i, onehot(i)] + b.
+
+Each W_i is kept in column blocks, W_i [lambda, phi, psi_i] = W_i^lambda lambda + W_i^phi phi +
+W_i^psi psi_i: the parts every agent reads (lambda, phi) go through one dense layer for all agents at
+once ([B, d + F] -> [B, N * 6], the 5 logits and the value of each agent; the critics' lambda block is
+absent, V_i does not read lambda), and only psi_i through per-agent weights. The same function as
+concatenating the inputs per agent, without copying phi and lambda N times. Cloned's one-hot block
+W onehot(i) is a per-agent bias.
 """
 
 import collections
@@ -19,7 +26,7 @@ from tf_agents.networks import network
 
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import rules
-from mace_tf.networks.trunk import PerAgentDense, Trunk
+from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, Trunk
 
 tfd = tfp.distributions
 
@@ -62,12 +69,16 @@ class MaceNetwork(network.Network):
           _independent_normal, convert_to_tensor_fn=tfd.Distribution.mean, name="q_lambda")
     elif config.model == "shared":
       self._hidden = tf.keras.layers.Dense(d, name="shared_hidden")
+    outputs = rules.NUM_ACTIONS + 1  # per agent: 5 logits and the value
     if config.model == "cloned":
-      self._head = tf.keras.layers.Dense(rules.NUM_ACTIONS, name="cloned_head")
-      self._critic = tf.keras.layers.Dense(1, name="cloned_critic")
+      self._state_part = tf.keras.layers.Dense(outputs, name="cloned_state")  # W^phi, b
+      self._local_part = tf.keras.layers.Dense(outputs, use_bias=False, name="cloned_local")
+      self._agent_part = PerAgentBias(num_hunters, outputs, name="cloned_identity")  # W^id onehot(i)
     else:
-      self._head = PerAgentDense(num_hunters, rules.NUM_ACTIONS, name="heads")
-      self._critic = PerAgentDense(num_hunters, 1, name="critics")
+      self._state_part = tf.keras.layers.Dense(num_hunters * outputs, name="heads_state")
+      self._local_part = PerAgentDense(num_hunters, outputs, use_bias=False, name="heads_local")
+      self._latent_part = tf.keras.layers.Dense(num_hunters * rules.NUM_ACTIONS, use_bias=False,
+                                                name="heads_latent")
 
   @property
   def config(self) -> MaceConfig:
@@ -105,14 +116,14 @@ class MaceNetwork(network.Network):
       stddev = tf.zeros_like(mean)
     else:
       latent = mean = stddev = tf.zeros([batch, d])
-    phi_n = tf.tile(phi[:, None, :], [1, n, 1])
+    a = rules.NUM_ACTIONS
     if model == "cloned":
-      identity = tf.tile(tf.eye(n)[None], [batch, 1, 1])
-      state_i = tf.concat([phi_n, psi, identity], axis=-1)
-      head_in = state_i
+      out = (self._state_part(phi)[:, None, :] + self._local_part(psi)
+             + self._agent_part(psi))  # [B, N, 6]
+      logits, values = tf.split(out, [a, 1], axis=-1)
     else:
-      state_i = tf.concat([phi_n, psi], axis=-1)
-      head_in = tf.concat([tf.tile(latent[:, None, :], [1, n, 1]), state_i], axis=-1)
-    logits = self._head(head_in)  # [B, N, 5]
-    values = tf.squeeze(self._critic(state_i), -1)  # [B, N]
+      out = tf.reshape(self._state_part(phi), [batch, n, a + 1]) + self._local_part(psi)
+      logits, values = tf.split(out, [a, 1], axis=-1)
+      logits = logits + tf.reshape(self._latent_part(latent), [batch, n, a])
+    values = tf.squeeze(values, -1)  # [B, N]
     return MaceNetworkOutput(logits, values, latent, mean, stddev), network_state

@@ -84,20 +84,38 @@ def test_shared_has_no_stochastic_latent(env_and_obs):
   assert any("shared_hidden" in n for n in names)
 
 
-def test_per_agent_heads_and_cloned_shared_head(env_and_obs):
+def test_per_agent_heads_are_eq15_and_cloned_shares_one_head(env_and_obs):
   env, obs = env_and_obs
   mace, cloned = make(env, "mace"), make(env, "cloned")
-  assert mace._head.kernel.shape[0] == N  # one W_i per agent
-  head_vars = [v for v in cloned.trainable_variables if "cloned_head" in v.name]
-  assert len(head_vars) == 2 and head_vars[0].shape[-1] == 5  # one kernel and one bias for all
-  # The shared head told apart agents only through their inputs: identical inputs, identical logits.
+  eps = tf.random.normal([B, mace.config.latent_dim], seed=1)
+  out, _ = mace(obs, noise=eps)
+  phi, psi = mace._trunk(obs)
+  d, f, a = mace.config.latent_dim, phi.shape[-1], 5
+  w_latent = mace._latent_part.kernel.numpy().reshape(d, N, a)
+  w_state = mace._state_part.kernel.numpy().reshape(f, N, a + 1)
+  b_state = mace._state_part.bias.numpy().reshape(N, a + 1)
+  w_local = mace._local_part.kernel.numpy()  # [N, L, 6]
+  for i in range(N):  # eq. 15 with agent i's own W_i = [W_i^lambda, W_i^phi, W_i^psi]
+    w_i = np.concatenate([w_latent[:, i], w_state[:, i, :a], w_local[i, :, :a]], axis=0)
+    x = np.concatenate([out.latent.numpy(), phi.numpy(), psi[:, i].numpy()], axis=-1)
+    np.testing.assert_allclose(x @ w_i + b_state[i, :a], out.logits[:, i].numpy(), rtol=1e-4,
+                               atol=1e-5)
+    v_i = np.concatenate([w_state[:, i, a], w_local[i, :, a]])  # V_i reads [phi, psi_i] only
+    x = np.concatenate([phi.numpy(), psi[:, i].numpy()], axis=-1)
+    np.testing.assert_allclose(x @ v_i + b_state[i, a], out.values[:, i].numpy(), rtol=1e-4,
+                               atol=1e-5)
+  # Cloned: one W for all agents, told apart only by inputs and the one-hot block (a bias per agent).
+  names = [v.name for v in cloned.trainable_variables]
+  assert not any("heads" in n for n in names)
+  cloned._agent_part.bias.assign(np.random.default_rng(0).normal(size=(N, a + 1)))
   out, _ = cloned(obs)
   phi, psi = cloned._trunk(obs)
-  identity = tf.eye(N)
+  w = np.concatenate([cloned._state_part.kernel.numpy(), cloned._local_part.kernel.numpy(),
+                      cloned._agent_part.bias.numpy()], axis=0)  # W over [phi, psi_i, onehot(i)]
   for i in range(N):
-    x = tf.concat([phi, psi[:, i], tf.tile(identity[i:i + 1], [B, 1])], axis=-1)
-    np.testing.assert_allclose(cloned._head(x).numpy(), out.logits[:, i].numpy(), rtol=1e-5,
-                               atol=1e-6)
+    x = np.concatenate([phi.numpy(), psi[:, i].numpy(), np.tile(np.eye(N)[i], (B, 1))], axis=-1)
+    np.testing.assert_allclose(x @ w[:, :a] + cloned._state_part.bias.numpy()[:a],
+                               out.logits[:, i].numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_trunk_reads_each_hunters_own_window():
@@ -120,3 +138,13 @@ def test_trunk_reads_each_hunters_own_window():
   assert window[1, 1, 0, 2] == 2  # the stag (2 hit points) left of hunter 1, across the wrap
   assert window[1, 1, 1, 0] == 1  # hunter 1 itself
   assert window[0, ..., 2:].sum() == 0 and window[0, 1, 1, 0] == 1
+
+
+def test_circular_pad_wraps_around_the_torus():
+  from mace_tf.networks.trunk import circular_pad
+  x = tf.reshape(tf.range(9, dtype=tf.float32), [1, 3, 3, 1])  # rows 0 1 2 / 3 4 5 / 6 7 8
+  padded = circular_pad(x, 1, 2)[0, :, :, 0].numpy()
+  assert padded.shape == (6, 6)
+  np.testing.assert_array_equal(padded[0], [8, 6, 7, 8, 6, 7])  # the row above row 0 is row 2
+  np.testing.assert_array_equal(padded[:, 0], [8, 2, 5, 8, 2, 5])
+  np.testing.assert_array_equal(padded[1:4, 1:4], x[0, :, :, 0].numpy())

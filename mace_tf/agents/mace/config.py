@@ -26,11 +26,11 @@ class MaceConfig:
     latent_dim: n, the size of lambda (and of Shared's hidden layer).
     conv_filters: the trunk's 2-layer CNN phi(s), as (filters, kernel, stride) per layer. A layer whose
       kernel equals its stride cuts the torus into patches (wrapping up to a multiple of the
-      stride) and reads each cell once: the cheap first layer of the default.
+      stride) and reads each cell once: the cheap layers of the default.
     trunk_units: width of the dense layer after the convolutions (the size of phi(s)).
     local_radius: each agent also reads the (2r+1) x (2r+1) window of the grid around its own cell.
     feature_radius: each agent also reads the (2R+1) x (2R+1) window of the CNN's feature map around
-      its own cell (a coarse egocentric view: R = 1 with total stride 8 spans 24 x 24 cells).
+      its own cell (a coarse egocentric view: R = 1 with total stride 10 spans 30 x 30 cells).
     local_units: width of the dense layer over those windows (shared by all agents).
     learning_rate: eta (Table 2).
     optimizer: "adam" or "rmsprop".
@@ -47,9 +47,9 @@ class MaceConfig:
 
   model: str = "mace"
   latent_dim: int = 8
-  # A patch first layer (kernel == stride) and small windows: ~4x less work per sample than the
-  # first design ((16, 4, 2), (32, 3, 2), 128, r = 3, R = 2, 64); see BUILD_NOTES.md, issue 4.
-  conv_filters: Tuple[Tuple[int, int, int], ...] = ((16, 4, 4), (32, 3, 2))
+  # Patch layers (kernel == stride; 5 and 2 tile the paper's 50 x 50 grid with no padding) and
+  # small windows: ~7x less work per sample than FIRST_NETWORK; see BUILD_NOTES.md, issue 4.
+  conv_filters: Tuple[Tuple[int, int, int], ...] = ((16, 5, 5), (32, 2, 2))
   trunk_units: int = 64
   local_radius: int = 2
   feature_radius: int = 1

@@ -39,9 +39,8 @@ def main(argv):
   from mace_tf.envs import render  # pylint: disable=g-import-not-at-top
   try:
     game = game_flags.game_config_from_flags()
-    path = saved_policy.resolve_saved_model(FLAGS.saved_model)
-    policy = saved_policy.SavedPolicy(path)
-    policy.check_game(game)
+    policy = saved_policy.load_for_game(FLAGS.saved_model, game)
+    path = policy.path
   except (ValueError, FileNotFoundError) as e:
     sys.exit(f"evaluate: {e}")
 

@@ -47,9 +47,8 @@ def main(argv):
   from mace_tf.deploy import saved_policy  # pylint: disable=g-import-not-at-top
   try:
     game = game_flags.game_config_from_flags()
-    path = saved_policy.resolve_saved_model(FLAGS.saved_model)
-    policy = saved_policy.SavedPolicy(path)
-    policy.check_game(game)
+    policy = saved_policy.load_for_game(FLAGS.saved_model, game)
+    path = policy.path
     if not policy.has("latent"):
       raise ValueError(f"{path} has no 'latent' signature: pass the sampling policy's export "
                        f"(.../export/policy), not the greedy one")

@@ -143,3 +143,14 @@ class SavedPolicy:
       return None
     _, specs = self._model.signatures["latent"].structured_input_signature
     return specs["eps"].shape[-1]
+
+
+def load_for_game(path: str, game: rules.GameConfig) -> "SavedPolicy":
+  """The export at `path` (or its newest version), checked against `game`.
+
+  Raises:
+    FileNotFoundError: no SavedModel there. SpecMismatchError: exported for another game.
+  """
+  policy = SavedPolicy(resolve_saved_model(path))
+  policy.check_game(game)
+  return policy

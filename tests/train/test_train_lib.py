@@ -155,3 +155,23 @@ def test_stock_tfa_ppo_baseline_trains_exports_and_resumes(tmp_path):
   assert len(samples) == 2 and samples[0] >= 64 and samples[1] >= 128  # the driver may overshoot
   assert "losses/clip_fraction" in final and "eval/greedy_terminal_reward" in final
   assert len(os.listdir(os.path.join(root, "export", "greedy_policy"))) == 2
+
+
+def test_train_config_checks_update_and_threads():
+  with pytest.raises(ValueError, match="update must be one of"):
+    train_lib.TrainConfig(update="fast")
+  with pytest.raises(ValueError, match="thread counts must be >= 0"):
+    train_lib.TrainConfig(intra_op_threads=-1)
+
+
+def test_thread_pools_that_cannot_change_any_more_are_reported():
+  import tensorflow as tf
+  tf.constant(1.0) + 1.0  # TF is initialized in this process: the pools are fixed
+  intra = tf.config.threading.get_intra_op_parallelism_threads()
+  inter = tf.config.threading.get_inter_op_parallelism_threads()
+  notes = []
+  train_lib.set_threads(intra_op=intra, inter_op=inter, log_fn=notes.append)
+  assert notes == []  # nothing to change
+  train_lib.set_threads(intra_op=intra + 3, inter_op=inter, log_fn=notes.append)
+  assert len(notes) == 1 and "take effect in a new process" in notes[0]
+  assert tf.config.threading.get_intra_op_parallelism_threads() == intra

@@ -30,7 +30,8 @@ class MaceConfig:
     trunk_units: width of the dense layer after the convolutions (the size of phi(s)).
     local_radius: each agent also reads the (2r+1) x (2r+1) window of the grid around its own cell.
     feature_radius: each agent also reads the (2R+1) x (2R+1) window of the CNN's feature map around
-      its own cell (a coarse egocentric view: R = 1 with total stride 10 spans 30 x 30 cells).
+      its own cell (a coarse egocentric view: R = 1 with total stride 10 spans 30 x 30 cells; the
+      default R = 0 reads the 10 x 10 patch holding the agent).
     local_units: width of the dense layer over those windows (shared by all agents).
     learning_rate: eta (Table 2).
     optimizer: "adam" or "rmsprop".
@@ -52,7 +53,7 @@ class MaceConfig:
   conv_filters: Tuple[Tuple[int, int, int], ...] = ((16, 5, 5), (32, 2, 2))
   trunk_units: int = 64
   local_radius: int = 2
-  feature_radius: int = 1
+  feature_radius: int = 0
   local_units: int = 32
   learning_rate: float = 7e-4
   optimizer: str = "adam"

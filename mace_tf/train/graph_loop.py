@@ -101,8 +101,8 @@ class GraphLoop(tf.Module):
                          ("next_step_type", next_step_type), ("reward", reward),
                          ("discount", discount), ("output", output)):
         records[key].append(value)
-      records["episodes"].append(
-          EpisodeSteps(done=done, **tf_game.episode_statistics(game, state, reward)))
+      records["done"].append(done)
+      records["state"].append(state)
       step_type = next_step_type
     # Step L: only its observation and value are used (bootstrap), as in `MaceAgent.train`.
     observation = tf_game.encode(game, state)
@@ -124,7 +124,12 @@ class GraphLoop(tf.Module):
       output, _ = network(observation, noise=tf.zeros([b, d]))
       outputs = MaceNetworkOutput(*(stack([o[i] for o in records["output"]] + [output[i]])
                                     for i in range(len(output))))
-    episodes = EpisodeSteps(*(tf.stack(x, axis=0) for x in zip(*records["episodes"])))
+    # Episode statistics of every step at once ([L * B] games), not L times ~12 small ops.
+    flat = lambda xs: tf.reshape(tf.stack(xs), tf.concat([[-1], tf.shape(xs[0])[1:]], 0))
+    states = tf_game.TFGameState(*(flat(list(x)) for x in zip(*records["state"])))
+    stats = tf_game.episode_statistics(game, states, flat(records["reward"]))
+    episodes = EpisodeSteps(done=tf.stack(records["done"]),
+                            **{k: tf.reshape(v, [self._rollout_length, b]) for k, v in stats.items()})
     for var, value in zip(self._state, state):
       var.assign(value)
     self._step_type.assign(step_type)

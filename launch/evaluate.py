@@ -4,7 +4,9 @@ r"""Plays K episodes with an exported policy; reports reward (95% interval), suc
 
 --saved_model is a version directory (`.../export/<policy>/<samples>`) or its parent, whose newest
 version is used. The game flags (usually the run's --flagfile) must describe the game the policy was
-trained on. Writes `<output_dir>/evaluation.json` and a GIF of the first episode.
+trained on. Writes `<output_dir>/evaluation.json` and a GIF of the first episode. A sampling policy
+(`export/policy`) draws through its `joint_action` signature from seeds derived from --seed, so a
+rerun gives the same numbers.
 """
 
 import dataclasses
@@ -14,6 +16,7 @@ import sys
 
 from absl import app
 from absl import flags
+import numpy as np
 
 import launch
 from launch import game_flags
@@ -21,7 +24,8 @@ from launch import game_flags
 flags.DEFINE_string("saved_model", None, "The exported policy: .../export/<policy>/<version>, or "
                     ".../export/<policy> for its newest version.")
 flags.DEFINE_integer("episodes", 100, "K, episodes to play (one per game of a batch).", lower_bound=1)
-flags.DEFINE_integer("seed", 0, "Seeds the start positions.", lower_bound=0)
+flags.DEFINE_integer("seed", 0, "Seeds the start positions (and a sampling policy's draws).",
+                     lower_bound=0)
 flags.DEFINE_string("output_dir", "runs/evaluate", "Where evaluation.json and episode.gif go.")
 flags.DEFINE_boolean("gif", True, "Write a GIF of the first episode.")
 flags.DEFINE_integer("cell_pixels", None, "Pixels per grid cell in the GIF (default ~400 px).",
@@ -45,8 +49,13 @@ def main(argv):
     sys.exit(f"evaluate: {e}")
 
   print(f"playing {FLAGS.episodes} episodes of {game} with {path}", flush=True)
+  action_fn = policy.action
+  if policy.has("joint_action"):  # a sampling policy: draw from seeds, so that runs repeat
+    rng = np.random.default_rng(FLAGS.seed + 1)
+    action_fn = lambda time_step: policy.joint_action(
+        time_step.observation, rng.integers(0, 2**31 - 1, size=2))["action"]
   per_episode, frames = evaluation.play_episodes(
-      policy.action, game, episodes=FLAGS.episodes, seed=FLAGS.seed,
+      action_fn, game, episodes=FLAGS.episodes, seed=FLAGS.seed,
       record_game=0 if FLAGS.gif else None, cell_pixels=FLAGS.cell_pixels)
   summary = evaluation.summarize(per_episode)
   summary.update(saved_model=os.path.abspath(path), game=dataclasses.asdict(game), seed=FLAGS.seed,

@@ -111,3 +111,15 @@ def test_inspect_latent_mace_against_shared(exported, exported_shared, tmp_path)
   assert np.asarray(results["mace"]["min_p"]).shape == (4, 3)
   p = run("launch.inspect_latent", f"--saved_model={exported[1]['greedy_policy']}", *SMALL_GAME)
   assert p.returncode != 0 and "no 'latent' signature" in p.stderr
+
+
+def test_evaluating_a_sampling_policy_repeats_with_its_seed(exported, tmp_path):
+  _, paths = exported
+  summaries = []
+  for run_dir in ("a", "b"):
+    p = run("launch.evaluate", f"--saved_model={paths['policy']}", *SMALL_GAME, "--episodes=16",
+            "--seed=4", "--gif=false", f"--output_dir={tmp_path / run_dir}")
+    assert p.returncode == 0, p.stderr[-3000:]
+    summaries.append(json.loads((tmp_path / run_dir / "evaluation.json").read_text()))
+  for key in ("terminal_reward_mean", "success_rate", "episode_length"):
+    assert summaries[0][key] == summaries[1][key]

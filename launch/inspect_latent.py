@@ -1,7 +1,7 @@
 r"""What the latent learned: t-test map, episode snapshots, and how much the latent drives actions.
 
-  python -m launch.inspect_latent --saved_model=runs/fig1/mace/export/policy \
-      --flagfile=launch/games/fig1.flags --output_dir=results/latent_2v2/mace
+  python -m launch.inspect_latent --saved_model=runs/fig1_s2/mace/export/policy \
+      --flagfile=launch/games/fig1.flags --output_dir=results/fig1_2v2/mace/latent
 
 Needs the sampling policy's export (`.../export/policy`, which has the `joint_action` and `latent`
 signatures). Writes significance.png (component x agent map of two-sided t-tests, alpha as the

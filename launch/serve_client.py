@@ -3,9 +3,9 @@ r"""Plays episodes with a policy served by TF Serving (REST predict API, signatu
   docker run -p 8501:8501 -v $PWD/runs/smoke/export/greedy_policy:/models/greedy_policy \
       -e MODEL_NAME=greedy_policy tensorflow/serving
   python -m launch.serve_client --server=http://localhost:8501 --model=greedy_policy \
-      --flagfile=launch/smoke.flags
+      --flagfile=launch/games/fig1.flags
 
-One request per step carries all K games (`instances` = K); the game flags must describe the game
+One request per step carries all K games (a batch of K in the columnar `inputs`); the game flags must describe the game
 the served policy was trained on.
 """
 

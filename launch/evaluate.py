@@ -1,6 +1,7 @@
 r"""Plays K episodes with an exported policy; reports reward (95% interval), success, prey, lengths.
 
-  python -m launch.evaluate --saved_model=runs/smoke/export/greedy_policy --flagfile=launch/games/fig1.flags
+  python -m launch.evaluate --saved_model=runs/smoke/export/greedy_policy \
+      --flagfile=launch/games/fig1.flags
 
 --saved_model is a version directory (`.../export/<policy>/<samples>`) or its parent, whose newest
 version is used. The game flags (usually the run's --flagfile) must describe the game the policy was

@@ -9,7 +9,8 @@ import warnings
 # CPU machine) out of their output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # tf-agents 0.19's sources compare with `is ()`: Python prints a SyntaxWarning for each when it
-# compiles them, i.e. on every import when no bytecode is cached (PYTHONDONTWRITEBYTECODE, fresh venv).
+# compiles them, i.e. on every import when no bytecode is cached (PYTHONDONTWRITEBYTECODE, a
+# fresh venv).
 warnings.filterwarnings("ignore", category=SyntaxWarning)
 # tf-agents 0.19 imports gym 0.23, whose import prints a three-line "unmaintained" notice.
 with contextlib.redirect_stderr(io.StringIO()):

@@ -34,9 +34,9 @@ flags.DEFINE_string("model", "mace", "The model of --what=train_one.")
 flags.DEFINE_integer("num_envs", 16, "B for --what=train and scaling.", lower_bound=1)
 flags.DEFINE_integer("rollout_length", 20, "L for --what=train and scaling.", lower_bound=1)
 flags.DEFINE_string("collect", "graph", "mace_tf's collection loop for --what=train: graph or host.")
-flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the mace_tf models' "
-                  "workers (TrainConfig's default; 0 = TF's default). tfa_ppo is measured with TF's "
-                  "defaults and with these, and the faster of the two is the reference.")
+flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the mace_tf "
+                    "models' workers (TrainConfig's default; 0 = TF's default). tfa_ppo is measured "
+                    "with TF's defaults and with these, and the faster of the two is the reference.")
 flags.DEFINE_string("worker_threads", "0:0", "intra:inter-op threads of a --what=train_one worker.")
 flags.DEFINE_integer("warmup", 3, "Untimed iterations first (tracing, allocation).", lower_bound=0)
 flags.DEFINE_list("scaling_hunters", ["2", "5", "10", "20", "40"], "N values for --what=scaling.")

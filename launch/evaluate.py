@@ -24,7 +24,8 @@ from launch import game_flags
 
 flags.DEFINE_string("saved_model", None, "The exported policy: .../export/<policy>/<version>, or "
                     ".../export/<policy> for its newest version.")
-flags.DEFINE_integer("episodes", 100, "K, episodes to play (one per game of a batch).", lower_bound=1)
+flags.DEFINE_integer("episodes", 100, "K, episodes to play (one per game of a batch).",
+                     lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seeds the start positions (and a sampling policy's draws).",
                      lower_bound=0)
 flags.DEFINE_string("output_dir", "runs/evaluate", "Where evaluation.json and episode.gif go.")
@@ -72,7 +73,8 @@ def main(argv):
         f"(95% interval {low:.3f} .. {high:.3f}); success rate {summary['success_rate']:.3f}; "
         f"stags {summary['stags_captured_mean']:.2f}, hares {summary['hares_captured_mean']:.2f} "
         f"per episode")
-  print(f"episode length: mean {lengths['mean']:.1f}, min {lengths['min']}, p10 {lengths['p10']:.0f}, "
+  print(f"episode length: mean {lengths['mean']:.1f}, min {lengths['min']}, "
+        f"p10 {lengths['p10']:.0f}, "
         f"median {lengths['median']:.0f}, p90 {lengths['p90']:.0f}, max {lengths['max']}")
   print(f"wrote {out}")
   if FLAGS.gif:

@@ -98,16 +98,18 @@ class Trunk(tf.keras.layers.Layer):
 class PerAgentDense(tf.keras.layers.Layer):
   """N dense layers side by side: `[B, N, D] -> [B, N, units]` with agent i's own `W_i` (and `b_i`)."""
 
-  def __init__(self, num_agents: int, units: int, use_bias: bool = True, name: str = None):
+  def __init__(self, num_agents: int, units: int, use_bias: bool = True,
+               initializer="glorot_uniform", name: str = None):
     super().__init__(name=name)
     self._num_agents = num_agents
     self._units = units
     self._use_bias = use_bias
+    self._initializer = initializer
 
   def build(self, input_shape):
     d = int(input_shape[-1])
     self.kernel = self.add_weight("kernel", [self._num_agents, d, self._units],
-                                  initializer="glorot_uniform")
+                                  initializer=self._initializer)
     if self._use_bias:
       self.bias = self.add_weight("bias", [self._num_agents, self._units], initializer="zeros")
 
@@ -119,13 +121,15 @@ class PerAgentDense(tf.keras.layers.Layer):
 class PerAgentBias(tf.keras.layers.Layer):
   """Agent i's own bias `b_i` `[N, units]`, broadcast over the batch (input: any `[B, N, ...]`)."""
 
-  def __init__(self, num_agents: int, units: int, name: str = None):
+  def __init__(self, num_agents: int, units: int, initializer="zeros", name: str = None):
     super().__init__(name=name)
     self._num_agents = num_agents
     self._units = units
+    self._initializer = initializer
 
   def build(self, input_shape):
-    self.bias = self.add_weight("bias", [self._num_agents, self._units], initializer="zeros")
+    self.bias = self.add_weight("bias", [self._num_agents, self._units],
+                                initializer=self._initializer)
 
   def call(self, inputs):
     del inputs

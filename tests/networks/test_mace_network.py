@@ -148,3 +148,17 @@ def test_circular_pad_wraps_around_the_torus():
   np.testing.assert_array_equal(padded[0], [8, 6, 7, 8, 6, 7])  # the row above row 0 is row 2
   np.testing.assert_array_equal(padded[:, 0], [8, 2, 5, 8, 2, 5])
   np.testing.assert_array_equal(padded[1:4, 1:4], x[0, :, :, 0].numpy())
+
+
+def test_head_blocks_start_at_the_scale_of_eq15s_whole_kernel(env_and_obs):
+  env, _ = env_and_obs
+  mace = make(env, "mace")
+  c = mace.config
+  limit = (6.0 / (N * (c.latent_dim + c.trunk_units + c.local_units) + N * 5)) ** 0.5
+  blocks = [mace._latent_part.kernel, mace._state_part.kernel, mace._local_part.kernel]
+  for block in blocks:
+    values = block.numpy()
+    assert np.abs(values).max() <= limit and np.abs(values).max() > 0.5 * limit
+  # Independent draws (one initializer instance per layer): no block repeats another's values.
+  flat = [b.numpy().ravel() for b in blocks]
+  assert not np.allclose(flat[1][:flat[0].size], flat[0])

@@ -10,8 +10,9 @@ from mace_tf.envs import hunters, rules
 
 
 def play_episodes(action_fn: Callable, game: rules.GameConfig, *, episodes: int, seed: int,
-                  record_game: Optional[int] = None,
-                  cell_pixels: Optional[int] = None) -> Tuple[Dict[str, np.ndarray], List]:
+                  record_game: Optional[int] = None, cell_pixels: Optional[int] = None,
+                  on_step: Optional[Callable] = None,
+                  on_last: Optional[Callable] = None) -> Tuple[Dict[str, np.ndarray], List]:
   """Plays `episodes` episodes, one per game of a batch, with `action_fn(time_step) -> [B, N]`.
 
   Each game's first episode counts (the batch auto-resets, later episodes are cut off), so every
@@ -24,6 +25,10 @@ def play_episodes(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
     seed: seeds the start positions (and the prey's moves).
     record_game: if set, the frames of that game's episode are rendered.
     cell_pixels: frame scale (default ~400 px).
+    on_step: if set, `on_step(env, time_step, action, playing)` before each step, the env still in
+      the state the action is taken in; `playing [B]`: the games whose first episode goes on.
+    on_last: if set, `on_last(env, last)` after a step that ended first episodes (`last [B]`), the
+      env in their terminal states.
 
   Returns:
     (per-episode arrays `[K]` keyed as `rules.episode_statistics`: total_reward, length, success,
@@ -37,7 +42,10 @@ def play_episodes(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
   finished = np.zeros(episodes, dtype=bool)
   results = collections.defaultdict(lambda: np.zeros(episodes))
   while not finished.all():
-    time_step = env.step(np.asarray(action_fn(time_step)))
+    action = np.asarray(action_fn(time_step))
+    if on_step is not None:
+      on_step(env, time_step, action, ~finished)
+    time_step = env.step(action)
     if record_game is not None and not finished[record_game]:
       frames.append(env.render(game=record_game, cell_pixels=cell_pixels))
     last = time_step.is_last() & ~finished
@@ -48,6 +56,8 @@ def play_episodes(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
                                 "prey_hp", "t")}), time_step.reward)
       for k, v in stats.items():
         results[k][last] = v[last]
+      if on_last is not None:
+        on_last(env, last)
       finished |= last
   per_episode = {k: results[k].astype(rules.EPISODE_STAT_DTYPES[k]) for k in rules.EPISODE_STAT_DTYPES}
   return per_episode, frames

@@ -22,8 +22,9 @@ from typing import Dict, Optional
 import numpy as np
 import tensorflow as tf
 
+from mace_tf.deploy import evaluation
 from mace_tf.deploy.saved_policy import SavedPolicy
-from mace_tf.envs import hunters, rules
+from mace_tf.envs import rules
 
 
 def rollout(policy: SavedPolicy, game: rules.GameConfig, *, episodes: int, seed: int) -> Dict:
@@ -35,41 +36,38 @@ def rollout(policy: SavedPolicy, game: rules.GameConfig, *, episodes: int, seed:
   prey_hp `[S, M]`; and success `[episodes]`.
   """
   policy.check_game(game)
-  env = hunters.make_game(game, batch_size=episodes, seed=seed)
-  time_step = env.reset()
   rng = np.random.default_rng(seed + 1)
-  finished = np.zeros(episodes, dtype=bool)
-  success = np.zeros(episodes, dtype=bool)
-  start = env.game_state()
   targets = np.full((episodes, game.num_hunters), -1)
   steps = collections.defaultdict(list)
-  while not finished.all():
-    obs = time_step.observation
+  latent = {}
+
+  def action_fn(time_step):
+    draw = policy.joint_action(time_step.observation, rng.integers(0, 2**31 - 1, size=2))
+    latent["now"] = policy.latent(time_step.observation, draw["eps"])["latent"]
+    return draw["action"]
+
+  def on_step(env, time_step, action, playing):
     state = env.game_state()
-    draw = policy.joint_action(obs, rng.integers(0, 2**31 - 1, size=2))
-    latent = policy.latent(obs, draw["eps"])["latent"]
-    keep = ~finished
-    for key, value in (("latent", latent), ("action", draw["action"]),
+    if not steps:
+      steps["start_hunter_pos"], steps["start_prey_pos"] = state["hunter_pos"], state["prey_pos"]
+    obs = time_step.observation
+    for key, value in (("latent", latent["now"]), ("action", action),
                        ("active", obs["hunters"][..., 2] > 0), ("game", np.arange(episodes)),
                        ("t", state["t"]), ("hunter_pos", state["hunter_pos"]),
-                       ("prey_pos", state["prey_pos"]), ("prey_hp", state["prey_hp"])):
-      steps[key].append(np.asarray(value)[keep])
-    for key, value in obs.items():
-      steps["observation/" + key].append(np.asarray(value)[keep])
-    time_step = env.step(draw["action"])
-    last = time_step.is_last() & ~finished
-    if last.any():
-      end = env.game_state()
-      success[last] = (end["prey_hp"][last] == 0).all(axis=1)
-      targets[last] = end["hunter_target"][last]
-    finished |= last
+                       ("prey_pos", state["prey_pos"]), ("prey_hp", state["prey_hp"]),
+                       *(("observation/" + k, v) for k, v in obs.items())):
+      steps[key].append(np.asarray(value)[playing])
+
+  def on_last(env, last):
+    targets[last] = env.game_state()["hunter_target"][last]
+
+  per_episode, _ = evaluation.play_episodes(action_fn, game, episodes=episodes, seed=seed,
+                                            on_step=on_step, on_last=on_last)
+  start = {k: steps.pop(k) for k in ("start_hunter_pos", "start_prey_pos")}
   out = {k: np.concatenate(v) for k, v in steps.items() if not k.startswith("observation/")}
   out["observation"] = {k.split("/", 1)[1]: np.concatenate(v) for k, v in steps.items()
                         if k.startswith("observation/")}
-  out["success"] = success
-  out["final_targets"] = targets
-  out["start_hunter_pos"] = start["hunter_pos"]
-  out["start_prey_pos"] = start["prey_pos"]
+  out.update(start, success=per_episode["success"], final_targets=targets)
   return out
 
 
@@ -99,11 +97,11 @@ def assignments(steps: Dict, grid_size: int) -> np.ndarray:
 def assignment_ttests(steps: Dict, grid_size: int) -> Dict:
   """Per latent component: Welch t-test of lambda_k over the steps of episodes split one way against
   the steps of episodes split the other way (`assignments`)."""
-  label = assignments(steps, grid_size)[steps["game"]]
+  episodes = assignments(steps, grid_size)
+  label = episodes[steps["game"]]
   d = steps["latent"].shape[1]
   a, b = label == 1, label == 0
   p = np.array([welch_t_test(steps["latent"][a, k], steps["latent"][b, k])[1] for k in range(d)])
-  episodes = assignments(steps, grid_size)
   return {"p": p, "episodes_nearer": int((episodes == 1).sum()),
           "episodes_other": int((episodes == 0).sum()), "steps": [int(a.sum()), int(b.sum())]}
 

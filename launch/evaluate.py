@@ -41,14 +41,10 @@ def main(argv):
   if len(argv) > 1:
     sys.exit(f"evaluate: unexpected arguments {argv[1:]} (flags are --name=value)")
   launch.quiet_logs()
-  from mace_tf.deploy import evaluation, saved_policy  # pylint: disable=g-import-not-at-top
+  from mace_tf.deploy import evaluation  # pylint: disable=g-import-not-at-top
   from mace_tf.envs import render  # pylint: disable=g-import-not-at-top
-  try:
-    game = game_flags.game_config_from_flags()
-    policy = saved_policy.load_for_game(FLAGS.saved_model, game)
-    path = policy.path
-  except (ValueError, FileNotFoundError) as e:
-    sys.exit(f"evaluate: {e}")
+  game, policy = game_flags.saved_policy_for_game("evaluate", FLAGS.saved_model)
+  path = policy.path
 
   print(f"playing {FLAGS.episodes} episodes of {game} with {path}", flush=True)
   action_fn = policy.action

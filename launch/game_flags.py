@@ -1,5 +1,8 @@
 """Flags that choose a game, shared by every launcher, and the GameConfig they describe."""
 
+import sys
+from typing import Optional
+
 from absl import flags
 
 from mace_tf.envs import rules
@@ -37,3 +40,21 @@ def game_config_from_flags() -> rules.GameConfig:
       grid_size=FLAGS.grid_size,
       moving_prey=FLAGS.moving_prey,
   )
+
+
+def saved_policy_for_game(program: str, saved_model: str, *, signature: Optional[str] = None):
+  """(the game the flags describe, the export at `saved_model` checked against it).
+
+  `saved_model` is a version directory or its parent (newest version); `signature`, if given, must
+  be among the export's. Anything wrong exits with one line, `<program>: <reason>`.
+  """
+  from mace_tf.deploy import saved_policy  # pylint: disable=g-import-not-at-top
+  try:
+    game = game_config_from_flags()
+    policy = saved_policy.load_for_game(saved_model, game)
+    if signature is not None and not policy.has(signature):
+      raise ValueError(f"{policy.path} has no '{signature}' signature: pass the sampling policy's "
+                       f"export (.../export/policy), not the greedy one")
+  except (ValueError, FileNotFoundError) as e:
+    sys.exit(f"{program}: {e}")
+  return game, policy

@@ -44,16 +44,9 @@ def main(argv):
     sys.exit(f"inspect_latent: unexpected arguments {argv[1:]} (flags are --name=value)")
   launch.quiet_logs()
   from mace_tf.deploy import latent_inspection as li  # pylint: disable=g-import-not-at-top
-  from mace_tf.deploy import saved_policy  # pylint: disable=g-import-not-at-top
-  try:
-    game = game_flags.game_config_from_flags()
-    policy = saved_policy.load_for_game(FLAGS.saved_model, game)
-    path = policy.path
-    if not policy.has("latent"):
-      raise ValueError(f"{path} has no 'latent' signature: pass the sampling policy's export "
-                       f"(.../export/policy), not the greedy one")
-  except (ValueError, FileNotFoundError) as e:
-    sys.exit(f"inspect_latent: {e}")
+  game, policy = game_flags.saved_policy_for_game("inspect_latent", FLAGS.saved_model,
+                                                  signature="latent")
+  path = policy.path
   label = FLAGS.label or path
   print(f"rolling out {FLAGS.episodes} episodes with {path}", flush=True)
   steps = li.rollout(policy, game, episodes=FLAGS.episodes, seed=FLAGS.seed)

@@ -2,6 +2,7 @@
 
 from typing import Sequence, Tuple
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -51,15 +52,23 @@ class Trunk(tf.keras.layers.Layer):
     self._stride = 1
     for _, _, stride in conv_filters:
       self._stride *= stride
-    fr = feature_radius
-    self._feature_offsets = tf.constant(
-        [(dx, dy) for dy in range(-fr, fr + 1) for dx in range(-fr, fr + 1)], dtype=tf.int32)
     self._flatten = tf.keras.layers.Flatten()
     self._dense = tf.keras.layers.Dense(trunk_units, activation="relu", name="phi")
     self._local_dense = tf.keras.layers.Dense(local_units, activation="relu", name="psi")
-    r = local_radius
-    self._offsets = tf.constant([(dx, dy) for dy in range(-r, r + 1) for dx in range(-r, r + 1)],
-                                dtype=tf.int32)  # [K, 2]
+    # Per grid cell y * G + x, the flat indices of the cells each agent reads: of the grid (its
+    # window) and of the feature map (its coarse view). Built once, so that a forward pass looks
+    # them up with one gather instead of a dozen index ops over [B, N, K].
+    self._window_table = tf.constant(
+        _window_table(grid_size, grid_size, 1, 0, local_radius), name="window_table")
+    feature_size = grid_size
+    for (_, kernel, stride), pad in zip(conv_filters, self._pads):
+      padded = feature_size + (sum(pad) if pad else -feature_size % stride)
+      feature_size = (padded - kernel) // stride + 1
+    # Patch layers: the patch that holds the hunter's cell; otherwise the feature map cell whose
+    # receptive field is centred nearest to the hunter's cell.
+    self._feature_table = tf.constant(
+        _window_table(grid_size, feature_size, self._stride, 0 if self._patchify else self._stride // 2,
+                      feature_radius), name="feature_table")
 
   def call(self, observation):
     grid = tf.cast(observation["grid"], tf.float32)  # [B, G, G, 4]
@@ -72,27 +81,37 @@ class Trunk(tf.keras.layers.Layer):
 
     hunters = observation["hunters"]  # [B, N, 3] int32: x, y, active
     n = tf.shape(hunters)[1]
-    window = self._egocentric(grid, hunters[..., :2], self._offsets, self._grid_size)
-    if self._patchify:  # The patch that holds the hunter's cell.
-      coarse = hunters[..., :2] // self._stride
-    else:  # The feature map cell whose receptive field is centred nearest to the hunter's cell.
-      coarse = (hunters[..., :2] + self._stride // 2) // self._stride
-    features = self._egocentric(x, coarse, self._feature_offsets, tf.shape(x)[1])
+    cell = tf.linalg.matvec(hunters, tf.constant([1, self._grid_size, 0]))  # [B, N]: y * G + x
+    window = _gather_cells(grid, tf.gather(self._window_table, cell))
+    features = _gather_cells(x, tf.gather(self._feature_table, cell))
     active = tf.cast(hunters[..., 2:3], tf.float32)
     time_n = tf.tile(time_left[:, None, :], [1, n, 1])
     psi = self._local_dense(tf.concat([window, features, active, time_n], axis=-1))
     return phi, psi
 
-  @staticmethod
-  def _egocentric(maps, xy, offsets, size):
-    """`[B, N, K * C]`: the cells `xy [B, N, 2] + offsets [K, 2]` (wrapping) of `maps [B, H, H, C]`."""
-    cells = (xy[:, :, None, :] + offsets[None, None]) % size  # [B, N, K, 2]
-    height, channels = tf.shape(maps)[1], maps.shape[-1]
-    # One flat gather of rows (faster here than gather_nd with batch_dims).
-    rows = (tf.range(tf.shape(maps)[0])[:, None, None] * height + cells[..., 1]) * height + cells[..., 0]
-    values = tf.gather(tf.reshape(maps, [-1, channels]), rows)
-    shape = tf.shape(values)
-    return tf.reshape(values, [shape[0], shape[1], offsets.shape[0] * channels])
+
+def _window_table(grid_size: int, map_size: int, stride: int, shift: int, radius: int):
+  """int32 `[G * G, K]`: for the grid cell (x, y) at row y * G + x, the flat indices (wrapping) of
+  the (2 radius + 1)^2 cells of an `[H, H]` map around its cell ((x + shift) // stride, ...), rows
+  of the window first (dy, then dx)."""
+  coords = np.arange(grid_size)
+  y, x = np.meshgrid(coords, coords, indexing="ij")
+  cx, cy = ((x + shift) // stride).ravel(), ((y + shift) // stride).ravel()
+  offsets = np.arange(-radius, radius + 1)
+  dy, dx = np.meshgrid(offsets, offsets, indexing="ij")
+  rows = (cy[:, None] + dy.ravel()[None]) % map_size
+  cols = (cx[:, None] + dx.ravel()[None]) % map_size
+  return (rows * map_size + cols).astype(np.int32)
+
+
+def _gather_cells(maps, cells):
+  """`[B, N, K * C]`: the cells `cells [B, N, K]` (flat indices) of each game's `maps [B, H, H, C]`."""
+  batch, channels = tf.shape(maps)[0], maps.shape[-1]
+  area = tf.shape(maps)[1] * tf.shape(maps)[2]
+  # One flat gather of rows (faster here than gather_nd or batch_dims).
+  values = tf.gather(tf.reshape(maps, [-1, channels]), cells + (tf.range(batch) * area)[:, None, None])
+  shape = tf.shape(values)
+  return tf.reshape(values, [shape[0], shape[1], shape[2] * channels])
 
 
 class PerAgentDense(tf.keras.layers.Layer):

@@ -1,0 +1,56 @@
+"""The trunk's egocentric views, against a direct numpy reading of the torus."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mace_tf.networks.trunk import Trunk, circular_pad
+
+
+def _direct_window(maps, cx, cy, radius):
+  """maps [H, H, C]: the (2r+1)^2 cells around (cx, cy), wrapping, rows (dy) first: [K * C]."""
+  h = maps.shape[0]
+  return np.concatenate([maps[(cy + dy) % h, (cx + dx) % h]
+                         for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)])
+
+
+@pytest.mark.parametrize("conv_filters,local_radius,feature_radius", [
+    (((16, 5, 5), (32, 2, 2)), 2, 0),  # the default patch network
+    (((16, 4, 2), (32, 3, 2)), 3, 2),  # the first network: padded convolutions
+])
+def test_windows_and_feature_views_read_the_hunters_own_cells(conv_filters, local_radius,
+                                                              feature_radius):
+  g, b, n = 20, 3, 4
+  trunk = Trunk(grid_size=g, conv_filters=conv_filters, trunk_units=8, local_radius=local_radius,
+                local_units=8, feature_radius=feature_radius)
+  rng = np.random.default_rng(0)
+  grid = rng.integers(0, 3, size=(b, g, g, 4)).astype(np.uint8)
+  hunters = np.concatenate([rng.integers(0, g, size=(b, n, 2)), np.ones((b, n, 1), np.int64)], -1)
+  hunters[0, 0, :2] = (0, g - 1)  # corners: the window wraps around both axes
+  hunters[1, 1, :2] = (g - 1, 0)
+  observation = {"grid": tf.constant(grid), "hunters": tf.constant(hunters, tf.int32),
+                 "time_left": tf.ones([b, 1])}
+  captured = {}
+  trunk(observation)  # builds
+  original = trunk._local_dense.call
+  trunk._local_dense.call = lambda x: (captured.setdefault("x", x), original(x))[1]
+  trunk(observation)
+  psi_input = captured["x"].numpy()
+  # The feature map the trunk computed (same ops as its call) to read the coarse views from.
+  x = tf.cast(grid, tf.float32)
+  for conv, pad in zip(trunk._convs, trunk._pads):
+    low, high = pad or (0, -x.shape[1] % conv.strides[0])
+    x = conv(circular_pad(x, low, high))
+  features = x.numpy()
+  stride = g // features.shape[1] if trunk._patchify else 4
+  shift = 0 if trunk._patchify else stride // 2
+  k = (2 * local_radius + 1) ** 2 * 4
+  kf = (2 * feature_radius + 1) ** 2 * features.shape[-1]
+  for i in range(b):
+    for j in range(n):
+      hx, hy = hunters[i, j, :2]
+      np.testing.assert_array_equal(psi_input[i, j, :k], _direct_window(grid[i], hx, hy, local_radius))
+      np.testing.assert_allclose(
+          psi_input[i, j, k:k + kf],
+          _direct_window(features[i], (hx + shift) // stride, (hy + shift) // stride, feature_radius),
+          rtol=1e-6)

@@ -26,7 +26,7 @@ from tf_agents.networks import network
 
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import rules
-from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, Trunk
+from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, Trunk, apply_layer
 
 tfd = tfp.distributions
 
@@ -103,12 +103,13 @@ class MaceNetwork(network.Network):
   def config(self) -> MaceConfig:
     return self._config
 
-  def latent_distribution(self, phi):
+  def latent_distribution(self, phi, recorder=None):
     """Q(lambda | s) for features `phi [B, F]` (MACE only)."""
-    q = self._latent_layer(self._latent_params(phi))
+    q = self._latent_layer(apply_layer(self._latent_params, phi, recorder))
     return getattr(q, "tensor_distribution", q)
 
-  def call(self, observation, step_type=None, network_state=(), training=False, noise=None):
+  def call(self, observation, step_type=None, network_state=(), training=False, noise=None,
+           recorder=None):
     """Runs the network on a batch of observations.
 
     Args:
@@ -117,32 +118,35 @@ class MaceNetwork(network.Network):
       network_state: unused, `()`.
       training: unused.
       noise: eps `[B, d]` for lambda = mu + sigma * eps (MACE); None means eps = 0 (lambda = mu).
+      recorder: a `DeferredGradients` that defers the weight gradients of this pass (the compiled
+        training loop), or None.
 
     Returns:
       (`MaceNetworkOutput`, network_state).
     """
     del step_type, training
-    phi, psi = self._trunk(observation)  # [B, F], [B, N, L]
+    phi, psi = self._trunk(observation, recorder=recorder)  # [B, F], [B, N, L]
     batch = tf.shape(phi)[0]
     n, d = self._num_hunters, self._config.latent_dim
     model = self._config.model
     if model == "mace":
-      q = self.latent_distribution(phi)
+      q = self.latent_distribution(phi, recorder)
       mean, stddev = q.mean(), q.stddev()
       latent = mean if noise is None else mean + stddev * noise
     elif model == "shared":
-      latent = mean = self._hidden(phi)
+      latent = mean = apply_layer(self._hidden, phi, recorder)
       stddev = tf.zeros_like(mean)
     else:
       latent = mean = stddev = tf.zeros([batch, d])
     a = rules.NUM_ACTIONS
     if model == "cloned":
-      out = (self._state_part(phi)[:, None, :] + self._local_part(psi)
-             + self._agent_part(psi))  # [B, N, 6]
+      out = (apply_layer(self._state_part, phi, recorder)[:, None, :]
+             + apply_layer(self._local_part, psi, recorder) + self._agent_part(psi))  # [B, N, 6]
       logits, values = tf.split(out, [a, 1], axis=-1)
     else:
-      out = tf.reshape(self._state_part(phi), [batch, n, a + 1]) + self._local_part(psi)
+      out = (tf.reshape(apply_layer(self._state_part, phi, recorder), [batch, n, a + 1])
+             + apply_layer(self._local_part, psi, recorder))
       logits, values = tf.split(out, [a, 1], axis=-1)
-      logits = logits + tf.reshape(self._latent_part(latent), [batch, n, a])
+      logits = logits + tf.reshape(apply_layer(self._latent_part, latent, recorder), [batch, n, a])
     values = tf.squeeze(values, -1)  # [B, N]
     return MaceNetworkOutput(logits, values, latent, mean, stddev), network_state

@@ -70,14 +70,15 @@ class Trunk(tf.keras.layers.Layer):
         _window_table(grid_size, feature_size, self._stride, 0 if self._patchify else self._stride // 2,
                       feature_radius), name="feature_table")
 
-  def call(self, observation):
+  def call(self, observation, recorder=None):
+    """`(phi [B, F], psi [B, N, L])`; `recorder`: a `DeferredGradients` (training loop) or None."""
     grid = tf.cast(observation["grid"], tf.float32)  # [B, G, G, 4]
     time_left = observation["time_left"]  # [B, 1]
     x = grid
     for conv, pad in zip(self._convs, self._pads):
       low, high = pad or (0, -x.shape[1] % conv.strides[0])
-      x = conv(circular_pad(x, low, high))
-    phi = self._dense(tf.concat([self._flatten(x), time_left], axis=-1))
+      x = apply_layer(conv, circular_pad(x, low, high), recorder)
+    phi = apply_layer(self._dense, tf.concat([self._flatten(x), time_left], axis=-1), recorder)
 
     hunters = observation["hunters"]  # [B, N, 3] int32: x, y, active
     n = tf.shape(hunters)[1]
@@ -86,8 +87,14 @@ class Trunk(tf.keras.layers.Layer):
     features = _gather_cells(x, tf.gather(self._feature_table, cell))
     active = tf.cast(hunters[..., 2:3], tf.float32)
     time_n = tf.tile(time_left[:, None, :], [1, n, 1])
-    psi = self._local_dense(tf.concat([window, features, active, time_n], axis=-1))
+    psi = apply_layer(self._local_dense, tf.concat([window, features, active, time_n], axis=-1),
+                 recorder)
     return phi, psi
+
+
+def apply_layer(layer, x, recorder=None):
+  """`layer(x)`, or through `recorder` (a `DeferredGradients`) when one is given."""
+  return layer(x) if recorder is None else recorder.apply(layer, x)
 
 
 def _window_table(grid_size: int, map_size: int, stride: int, shift: int, radius: int):

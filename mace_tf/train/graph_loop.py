@@ -24,7 +24,7 @@ from tf_agents.trajectories import trajectory
 from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.agents.mace.policy import sample_joint_action
 from mace_tf.envs import rules, tf_game
-from mace_tf.networks import MaceNetworkOutput
+from mace_tf.networks import MaceNetworkOutput, deferred_gradients
 
 UPDATES = ("auto", "batched", "taped")
 
@@ -76,13 +76,14 @@ class GraphLoop(tf.Module):
   def _read_state(self):
     return tf_game.TFGameState(*(v.read_value() for v in self._state))
 
-  def collect(self, seeds, with_outputs: bool = True):
+  def collect(self, seeds, with_outputs: bool = True, recorder=None):
     """The rollout: `Trajectory [B, L + 1]`, the network outputs `[B, L + 1]`, `EpisodeSteps`.
 
     Args:
       seeds: int64 `[L, 2, 2]`, per step the policy's and the game's seed.
 
       with_outputs: False skips the bootstrap pass and returns no outputs (None).
+      recorder: a `DeferredGradients` for the network's passes, or None.
 
     Runs under whatever gradient tape is active; updates the game variables.
     """
@@ -92,7 +93,8 @@ class GraphLoop(tf.Module):
     records = collections.defaultdict(list)
     for t in range(self._rollout_length):
       observation = tf_game.encode(game, state)
-      action, eps, log_prob, output = sample_joint_action(network, observation, seeds[t, 0])
+      action, eps, log_prob, output = sample_joint_action(network, observation, seeds[t, 0],
+                                                            recorder=recorder)
       last = tf.equal(step_type, tf_game.LAST)
       state, next_step_type, reward, discount, done = tf_game.batched_step(
           game, state, last, action, seeds[t, 1])
@@ -121,7 +123,7 @@ class GraphLoop(tf.Module):
     )
     outputs = None
     if with_outputs:
-      output, _ = network(observation, noise=tf.zeros([b, d]))
+      output, _ = network(observation, noise=tf.zeros([b, d]), recorder=recorder)
       outputs = MaceNetworkOutput(*(stack([o[i] for o in records["output"]] + [output[i]])
                                     for i in range(len(output))))
     # Episode statistics of every step at once ([L * B] games), not L times ~12 small ops.
@@ -145,9 +147,10 @@ class GraphLoop(tf.Module):
       return agent.train(experience), episodes
     variables = agent.network.trainable_variables
     with tf.GradientTape() as tape:
-      experience, outputs, episodes = self.collect(seeds)
+      recorder = deferred_gradients.DeferredGradients(tape)
+      experience, outputs, episodes = self.collect(seeds, recorder=recorder)
       loss_info = agent.loss_from_output(outputs, experience)
-    grad_norm = agent.apply_gradients(tape, loss_info.loss, variables)
+    grad_norm = agent.apply_gradients(recorder.gradients(loss_info.loss, variables), variables)
     agent.train_step_counter.assign_add(1)
     return loss_info._replace(extra=loss_info.extra._replace(grad_norm=grad_norm)), episodes
 

@@ -8,6 +8,7 @@ from tf_agents.specs import tensor_spec
 from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import hunters, rules, tf_game
+from mace_tf.networks import deferred_gradients
 from mace_tf.train import graph_loop
 
 GAME = rules.GameConfig(kind=rules.STAG, num_hunters=4, num_prey=4, hit_points=2, time_limit=7,
@@ -27,10 +28,11 @@ def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model):
   agent, loop = make(model)
   seeds = tf.reshape(tf.range(9 * 2 * 2, dtype=tf.int64), [9, 2, 2])
   variables = agent.network.trainable_variables
-  with tf.GradientTape() as tape:
-    experience, outputs, _ = loop.collect(seeds)
+  with tf.GradientTape() as tape:  # As `iteration()` does it.
+    recorder = deferred_gradients.DeferredGradients(tape)
+    experience, outputs, _ = loop.collect(seeds, recorder=recorder)
     fast = agent.loss_from_output(outputs, experience)
-  fast_grads = tape.gradient(fast.loss, variables)
+  fast_grads = recorder.gradients(fast.loss, variables)
   # The straightforward path: a second forward pass over the recorded rollout (MaceAgent._loss).
   with tf.GradientTape() as tape:
     plain = agent._loss(experience)

@@ -156,14 +156,13 @@ class MaceAgent(tf_agent.TFAgent):
       with tf.GradientTape() as tape:
         loss_info = self._loss(experience, training=True,
                                advantages_and_returns=fixed_advantages)
-      grad_norm = self.apply_gradients(tape, loss_info.loss, variables)
+      grad_norm = self.apply_gradients(tape.gradient(loss_info.loss, variables), variables)
     self.train_step_counter.assign_add(1)
     return loss_info._replace(extra=loss_info.extra._replace(grad_norm=grad_norm))
 
-  def apply_gradients(self, tape, loss, variables):
-    """One optimizer step on `loss` (recorded by `tape`) with global-norm clipping; returns the
-    gradient norm before clipping."""
-    grads = tape.gradient(loss, variables)
+  def apply_gradients(self, grads, variables):
+    """One optimizer step with the gradients `grads` of `variables`, clipped to a global norm;
+    returns the gradient norm before clipping."""
     if self._config.max_grad_norm > 0:
       grads, grad_norm = tf.clip_by_global_norm(grads, self._config.max_grad_norm)
     else:

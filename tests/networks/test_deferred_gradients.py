@@ -1,0 +1,78 @@
+"""DeferredGradients: the same weight gradients as the tape, for every deferrable layer."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mace_tf.networks.deferred_gradients import DeferredGradients
+from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, apply_layer
+
+
+def _layers():
+  tf.random.set_seed(3)
+  conv = tf.keras.layers.Conv2D(3, 2, strides=2, activation="relu", bias_initializer="ones")
+  dense = tf.keras.layers.Dense(4, activation="tanh", bias_initializer="ones")
+  per_agent = PerAgentDense(2, 4, initializer="glorot_uniform")
+  shared = tf.keras.layers.Dense(4, use_bias=False)  # on [B, N, D]
+  bias = PerAgentBias(2, 4, initializer="ones")  # not deferrable: its gradient comes from the tape
+  return conv, dense, per_agent, shared, bias
+
+
+def _loss_of_passes(layers, inputs, recorder=None):
+  conv, dense, per_agent, shared, bias = layers
+  total = 0.0
+  for t, x in enumerate(inputs):  # passes of different sizes, each used differently by the loss
+    h = apply_layer(conv, x, recorder)  # [B, 2, 2, 3]
+    h = apply_layer(dense, tf.reshape(h, [-1, 12]), recorder)  # [B, 4]
+    per = tf.stack([h, 2.0 * h], axis=1)  # [B, N = 2, 4]
+    out = apply_layer(per_agent, per, recorder) + apply_layer(shared, per, recorder) + bias(per)
+    total += (t + 1.0) * tf.reduce_sum(tf.sin(out))
+  return total
+
+
+@pytest.mark.parametrize("batch_sizes", [(3, 3, 3), (1, 4, 2)])
+def test_deferred_weight_gradients_equal_the_tapes(batch_sizes):
+  rng = np.random.default_rng(0)
+  inputs = [tf.constant(rng.normal(size=(b, 4, 4, 2)), tf.float32) for b in batch_sizes]
+  layers = _layers()
+  _loss_of_passes(layers, inputs[:1])  # builds
+  variables = [v for layer in layers for v in layer.trainable_variables]
+  assert len(variables) == 8
+  with tf.GradientTape() as tape:
+    plain = _loss_of_passes(layers, inputs)
+  expected = tape.gradient(plain, variables)
+  with tf.GradientTape() as tape:
+    recorder = DeferredGradients(tape)
+    deferred = _loss_of_passes(layers, inputs, recorder)
+  got = recorder.gradients(deferred, variables)
+  np.testing.assert_allclose(float(deferred), float(plain), rtol=1e-6)
+  for v, a, b in zip(variables, got, expected):
+    assert a is not None, v.name
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6, err_msg=v.name)
+  # The deferred pass computed no weight gradient on the tape: 3 conv + 3 x 4 dense layer records.
+  assert sum(len(r) for r in recorder._records.values()) == 3 * 4
+
+
+def test_a_pass_the_loss_does_not_read_adds_nothing():
+  layers = _layers()
+  x = tf.ones([2, 4, 4, 2])
+  _loss_of_passes(layers, [x])
+  variables = [v for layer in layers for v in layer.trainable_variables]
+  with tf.GradientTape() as tape:
+    expected_loss = _loss_of_passes(layers, [x])
+  expected = tape.gradient(expected_loss, variables)
+  with tf.GradientTape() as tape:
+    recorder = DeferredGradients(tape)
+    _loss_of_passes(layers, [3.0 * x], recorder)  # recorded, but not in the loss
+    loss = _loss_of_passes(layers, [x], recorder)
+  for v, a, b in zip(variables, recorder.gradients(loss, variables), expected):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6, err_msg=v.name)
+
+
+def test_unsupported_layers_are_refused():
+  layer = tf.keras.layers.Conv2D(2, 3, padding="same")
+  with tf.GradientTape() as tape:
+    with pytest.raises(ValueError, match="valid"):
+      DeferredGradients(tape).apply(layer, tf.ones([1, 4, 4, 1]))
+    with pytest.raises(TypeError, match="not a deferrable layer"):
+      DeferredGradients(tape).apply(tf.keras.layers.LayerNormalization(), tf.ones([1, 4]))

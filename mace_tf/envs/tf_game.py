@@ -145,25 +145,48 @@ def episode_statistics(config: rules.GameConfig, state: TFGameState, rewards):
   }
 
 
-def encode(config: rules.GameConfig, state: TFGameState):
-  """`observation.encode`: `grid [B, G, G, 4]` uint8, `hunters [B, N, 3]`, `time_left [B, 1]`."""
+class GridEntries(NamedTuple):
+  """The observation grid as its nonzero entries: entry e adds `value[e]` to element `index[e]` =
+  (y * G + x) * 4 + channel of game `game[e]`'s `[G, G, 4]` grid (int32 `[E]` each, E = B (N + M);
+  entries may share an element, and dead prey add 0)."""
+
+  game: tf.Tensor
+  index: tf.Tensor
+  value: tf.Tensor
+
+
+def grid_entries(config: rules.GameConfig, state: TFGameState) -> GridEntries:
+  """What `observation.encode` adds to the grid: every hunter (1 in channel 0 if active, else 1)
+  and every prey (its hit points in channel 2 if a stag, else 3)."""
   g, c = config.grid_size, len(observation_lib.GRID_CHANNELS)
   b = tf.shape(state.t)[0]
   n, m = config.num_hunters, config.num_prey
-
-  def indices(pos, channel, count):
-    games = tf.tile(tf.range(b)[:, None], [1, count])
-    return tf.reshape(tf.stack([games, pos[..., 1], pos[..., 0], channel], axis=-1), [-1, 4])
-
   hunter_channel = tf.where(state.hunter_active, 0, 1)
-  prey_channel = tf.tile(tf.where(tf.constant(config.prey_is_stag), 2, 3)[None], [b, 1])
-  idx = tf.concat([indices(state.hunter_pos, hunter_channel, n),
-                   indices(state.prey_pos, prey_channel, m)], axis=0)
-  updates = tf.concat([tf.ones([b * n], tf.int32), tf.reshape(state.prey_hp, [-1])], axis=0)
-  grid = tf.tensor_scatter_nd_add(tf.zeros([b, g, g, c], tf.int32), idx, updates)
+  prey_channel = tf.where(tf.constant(config.prey_is_stag), 2, 3)[None]
+  index = lambda pos, channel: (pos[..., 1] * g + pos[..., 0]) * c + channel
+  games = tf.range(b)[:, None]
+  return GridEntries(
+      game=tf.reshape(tf.concat([tf.tile(games, [1, n]), tf.tile(games, [1, m])], 1), [-1]),
+      index=tf.reshape(tf.concat([index(state.hunter_pos, hunter_channel),
+                                  index(state.prey_pos, prey_channel)], 1), [-1]),
+      value=tf.reshape(tf.concat([tf.ones([b, n], tf.int32), state.prey_hp], 1), [-1]))
+
+
+def encode(config: rules.GameConfig, state: TFGameState, with_entries: bool = False):
+  """`observation.encode`: `grid [B, G, G, 4]` uint8, `hunters [B, N, 3]`, `time_left [B, 1]`.
+
+  `with_entries`: also return the grid's `GridEntries` (`(observation, entries)`).
+  """
+  g, c = config.grid_size, len(observation_lib.GRID_CHANNELS)
+  b = tf.shape(state.t)[0]
+  entries = grid_entries(config, state)
+  flat = entries.game * (g * g * c) + entries.index
+  grid = tf.scatter_nd(flat[:, None], entries.value, [b * g * g * c])  # sums entries that meet
   hunters = tf.concat([state.hunter_pos, tf.cast(state.hunter_active, tf.int32)[..., None]], -1)
   time_left = tf.cast(config.time_limit - state.t, tf.float32)[:, None] / config.time_limit
-  return {"grid": tf.cast(grid, tf.uint8), "hunters": hunters, "time_left": time_left}
+  observation = {"grid": tf.cast(tf.reshape(grid, [b, g, g, c]), tf.uint8), "hunters": hunters,
+                 "time_left": time_left}
+  return (observation, entries) if with_entries else observation
 
 
 def where_games(mask, a: TFGameState, b: TFGameState) -> TFGameState:

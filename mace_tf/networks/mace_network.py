@@ -109,7 +109,7 @@ class MaceNetwork(network.Network):
     return getattr(q, "tensor_distribution", q)
 
   def call(self, observation, step_type=None, network_state=(), training=False, noise=None,
-           recorder=None):
+           recorder=None, grid_entries=None):
     """Runs the network on a batch of observations.
 
     Args:
@@ -120,12 +120,15 @@ class MaceNetwork(network.Network):
       noise: eps `[B, d]` for lambda = mu + sigma * eps (MACE); None means eps = 0 (lambda = mu).
       recorder: a `DeferredGradients` that defers the weight gradients of this pass (the compiled
         training loop), or None.
+      grid_entries: the observation grid's `tf_game.GridEntries` (the compiled training loop: a
+        cheaper first layer, see `Trunk.call`), or None.
 
     Returns:
       (`MaceNetworkOutput`, network_state).
     """
     del step_type, training
-    phi, psi = self._trunk(observation, recorder=recorder)  # [B, F], [B, N, L]
+    phi, psi = self._trunk(observation, recorder=recorder,
+                           grid_entries=grid_entries)  # [B, F], [B, N, L]
     batch = tf.shape(phi)[0]
     n, d = self._num_hunters, self._config.latent_dim
     model = self._config.model

@@ -47,8 +47,13 @@ class Trunk(tf.keras.layers.Layer):
     # read once); its input is wrapped up to a multiple of the stride. Other layers pad by wrapping
     # around so that their windows are centred.
     self._patchify = all(k == s for _, k, s in conv_filters)
-    self._pads = [None if k == s else ((k - 1) // 2, k - 1 - (k - 1) // 2)
-                  for _, k, s in conv_filters]
+    self._paddings = []  # per layer, the wrap-around padding (before, after) of its input
+    size = grid_size
+    for _, kernel, stride in conv_filters:
+      pad = (0, -size % stride) if kernel == stride else ((kernel - 1) // 2, (kernel - 1) - (kernel - 1) // 2)
+      self._paddings.append(pad)
+      size = (size + sum(pad) - kernel) // stride + 1
+    feature_size = size
     self._stride = 1
     for _, _, stride in conv_filters:
       self._stride *= stride
@@ -60,36 +65,67 @@ class Trunk(tf.keras.layers.Layer):
     # them up with one gather instead of a dozen index ops over [B, N, K].
     self._window_table = tf.constant(
         _window_table(grid_size, grid_size, 1, 0, local_radius), name="window_table")
-    feature_size = grid_size
-    for (_, kernel, stride), pad in zip(conv_filters, self._pads):
-      padded = feature_size + (sum(pad) if pad else -feature_size % stride)
-      feature_size = (padded - kernel) // stride + 1
     # Patch layers: the patch that holds the hunter's cell; otherwise the feature map cell whose
     # receptive field is centred nearest to the hunter's cell.
     self._feature_table = tf.constant(
         _window_table(grid_size, feature_size, self._stride, 0 if self._patchify else self._stride // 2,
                       feature_radius), name="feature_table")
+    # The first layer from the grid's nonzero entries (`call`'s `grid_entries`): per grid cell and
+    # channel, the (output cell, kernel row) pairs it meets; padding repeats.
+    _, first_kernel, first_stride = conv_filters[0]
+    self._first_size = (grid_size + sum(self._paddings[0]) - first_kernel) // first_stride + 1
+    outputs, rows = _first_layer_tables(grid_size, first_kernel, first_stride, self._paddings[0],
+                                        self._first_size, channels=4)
+    self._first_outputs = tf.constant(outputs, name="first_layer_outputs")
+    self._first_rows = tf.constant(rows, name="first_layer_rows")
 
-  def call(self, observation, recorder=None):
-    """`(phi [B, F], psi [B, N, L])`; `recorder`: a `DeferredGradients` (training loop) or None."""
-    grid = tf.cast(observation["grid"], tf.float32)  # [B, G, G, 4]
+  def call(self, observation, recorder=None, grid_entries=None):
+    """`(phi [B, F], psi [B, N, L])` of an observation.
+
+    Args:
+      observation: the game observation, batch `[B]`.
+      recorder: a `DeferredGradients` (the compiled training loop) or None.
+      grid_entries: None, or the observation's grid as its nonzero entries
+        (`tf_game.GridEntries`): the first layer then sums kernel rows over the entries (as many as
+        hunters and prey) instead of convolving the `[G, G, 4]` grid. The same function (tested).
+    """
+    grid = observation["grid"]  # [B, G, G, 4] uint8
     time_left = observation["time_left"]  # [B, 1]
-    x = grid
-    for conv, pad in zip(self._convs, self._pads):
-      low, high = pad or (0, -x.shape[1] % conv.strides[0])
+    layers = list(zip(self._convs, self._paddings))
+    if grid_entries is None:
+      x = tf.cast(grid, tf.float32)
+    else:
+      x = self._first_layer_from_entries(grid_entries, tf.shape(grid)[0])
+      layers = layers[1:]
+    for conv, (low, high) in layers:
       x = apply_layer(conv, circular_pad(x, low, high), recorder)
     phi = apply_layer(self._dense, tf.concat([self._flatten(x), time_left], axis=-1), recorder)
 
     hunters = observation["hunters"]  # [B, N, 3] int32: x, y, active
     n = tf.shape(hunters)[1]
     cell = tf.linalg.matvec(hunters, tf.constant([1, self._grid_size, 0]))  # [B, N]: y * G + x
-    window = _gather_cells(grid, tf.gather(self._window_table, cell))
+    window = tf.cast(_gather_cells(grid, tf.gather(self._window_table, cell)), tf.float32)
     features = _gather_cells(x, tf.gather(self._feature_table, cell))
     active = tf.cast(hunters[..., 2:3], tf.float32)
     time_n = tf.tile(time_left[:, None, :], [1, n, 1])
     psi = apply_layer(self._local_dense, tf.concat([window, features, active, time_n], axis=-1),
-                 recorder)
+                      recorder)
     return phi, psi
+
+  def _first_layer_from_entries(self, entries, batch):
+    """The first convolution's output `[B, H, H, F]` as a sum of kernel rows over the entries."""
+    conv = self._convs[0]
+    if not conv.built:
+      conv.build(tf.TensorShape([None, self._grid_size, self._grid_size, 4]))
+    kernel = tf.reshape(conv.kernel, [-1, conv.filters])  # [k * k * 4, F]
+    area = self._first_size ** 2 + 1  # + 1: where padding pairs land, dropped below
+    rows = tf.gather(self._first_rows, entries.index)  # [E, P]
+    segments = tf.gather(self._first_outputs, entries.index) + entries.game[:, None] * area
+    values = tf.gather(kernel, rows) * tf.cast(entries.value, tf.float32)[:, None, None]
+    z = tf.math.unsorted_segment_sum(values, segments, batch * area)
+    z = tf.reshape(z, [batch, area, conv.filters])[:, :-1]
+    z = tf.reshape(z, [batch, self._first_size, self._first_size, conv.filters]) + conv.bias
+    return conv.activation(z)
 
 
 def apply_layer(layer, x, recorder=None):
@@ -109,6 +145,30 @@ def _window_table(grid_size: int, map_size: int, stride: int, shift: int, radius
   rows = (cy[:, None] + dy.ravel()[None]) % map_size
   cols = (cx[:, None] + dx.ravel()[None]) % map_size
   return (rows * map_size + cols).astype(np.int32)
+
+
+def _first_layer_tables(grid_size: int, kernel: int, stride: int, padding, out_size: int,
+                        channels: int):
+  """int32 `[G * G * C, P]` twice: for the grid entry (cell y * G + x, channel c) at row
+  (y * G + x) * C + c, the output cells (oy * H + ox) of the first layer whose windows read it, and
+  the matching rows ((ky * k + kx) * C + c) of its kernel reshaped `[k * k * C, F]`. Padding (wrap
+  around) can show a cell to a window twice; unused slots point at output H * H (dropped)."""
+  low = padding[0]
+  per_coord = [[] for _ in range(grid_size)]  # coordinate -> [(output, kernel offset)]
+  for o in range(out_size):
+    for j in range(kernel):
+      per_coord[(o * stride + j - low) % grid_size].append((o, j))
+  p = max(len(v) for v in per_coord) ** 2
+  outputs = np.full((grid_size * grid_size, channels, p), out_size * out_size, np.int32)
+  rows = np.zeros((grid_size * grid_size, channels, p), np.int32)
+  for y in range(grid_size):
+    for x in range(grid_size):
+      pairs = [(oy * out_size + ox, ky * kernel + kx)
+               for oy, ky in per_coord[y] for ox, kx in per_coord[x]]
+      for i, (out, k) in enumerate(pairs):
+        outputs[y * grid_size + x, :, i] = out
+        rows[y * grid_size + x, :, i] = k * channels + np.arange(channels)
+  return outputs.reshape(-1, p), rows.reshape(-1, p)
 
 
 def _gather_cells(maps, cells):

@@ -92,9 +92,9 @@ class GraphLoop(tf.Module):
     state, step_type = self._read_state(), self._step_type.read_value()
     records = collections.defaultdict(list)
     for t in range(self._rollout_length):
-      observation = tf_game.encode(game, state)
-      action, eps, log_prob, output = sample_joint_action(network, observation, seeds[t, 0],
-                                                            recorder=recorder)
+      observation, entries = tf_game.encode(game, state, with_entries=True)
+      action, eps, log_prob, output = sample_joint_action(
+          network, observation, seeds[t, 0], recorder=recorder, grid_entries=entries)
       last = tf.equal(step_type, tf_game.LAST)
       state, next_step_type, reward, discount, done = tf_game.batched_step(
           game, state, last, action, seeds[t, 1])
@@ -107,7 +107,7 @@ class GraphLoop(tf.Module):
       records["state"].append(state)
       step_type = next_step_type
     # Step L: only its observation and value are used (bootstrap), as in `MaceAgent.train`.
-    observation = tf_game.encode(game, state)
+    observation, entries = tf_game.encode(game, state, with_entries=True)
     zeros_like_last = lambda key: tf.zeros_like(records[key][-1])
     stack = lambda xs: tf.stack(xs, axis=1)
     experience = trajectory.Trajectory(
@@ -123,7 +123,8 @@ class GraphLoop(tf.Module):
     )
     outputs = None
     if with_outputs:
-      output, _ = network(observation, noise=tf.zeros([b, d]), recorder=recorder)
+      output, _ = network(observation, noise=tf.zeros([b, d]), recorder=recorder,
+                          grid_entries=entries)
       outputs = MaceNetworkOutput(*(stack([o[i] for o in records["output"]] + [output[i]])
                                     for i in range(len(output))))
     # Episode statistics of every step at once ([L * B] games), not L times ~12 small ops.

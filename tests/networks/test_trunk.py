@@ -38,8 +38,7 @@ def test_windows_and_feature_views_read_the_hunters_own_cells(conv_filters, loca
   psi_input = captured["x"].numpy()
   # The feature map the trunk computed (same ops as its call) to read the coarse views from.
   x = tf.cast(grid, tf.float32)
-  for conv, pad in zip(trunk._convs, trunk._pads):
-    low, high = pad or (0, -x.shape[1] % conv.strides[0])
+  for conv, (low, high) in zip(trunk._convs, trunk._paddings):
     x = conv(circular_pad(x, low, high))
   features = x.numpy()
   stride = g // features.shape[1] if trunk._patchify else 4
@@ -54,3 +53,38 @@ def test_windows_and_feature_views_read_the_hunters_own_cells(conv_filters, loca
           psi_input[i, j, k:k + kf],
           _direct_window(features[i], (hx + shift) // stride, (hy + shift) // stride, feature_radius),
           rtol=1e-6)
+
+
+@pytest.mark.parametrize("grid_size,conv_filters", [
+    (20, ((16, 5, 5), (32, 2, 2))),  # patches tile the grid
+    (12, ((8, 5, 5), (8, 2, 2))),  # 12 -> 15: the first patches wrap around
+    (11, ((16, 4, 2), (32, 3, 2))),  # padded, overlapping windows
+])
+def test_first_layer_from_grid_entries_is_the_convolution(grid_size, conv_filters):
+  from mace_tf.envs import rules, tf_game
+  config = rules.GameConfig(kind=rules.STAG, num_hunters=6, num_prey=6, hit_points=2,
+                            time_limit=9, grid_size=grid_size)
+  state = tf_game.random_state(config, 4, tf.constant([3, 4], tf.int64))
+  # Crowd some cells (entries that meet) and freeze a hunter (channel 1), kill a prey (adds 0).
+  pos = state.hunter_pos.numpy()
+  pos[0, :3] = pos[0, 3]
+  pos[1, 0] = (grid_size - 1, grid_size - 1)
+  hp = state.prey_hp.numpy()
+  hp[2, 1] = 0
+  state = state._replace(hunter_pos=tf.constant(pos), prey_hp=tf.constant(hp),
+                         hunter_active=tf.constant(np.arange(6)[None].repeat(4, 0) != 2))
+  observation, entries = tf_game.encode(config, state, with_entries=True)
+  trunk = Trunk(grid_size=grid_size, conv_filters=conv_filters, trunk_units=8, local_radius=1,
+                local_units=8, feature_radius=1)
+  dense = trunk(observation)
+  sparse = trunk(observation, grid_entries=entries)
+  for a, b in zip(dense, sparse):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+  assert np.abs(dense[0].numpy()).sum() > 0
+  # And the gradients of the first layer's weights.
+  with tf.GradientTape(persistent=True) as tape:
+    loss_dense = tf.reduce_sum(tf.sin(trunk(observation)[0]))
+    loss_sparse = tf.reduce_sum(tf.sin(trunk(observation, grid_entries=entries)[0]))
+  for v in trunk._convs[0].trainable_variables:
+    np.testing.assert_allclose(tf.convert_to_tensor(tape.gradient(loss_sparse, v)).numpy(),
+                               tape.gradient(loss_dense, v).numpy(), rtol=1e-4, atol=1e-6)

@@ -118,12 +118,12 @@ class Trunk(tf.keras.layers.Layer):
     if not conv.built:
       conv.build(tf.TensorShape([None, self._grid_size, self._grid_size, 4]))
     kernel = tf.reshape(conv.kernel, [-1, conv.filters])  # [k * k * 4, F]
-    area = self._first_size ** 2 + 1  # + 1: where padding pairs land, dropped below
+    area = self._first_size ** 2
     rows = tf.gather(self._first_rows, entries.index)  # [E, P]
+    # Padding slots have a negative segment, which unsorted_segment_sum drops.
     segments = tf.gather(self._first_outputs, entries.index) + entries.game[:, None] * area
     values = tf.gather(kernel, rows) * tf.cast(entries.value, tf.float32)[:, None, None]
     z = tf.math.unsorted_segment_sum(values, segments, batch * area)
-    z = tf.reshape(z, [batch, area, conv.filters])[:, :-1]
     z = tf.reshape(z, [batch, self._first_size, self._first_size, conv.filters]) + conv.bias
     return conv.activation(z)
 
@@ -152,14 +152,15 @@ def _first_layer_tables(grid_size: int, kernel: int, stride: int, padding, out_s
   """int32 `[G * G * C, P]` twice: for the grid entry (cell y * G + x, channel c) at row
   (y * G + x) * C + c, the output cells (oy * H + ox) of the first layer whose windows read it, and
   the matching rows ((ky * k + kx) * C + c) of its kernel reshaped `[k * k * C, F]`. Padding (wrap
-  around) can show a cell to a window twice; unused slots point at output H * H (dropped)."""
+  around) can show a cell to a window twice; unused slots point at output -2^30 (negative for any
+  game's offset)."""
   low = padding[0]
   per_coord = [[] for _ in range(grid_size)]  # coordinate -> [(output, kernel offset)]
   for o in range(out_size):
     for j in range(kernel):
       per_coord[(o * stride + j - low) % grid_size].append((o, j))
   p = max(len(v) for v in per_coord) ** 2
-  outputs = np.full((grid_size * grid_size, channels, p), out_size * out_size, np.int32)
+  outputs = np.full((grid_size * grid_size, channels, p), -2**30, np.int32)
   rows = np.zeros((grid_size * grid_size, channels, p), np.int32)
   for y in range(grid_size):
     for x in range(grid_size):

@@ -17,7 +17,7 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import trajectory
 
-from mace_tf.agents.mace.agent import MaceAgent
+from mace_tf.agents.mace.agent import MaceAgent, create_slots
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import hunters, rules
 from mace_tf.deploy import evaluation
@@ -168,7 +168,7 @@ class MaceLearner:
     self.trackables = dict(agent=self.agent, network=self.agent.network,
                            optimizer=self.agent.optimizer, loop=self.loop)
     # Optimizer slots exist only after a first update: create them so a restore fills them.
-    self.agent.optimizer.build(self.agent.network.trainable_variables)
+    create_slots(self.agent.optimizer, self.agent.network.trainable_variables)
     self._greedy = tf.function(lambda time_step: self.agent.policy.action(time_step).action)
 
   def start(self, env_state) -> None:

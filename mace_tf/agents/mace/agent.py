@@ -27,10 +27,21 @@ MaceLossInfo = collections.namedtuple("MaceLossInfo", [
 ])
 
 
-def optimizer_from_config(config: MaceConfig) -> tf.keras.optimizers.Optimizer:
+def optimizer_from_config(config: MaceConfig):
+  """Keras' legacy Adam or RMSprop: the same update as the Keras 2.11+ classes, in one fused kernel
+  per variable (ResourceApplyAdam) instead of ~20 small ops, which shows on 2 CPU cores
+  (BUILD_NOTES.md, issue 4)."""
   if config.optimizer == "adam":
-    return tf.keras.optimizers.Adam(config.learning_rate)
-  return tf.keras.optimizers.RMSprop(config.learning_rate)
+    return tf.keras.optimizers.legacy.Adam(config.learning_rate)
+  return tf.keras.optimizers.legacy.RMSprop(config.learning_rate)
+
+
+def create_slots(optimizer, variables) -> None:
+  """Creates the optimizer's slot variables now, so that a checkpoint restore can fill them."""
+  if hasattr(optimizer, "build"):  # Keras 2.11+ optimizers
+    optimizer.build(variables)
+  else:  # legacy optimizers
+    optimizer._create_all_weights(variables)
 
 
 class MaceAgent(tf_agent.TFAgent):

@@ -33,9 +33,13 @@ class DeferredGradients:
     self._tape = tape
     self._records = collections.defaultdict(list)  # layer -> [(x, z)]
     self._layers = {}  # id(layer) -> layer, in first-use order
+    self._as_matmul = {}  # id(layer) -> whether its records are patches and a matmul
 
-  def apply(self, layer, x):
-    """The layer's output on `x`, its weights held constant on the tape; records (x, z)."""
+  def apply(self, layer, x, as_matmul: bool = False):
+    """The layer's output on `x`, its weights held constant on the tape; records (x, z).
+
+    `as_matmul`: a Conv2D applied to its patches `[M, k * k * C]` (see `trunk.apply_layer`).
+    """
     if not isinstance(layer, (PerAgentDense, tf.keras.layers.Conv2D, tf.keras.layers.Dense)):
       raise TypeError(f"{layer.name}: {type(layer).__name__} is not a deferrable layer")
     if not layer.built:
@@ -43,6 +47,8 @@ class DeferredGradients:
     kernel = tf.stop_gradient(layer.kernel)
     if isinstance(layer, PerAgentDense):
       z = tf.einsum("bnd,ndu->bnu", x, kernel)
+    elif as_matmul:
+      z = tf.matmul(x, tf.reshape(kernel, [-1, layer.filters]))
     elif isinstance(layer, tf.keras.layers.Conv2D):
       if layer.padding != "valid" or layer.data_format != "channels_last":
         raise ValueError(f"{layer.name}: only 'valid', channels-last convolutions are deferred")
@@ -54,6 +60,7 @@ class DeferredGradients:
       z = z + tf.stop_gradient(layer.bias)
     self._tape.watch(z)
     self._records[id(layer)].append((x, z))
+    self._as_matmul[id(layer)] = as_matmul
     self._layers.setdefault(id(layer), layer)
     activation = getattr(layer, "activation", None)
     return z if activation is None else activation(z)
@@ -80,7 +87,7 @@ class DeferredGradients:
     for key, (xs, dzs) in per_layer.items():
       layer = self._layers[key]
       x, dz = tf.concat(xs, axis=0), tf.concat(dzs, axis=0)
-      weight_grads[id(layer.kernel)] = _kernel_gradient(layer, x, dz)
+      weight_grads[id(layer.kernel)] = _kernel_gradient(layer, x, dz, self._as_matmul[key])
       if getattr(layer, "bias", None) is not None:
         weight_grads[id(layer.bias)] = tf.reduce_sum(
             tf.reshape(dz, [-1, layer.bias.shape[-1]]) if not isinstance(layer, PerAgentDense)
@@ -89,10 +96,12 @@ class DeferredGradients:
     return [weight_grads.get(id(v)) if id(v) in owned else other_grads[id(v)] for v in variables]
 
 
-def _kernel_gradient(layer, x, dz):
+def _kernel_gradient(layer, x, dz, as_matmul):
   """dL/dW = sum over every recorded row of x^T dz, in one op."""
   if isinstance(layer, PerAgentDense):
     return tf.einsum("bnd,bnu->ndu", x, dz)
+  if as_matmul:
+    return tf.reshape(tf.matmul(x, dz, transpose_a=True), tf.shape(layer.kernel))
   if isinstance(layer, tf.keras.layers.Conv2D):
     return tf.compat.v1.nn.conv2d_backprop_filter(
         x, tf.shape(layer.kernel), dz, strides=[1, *layer.strides, 1], padding="VALID",

@@ -76,6 +76,17 @@ class Trunk(tf.keras.layers.Layer):
     self._first_size = (grid_size + sum(self._paddings[0]) - first_kernel) // first_stride + 1
     outputs, rows = _first_layer_tables(grid_size, first_kernel, first_stride, self._paddings[0],
                                         self._first_size, channels=4)
+    # If the second layer is a patch layer that tiles the first one's output exactly, the first
+    # layer's outputs are summed straight into the second one's patch order (patch by patch,
+    # (dy, dx) inside), so that the second layer is one matmul with no reshuffle.
+    self._second_patch = None
+    if len(conv_filters) > 1 and conv_filters[1][1] == conv_filters[1][2] \
+        and self._first_size % conv_filters[1][2] == 0:
+      s2, h = conv_filters[1][2], self._first_size
+      oy, ox = np.divmod(np.arange(h * h), h)
+      order = (((oy // s2) * (h // s2) + ox // s2) * s2 + oy % s2) * s2 + ox % s2
+      outputs = np.where(outputs >= 0, order[np.maximum(outputs, 0)], outputs).astype(np.int32)
+      self._second_patch = s2
     self._first_outputs = tf.constant(outputs, name="first_layer_outputs")
     self._first_rows = tf.constant(rows, name="first_layer_rows")
 
@@ -95,8 +106,7 @@ class Trunk(tf.keras.layers.Layer):
     if grid_entries is None:
       x = tf.cast(grid, tf.float32)
     else:
-      x = self._first_layer_from_entries(grid_entries, tf.shape(grid)[0])
-      layers = layers[1:]
+      x, layers = self._first_layers_from_entries(grid_entries, tf.shape(grid)[0], recorder)
     for conv, (low, high) in layers:
       x = apply_layer(conv, circular_pad(x, low, high), recorder)
     phi = apply_layer(self._dense, tf.concat([self._flatten(x), time_left], axis=-1), recorder)
@@ -112,25 +122,43 @@ class Trunk(tf.keras.layers.Layer):
                       recorder)
     return phi, psi
 
-  def _first_layer_from_entries(self, entries, batch):
-    """The first convolution's output `[B, H, H, F]` as a sum of kernel rows over the entries."""
+  def _first_layers_from_entries(self, entries, batch, recorder):
+    """The first convolution (and the second, if a patch layer) from the grid's entries.
+
+    Returns the feature map `[B, H, H, F]` and the (layer, padding) pairs still to apply.
+    """
     conv = self._convs[0]
     if not conv.built:
       conv.build(tf.TensorShape([None, self._grid_size, self._grid_size, 4]))
     kernel = tf.reshape(conv.kernel, [-1, conv.filters])  # [k * k * 4, F]
-    area = self._first_size ** 2
+    h = self._first_size
     rows = tf.gather(self._first_rows, entries.index)  # [E, P]
     # Padding slots have a negative segment, which unsorted_segment_sum drops.
-    segments = tf.gather(self._first_outputs, entries.index) + entries.game[:, None] * area
+    segments = tf.gather(self._first_outputs, entries.index) + entries.game[:, None] * (h * h)
     values = tf.gather(kernel, rows) * tf.cast(entries.value, tf.float32)[:, None, None]
-    z = tf.math.unsorted_segment_sum(values, segments, batch * area)
-    z = tf.reshape(z, [batch, self._first_size, self._first_size, conv.filters]) + conv.bias
-    return conv.activation(z)
+    z = tf.math.unsorted_segment_sum(values, segments, batch * h * h)  # [B * H * H, F]
+    x = conv.activation(z + conv.bias)
+    if self._second_patch is None:
+      return tf.reshape(x, [batch, h, h, conv.filters]), list(zip(self._convs, self._paddings))[1:]
+    second, s = self._convs[1], self._second_patch
+    patches = tf.reshape(x, [-1, s * s * conv.filters])  # [B * (H / s)^2, s * s * F]
+    x = apply_layer(second, patches, recorder, as_matmul=True)
+    return (tf.reshape(x, [batch, h // s, h // s, second.filters]),
+            list(zip(self._convs, self._paddings))[2:])
 
 
-def apply_layer(layer, x, recorder=None):
-  """`layer(x)`, or through `recorder` (a `DeferredGradients`) when one is given."""
-  return layer(x) if recorder is None else recorder.apply(layer, x)
+def apply_layer(layer, x, recorder=None, as_matmul: bool = False):
+  """`layer(x)`, or through `recorder` (a `DeferredGradients`) when one is given.
+
+  `as_matmul`: `layer` is a Conv2D whose kernel equals its stride and `x` its patches
+  `[M, k * k * C]`, rows in the kernel's (dy, dx, channel) order: the output is `[M, F]`.
+  """
+  if recorder is not None:
+    return recorder.apply(layer, x, as_matmul=as_matmul)
+  if not as_matmul:
+    return layer(x)
+  z = tf.matmul(x, tf.reshape(layer.kernel, [-1, layer.filters])) + layer.bias
+  return layer.activation(z)
 
 
 def _window_table(grid_size: int, map_size: int, stride: int, shift: int, radius: int):

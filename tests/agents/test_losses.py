@@ -34,6 +34,19 @@ def test_gae_cuts_at_episode_end_and_bootstraps_past_the_rollout():
   np.testing.assert_allclose(adv.numpy()[0, :, 1], [0.0, 0.0, 0.0], atol=1e-6)
 
 
+def test_gae_with_a_dynamic_number_of_steps_is_the_same_recursion():
+  # A static T is unrolled, a dynamic one scanned: the two paths agree on the by-hand case above.
+  spec = lambda *shape: tf.TensorSpec([1, None, *shape], tf.float32)
+  gae = tf.function(
+      lambda rewards, values, dones: losses.generalized_advantages(
+          rewards=rewards, values=values, dones=dones, gamma=0.9, gae_lambda=0.5),
+      input_signature=[spec(1), spec(1), tf.TensorSpec([1, None], tf.bool)])
+  adv, ret = gae(tf.constant([[[0.0], [0.0], [1.0]]]), tf.constant([[[0.5], [0.4], [0.6], [0.9]]]),
+                 tf.constant([[False, False, True]]))
+  np.testing.assert_allclose(adv.numpy()[0, :, 0], [0.004, 0.32, 0.4], atol=1e-6)
+  np.testing.assert_allclose(ret.numpy()[0, :, 0], [0.504, 0.72, 1.0], atol=1e-6)
+
+
 def test_kl_is_the_closed_form_and_matches_tfp():
   mean = tf.constant([[0.5, -1.0, 0.0]])
   stddev = tf.constant([[1.0, 0.5, 2.0]])

@@ -31,13 +31,24 @@ def generalized_advantages(*, rewards, values, dones, gamma, gae_lambda):
   """
   not_done = 1.0 - tf.cast(dones, values.dtype)[..., None]  # [B, T, 1]
   deltas = rewards + gamma * values[:, 1:] * not_done - values[:, :-1]
-  # Scan backwards over time: time-major.
+  decay = gamma * gae_lambda * not_done  # [B, T, 1]
+  if deltas.shape[1] is not None:
+    # A static T (the compiled loop's L): the backward recursion unrolled, 2 ops a step, instead of
+    # a while loop's dozen.
+    advantage, advantages = tf.zeros_like(deltas[:, 0]), []
+    for delta, step_decay in zip(reversed(tf.unstack(deltas, axis=1)),
+                                 reversed(tf.unstack(decay, axis=1))):
+      advantage = delta + step_decay * advantage
+      advantages.append(advantage)
+    advantages = tf.stack(advantages[::-1], axis=1)
+    return advantages, advantages + values[:, :-1]
+  # A dynamic T: scan backwards over time, time-major.
   deltas_tm = tf.transpose(deltas, [1, 0, 2])
-  decay_tm = tf.transpose(gamma * gae_lambda * not_done, [1, 0, 2])
+  decay_tm = tf.transpose(decay, [1, 0, 2])
 
   def accumulate(next_advantage, inputs):
-    delta, decay = inputs
-    return delta + decay * next_advantage
+    delta, step_decay = inputs
+    return delta + step_decay * next_advantage
 
   advantages_tm = tf.scan(accumulate, (deltas_tm, decay_tm), initializer=tf.zeros_like(deltas_tm[0]),
                           reverse=True)

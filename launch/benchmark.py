@@ -38,7 +38,8 @@ flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the 
                     "models' workers (TrainConfig's default; 0 = TF's default). tfa_ppo is measured "
                     "with TF's defaults and with these, and the faster of the two is the reference.")
 flags.DEFINE_string("worker_threads", "0:0", "intra:inter-op threads of a --what=train_one worker.")
-flags.DEFINE_integer("warmup", 3, "Untimed iterations first (tracing, allocation).", lower_bound=0)
+flags.DEFINE_integer("warmup", 10, "Untimed iterations first (tracing, allocation; the first "
+                     "iterations run slower).", lower_bound=0)
 flags.DEFINE_list("scaling_hunters", ["2", "5", "10", "20", "40"], "N values for --what=scaling.")
 flags.DEFINE_list("scaling_grids", ["10", "25", "50", "100"], "G values for --what=scaling.")
 flags.DEFINE_enum("game", rules.STAG, list(rules.GAME_KINDS), "Which game to step.")

@@ -103,9 +103,9 @@ class MaceNetwork(network.Network):
   def config(self) -> MaceConfig:
     return self._config
 
-  def latent_distribution(self, phi, recorder=None):
+  def latent_distribution(self, phi):
     """Q(lambda | s) for features `phi [B, F]` (MACE only)."""
-    q = self._latent_layer(apply_layer(self._latent_params, phi, recorder))
+    q = self._latent_layer(self._latent_params(phi))
     return getattr(q, "tensor_distribution", q)
 
   def call(self, observation, step_type=None, network_state=(), training=False, noise=None,
@@ -133,8 +133,10 @@ class MaceNetwork(network.Network):
     n, d = self._num_hunters, self._config.latent_dim
     model = self._config.model
     if model == "mace":
-      q = self.latent_distribution(phi, recorder)
-      mean, stddev = q.mean(), q.stddev()
+      # Q's mean and stddev straight from its parameters (as `latent_distribution` builds Q): a
+      # few ops, not a distribution object, in every pass of the training loop.
+      mean, log_variance = tf.split(apply_layer(self._latent_params, phi, recorder), 2, axis=-1)
+      stddev = tf.exp(0.5 * log_variance)
       latent = mean if noise is None else mean + stddev * noise
     elif model == "shared":
       latent = mean = apply_layer(self._hidden, phi, recorder)

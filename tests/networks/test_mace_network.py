@@ -43,6 +43,10 @@ def test_mace_latent_is_mu_plus_sigma_eps(env_and_obs):
   np.testing.assert_allclose(out.latent.numpy(), (out.latent_mean + out.latent_stddev * eps).numpy(),
                              rtol=1e-6)
   assert (out.latent_stddev.numpy() > 0).all()
+  # mu(s) and sigma(s) are those of Q(lambda | s) (eq. 14) as `latent_distribution` builds it.
+  q = net.latent_distribution(net._trunk(obs)[0])
+  np.testing.assert_allclose(out.latent_mean.numpy(), q.mean().numpy(), rtol=1e-6)
+  np.testing.assert_allclose(out.latent_stddev.numpy(), q.stddev().numpy(), rtol=1e-6)
   # Other noise, other lambda, other logits; same values (V_i(s) does not read lambda, eq. 15).
   out2, _ = net(obs, noise=eps + 1.0)
   assert not np.allclose(out.logits.numpy(), out2.logits.numpy())

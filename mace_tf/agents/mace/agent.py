@@ -44,6 +44,12 @@ def create_slots(optimizer, variables) -> None:
     optimizer._create_all_weights(variables)
 
 
+def _drop_bootstrap(x):
+  """`x[:, :-1]` of a network output `[B, L + 1, ...]`, by a split: its gradient is a concat,
+  where a strided slice's gradient (StridedSliceGrad) measured ~0.2 ms per output on 2 cores."""
+  return tf.split(x, [tf.shape(x)[1] - 1, 1], axis=1)[0]
+
+
 class MaceAgent(tf_agent.TFAgent):
   """Trains a MaceNetwork on rollouts of L steps from B games.
 
@@ -128,7 +134,7 @@ class MaceAgent(tf_agent.TFAgent):
     if advantages_and_returns is None:
       advantages_and_returns = self.advantages(experience, output.values)
     advantages, returns = advantages_and_returns
-    logits = output.logits[:, :-1]
+    logits = _drop_bootstrap(output.logits)
     actions = experience.action[:, :-1]
     log_probs = tf.gather(tf.nn.log_softmax(logits), actions, batch_dims=3)  # [B, L, N]
     if c.ppo_clip > 0:
@@ -138,7 +144,7 @@ class MaceAgent(tf_agent.TFAgent):
     else:
       pg = losses.policy_gradient_loss(log_probs=log_probs, advantages=advantages,
                                        agent_mask=agent_mask, mask=mask)
-    mean, stddev = output.latent_mean[:, :-1], output.latent_stddev[:, :-1]
+    mean, stddev = _drop_bootstrap(output.latent_mean), _drop_bootstrap(output.latent_stddev)
     if c.model == "mace":
       kl = losses.kl_loss(mean=mean, stddev=stddev, mask=mask)
       per_dim = losses.kl_per_dimension(mean, stddev)
@@ -147,7 +153,7 @@ class MaceAgent(tf_agent.TFAgent):
     else:
       kl = tf.constant(0.0)
       kl_per_dim = tf.zeros([c.latent_dim])
-    vloss = losses.value_loss(values=output.values[:, :-1], returns=returns, mask=mask)
+    vloss = losses.value_loss(values=_drop_bootstrap(output.values), returns=returns, mask=mask)
     ent = losses.entropy(logits=logits, agent_mask=agent_mask, mask=mask)
     total = pg + c.kl_coef * kl + c.vf_coef * vloss - c.ent_coef * ent
     extra = MaceLossInfo(

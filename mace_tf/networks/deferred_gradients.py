@@ -56,7 +56,7 @@ class DeferredGradients:
                        dilations=layer.dilation_rate)
     else:  # Dense
       z = tf.tensordot(x, kernel, 1) if x.shape.rank > 2 else tf.matmul(x, kernel)
-    if getattr(layer, "use_bias", False) or (isinstance(layer, PerAgentDense) and layer._use_bias):
+    if layer.use_bias:
       z = z + tf.stop_gradient(layer.bias)
     self._tape.watch(z)
     self._records[id(layer)].append((x, z))

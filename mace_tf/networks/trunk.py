@@ -50,7 +50,8 @@ class Trunk(tf.keras.layers.Layer):
     self._paddings = []  # per layer, the wrap-around padding (before, after) of its input
     size = grid_size
     for _, kernel, stride in conv_filters:
-      pad = (0, -size % stride) if kernel == stride else ((kernel - 1) // 2, (kernel - 1) - (kernel - 1) // 2)
+      low = (kernel - 1) // 2
+      pad = (0, -size % stride) if kernel == stride else (low, kernel - 1 - low)
       self._paddings.append(pad)
       size = (size + sum(pad) - kernel) // stride + 1
     feature_size = size
@@ -67,9 +68,10 @@ class Trunk(tf.keras.layers.Layer):
         _window_table(grid_size, grid_size, 1, 0, local_radius), name="window_table")
     # Patch layers: the patch that holds the hunter's cell; otherwise the feature map cell whose
     # receptive field is centred nearest to the hunter's cell.
+    shift = 0 if self._patchify else self._stride // 2
     self._feature_table = tf.constant(
-        _window_table(grid_size, feature_size, self._stride, 0 if self._patchify else self._stride // 2,
-                      feature_radius), name="feature_table")
+        _window_table(grid_size, feature_size, self._stride, shift, feature_radius),
+        name="feature_table")
     # The first layer from the grid's nonzero entries (`call`'s `grid_entries`): per grid cell and
     # channel, the (output cell, kernel row) pairs it meets; padding repeats.
     _, first_kernel, first_stride = conv_filters[0]
@@ -201,11 +203,13 @@ def _first_layer_tables(grid_size: int, kernel: int, stride: int, padding, out_s
 
 
 def _gather_cells(maps, cells):
-  """`[B, N, K * C]`: the cells `cells [B, N, K]` (flat indices) of each game's `maps [B, H, H, C]`."""
+  """`[B, N, K * C]`: the cells `cells [B, N, K]` (flat indices) of each game's map
+  `maps [B, H, H, C]`."""
   batch, channels = tf.shape(maps)[0], maps.shape[-1]
   area = tf.shape(maps)[1] * tf.shape(maps)[2]
   # One flat gather of rows (faster here than gather_nd or batch_dims).
-  values = tf.gather(tf.reshape(maps, [-1, channels]), cells + (tf.range(batch) * area)[:, None, None])
+  rows = cells + (tf.range(batch) * area)[:, None, None]
+  values = tf.gather(tf.reshape(maps, [-1, channels]), rows)
   shape = tf.shape(values)
   return tf.reshape(values, [shape[0], shape[1], shape[2] * channels])
 
@@ -218,19 +222,19 @@ class PerAgentDense(tf.keras.layers.Layer):
     super().__init__(name=name)
     self._num_agents = num_agents
     self._units = units
-    self._use_bias = use_bias
+    self.use_bias = use_bias
     self._initializer = initializer
 
   def build(self, input_shape):
     d = int(input_shape[-1])
     self.kernel = self.add_weight("kernel", [self._num_agents, d, self._units],
                                   initializer=self._initializer)
-    if self._use_bias:
+    if self.use_bias:
       self.bias = self.add_weight("bias", [self._num_agents, self._units], initializer="zeros")
 
   def call(self, inputs):
     out = tf.einsum("bnd,ndu->bnu", inputs, self.kernel)
-    return out + self.bias if self._use_bias else out
+    return out + self.bias if self.use_bias else out
 
 
 class PerAgentBias(tf.keras.layers.Layer):

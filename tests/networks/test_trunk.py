@@ -48,10 +48,12 @@ def test_windows_and_feature_views_read_the_hunters_own_cells(conv_filters, loca
   for i in range(b):
     for j in range(n):
       hx, hy = hunters[i, j, :2]
-      np.testing.assert_array_equal(psi_input[i, j, :k], _direct_window(grid[i], hx, hy, local_radius))
+      np.testing.assert_array_equal(psi_input[i, j, :k],
+                                    _direct_window(grid[i], hx, hy, local_radius))
       np.testing.assert_allclose(
           psi_input[i, j, k:k + kf],
-          _direct_window(features[i], (hx + shift) // stride, (hy + shift) // stride, feature_radius),
+          _direct_window(features[i], (hx + shift) // stride, (hy + shift) // stride,
+                         feature_radius),
           rtol=1e-6)
 
 

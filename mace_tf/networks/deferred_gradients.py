@@ -9,7 +9,7 @@ dL/dW = sum_t x_t^T dz_t is a single product over the L passes stacked. So, in a
 through the activations only, and `gradients()` forms each layer's dL/dW and dL/db with one op over
 all the recorded passes. The same gradients as the tape's (tested), in fewer, larger ops.
 
-Layers: Keras `Dense` (any input rank), Keras `Conv2D` ("valid" padding, as the trunk uses it) and
+Layers: Keras `Dense` (any input rank; the input whole or as a list of parts), Keras `Conv2D` ("valid" padding, as the trunk uses it) and
 `PerAgentDense`. Variables of other layers get their gradients from the tape as usual.
 """
 
@@ -42,10 +42,14 @@ class DeferredGradients:
     """
     if not isinstance(layer, (PerAgentDense, tf.keras.layers.Conv2D, tf.keras.layers.Dense)):
       raise TypeError(f"{layer.name}: {type(layer).__name__} is not a deferrable layer")
+    parts = isinstance(x, (list, tuple))
     if not layer.built:
-      layer(x)  # builds the weights (the value is discarded)
+      layer(tf.concat(x, axis=-1) if parts else x)  # builds the weights (the value is discarded)
     kernel = tf.stop_gradient(layer.kernel)
-    if isinstance(layer, PerAgentDense):
+    if parts:
+      kernels = tf.split(kernel, [int(p.shape[-1]) for p in x], axis=0)
+      z = tf.add_n([tf.tensordot(p, k, 1) for p, k in zip(x, kernels)])
+    elif isinstance(layer, PerAgentDense):
       z = tf.einsum("bnd,ndu->bnu", x, kernel)
     elif as_matmul:
       z = tf.matmul(x, tf.reshape(kernel, [-1, layer.filters]))
@@ -86,8 +90,16 @@ class DeferredGradients:
     weight_grads = {}
     for key, (xs, dzs) in per_layer.items():
       layer = self._layers[key]
-      x, dz = tf.concat(xs, axis=0), tf.concat(dzs, axis=0)
-      weight_grads[id(layer.kernel)] = _kernel_gradient(layer, x, dz, self._as_matmul[key])
+      dz = tf.concat(dzs, axis=0)
+      if isinstance(xs[0], (list, tuple)):  # a Dense over input parts: the parts' blocks stacked
+        units = layer.kernel.shape[-1]
+        flat_dz = tf.reshape(dz, [-1, units])
+        weight_grads[id(layer.kernel)] = tf.concat(
+            [tf.matmul(tf.reshape(tf.concat(part, axis=0), [-1, part[0].shape[-1]]), flat_dz,
+                       transpose_a=True) for part in zip(*xs)], axis=0)
+      else:
+        x = tf.concat(xs, axis=0)
+        weight_grads[id(layer.kernel)] = _kernel_gradient(layer, x, dz, self._as_matmul[key])
       if getattr(layer, "bias", None) is not None:
         weight_grads[id(layer.bias)] = tf.reduce_sum(
             tf.reshape(dz, [-1, layer.bias.shape[-1]]) if not isinstance(layer, PerAgentDense)

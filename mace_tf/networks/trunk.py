@@ -120,7 +120,8 @@ class Trunk(tf.keras.layers.Layer):
     features = _gather_cells(x, tf.gather(self._feature_table, cell))
     active = tf.cast(hunters[..., 2:3], tf.float32)
     time_n = tf.tile(time_left[:, None, :], [1, n, 1])
-    psi = apply_layer(self._local_dense, tf.concat([window, features, active, time_n], axis=-1),
+    # In two parts: the window is an input, the backward pass needs no gradient for it.
+    psi = apply_layer(self._local_dense, [window, tf.concat([features, active, time_n], axis=-1)],
                       recorder)
     return phi, psi
 
@@ -154,9 +155,17 @@ def apply_layer(layer, x, recorder=None, as_matmul: bool = False):
 
   `as_matmul`: `layer` is a Conv2D whose kernel equals its stride and `x` its patches
   `[M, k * k * C]`, rows in the kernel's (dy, dx, channel) order: the output is `[M, F]`.
+  `x` a list (Dense only): the parts of the input, which are not concatenated: each goes through its
+  rows of the kernel (no `[B, N, D]` copy, and input gradients only for the parts that need them).
   """
   if recorder is not None:
     return recorder.apply(layer, x, as_matmul=as_matmul)
+  if isinstance(x, (list, tuple)):
+    if not layer.built:
+      layer.build(tf.TensorShape([None, sum(int(p.shape[-1]) for p in x)]))
+    kernels = tf.split(layer.kernel, [int(p.shape[-1]) for p in x], axis=0)
+    z = tf.add_n([tf.tensordot(p, k, 1) for p, k in zip(x, kernels)]) + layer.bias
+    return layer.activation(z)
   if not as_matmul:
     return layer(x)
   z = tf.matmul(x, tf.reshape(layer.kernel, [-1, layer.filters])) + layer.bias

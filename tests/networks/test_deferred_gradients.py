@@ -23,7 +23,8 @@ def _loss_of_passes(layers, inputs, recorder=None):
   total = 0.0
   for t, x in enumerate(inputs):  # passes of different sizes, each used differently by the loss
     h = apply_layer(conv, x, recorder)  # [B, 2, 2, 3]
-    h = apply_layer(dense, tf.reshape(h, [-1, 12]), recorder)  # [B, 4]
+    h = tf.reshape(h, [-1, 12])
+    h = apply_layer(dense, [h[:, :5], h[:, 5:]], recorder)  # [B, 4], input in two parts
     per = tf.stack([h, 2.0 * h], axis=1)  # [B, N = 2, 4]
     out = apply_layer(per_agent, per, recorder) + apply_layer(shared, per, recorder) + bias(per)
     total += (t + 1.0) * tf.reduce_sum(tf.sin(out))
@@ -76,3 +77,10 @@ def test_unsupported_layers_are_refused():
       DeferredGradients(tape).apply(layer, tf.ones([1, 4, 4, 1]))
     with pytest.raises(TypeError, match="not a deferrable layer"):
       DeferredGradients(tape).apply(tf.keras.layers.LayerNormalization(), tf.ones([1, 4]))
+
+
+def test_a_dense_layer_over_input_parts_is_the_layer_on_their_concatenation():
+  layer = tf.keras.layers.Dense(3, activation="relu", bias_initializer="ones")
+  a, b = tf.random.normal([2, 4, 5], seed=1), tf.random.normal([2, 4, 2], seed=2)
+  whole = layer(tf.concat([a, b], axis=-1))
+  np.testing.assert_allclose(apply_layer(layer, [a, b]).numpy(), whole.numpy(), rtol=1e-6)

@@ -8,6 +8,7 @@ from tf_agents.specs import tensor_spec
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import StagHunters
 from mace_tf.networks import MaceNetwork
+from tests.networks import spies
 
 N, B, D = 6, 3, 4
 
@@ -129,16 +130,8 @@ def test_trunk_reads_each_hunters_own_window():
   net.create_variables()
   # Hunter 1 at (0, 0) next to a stag across the wrap at (8, 0); hunter 0 far from everything.
   obs = env.reset_to(np.array([[(4, 4), (0, 0)]]), np.array([[(8, 0), (4, 8)]])).observation
-  captured = {}
-  original = net._trunk._local_dense.call
-
-  def spy(x):
-    captured["x"] = x
-    return original(x)
-
-  net._trunk._local_dense.call = spy
-  net(tf.nest.map_structure(tf.convert_to_tensor, obs))
-  window = captured["x"].numpy()[0, :, :9 * 4].reshape(2, 3, 3, 4)  # [agent, dy, dx, channel]
+  psi_input = spies.psi_input(net._trunk, tf.nest.map_structure(tf.convert_to_tensor, obs))
+  window = psi_input[0, :, :9 * 4].reshape(2, 3, 3, 4)  # [agent, dy, dx, channel]
   assert window[1, 1, 0, 2] == 2  # the stag (2 hit points) left of hunter 1, across the wrap
   assert window[1, 1, 1, 0] == 1  # hunter 1 itself
   assert window[0, ..., 2:].sum() == 0 and window[0, 1, 1, 0] == 1

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from mace_tf.networks.trunk import Trunk, circular_pad
+from tests.networks import spies
 
 
 def _direct_window(maps, cx, cy, radius):
@@ -30,12 +31,8 @@ def test_windows_and_feature_views_read_the_hunters_own_cells(conv_filters, loca
   hunters[1, 1, :2] = (g - 1, 0)
   observation = {"grid": tf.constant(grid), "hunters": tf.constant(hunters, tf.int32),
                  "time_left": tf.ones([b, 1])}
-  captured = {}
   trunk(observation)  # builds
-  original = trunk._local_dense.call
-  trunk._local_dense.call = lambda x: (captured.setdefault("x", x), original(x))[1]
-  trunk(observation)
-  psi_input = captured["x"].numpy()
+  psi_input = spies.psi_input(trunk, observation)
   # The feature map the trunk computed (same ops as its call) to read the coarse views from.
   x = tf.cast(grid, tf.float32)
   for conv, (low, high) in zip(trunk._convs, trunk._paddings):

@@ -18,7 +18,7 @@ from typing import List, Sequence
 
 import tensorflow as tf
 
-from mace_tf.networks.trunk import PerAgentDense
+from mace_tf.networks.trunk import PerAgentDense, pre_activation
 
 
 class DeferredGradients:
@@ -45,21 +45,10 @@ class DeferredGradients:
     parts = isinstance(x, (list, tuple))
     if not layer.built:
       layer(tf.concat(x, axis=-1) if parts else x)  # builds the weights (the value is discarded)
-    kernel = tf.stop_gradient(layer.kernel)
-    if parts:
-      kernels = tf.split(kernel, [int(p.shape[-1]) for p in x], axis=0)
-      z = tf.add_n([tf.tensordot(p, k, 1) for p, k in zip(x, kernels)])
-    elif isinstance(layer, PerAgentDense):
-      z = tf.einsum("bnd,ndu->bnu", x, kernel)
-    elif as_matmul:
-      z = tf.matmul(x, tf.reshape(kernel, [-1, layer.filters]))
-    elif isinstance(layer, tf.keras.layers.Conv2D):
-      if layer.padding != "valid" or layer.data_format != "channels_last":
-        raise ValueError(f"{layer.name}: only 'valid', channels-last convolutions are deferred")
-      z = tf.nn.conv2d(x, kernel, strides=layer.strides, padding="VALID",
-                       dilations=layer.dilation_rate)
-    else:  # Dense
-      z = tf.tensordot(x, kernel, 1) if x.shape.rank > 2 else tf.matmul(x, kernel)
+    if isinstance(layer, tf.keras.layers.Conv2D) and not as_matmul and (
+        layer.padding != "valid" or layer.data_format != "channels_last"):
+      raise ValueError(f"{layer.name}: only 'valid', channels-last convolutions are deferred")
+    z = pre_activation(layer, x, tf.stop_gradient(layer.kernel), as_matmul)
     if layer.use_bias:
       z = z + tf.stop_gradient(layer.bias)
     self._tape.watch(z)

@@ -48,16 +48,15 @@ class Trunk(tf.keras.layers.Layer):
     # around so that their windows are centred.
     self._patchify = all(k == s for _, k, s in conv_filters)
     self._paddings = []  # per layer, the wrap-around padding (before, after) of its input
-    size = grid_size
+    sizes = [grid_size]  # the map's size before each layer, then the feature map's
+    self._stride = 1
     for _, kernel, stride in conv_filters:
       low = (kernel - 1) // 2
-      pad = (0, -size % stride) if kernel == stride else (low, kernel - 1 - low)
+      pad = (0, -sizes[-1] % stride) if kernel == stride else (low, kernel - 1 - low)
       self._paddings.append(pad)
-      size = (size + sum(pad) - kernel) // stride + 1
-    feature_size = size
-    self._stride = 1
-    for _, _, stride in conv_filters:
+      sizes.append((sizes[-1] + sum(pad) - kernel) // stride + 1)
       self._stride *= stride
+    self._layers = list(zip(self._convs, self._paddings))
     self._flatten = tf.keras.layers.Flatten()
     self._dense = tf.keras.layers.Dense(trunk_units, activation="relu", name="phi")
     self._local_dense = tf.keras.layers.Dense(local_units, activation="relu", name="psi")
@@ -70,12 +69,12 @@ class Trunk(tf.keras.layers.Layer):
     # receptive field is centred nearest to the hunter's cell.
     shift = 0 if self._patchify else self._stride // 2
     self._feature_table = tf.constant(
-        _window_table(grid_size, feature_size, self._stride, shift, feature_radius),
+        _window_table(grid_size, sizes[-1], self._stride, shift, feature_radius),
         name="feature_table")
     # The first layer from the grid's nonzero entries (`call`'s `grid_entries`): per grid cell and
     # channel, the (output cell, kernel row) pairs it meets; padding repeats.
     _, first_kernel, first_stride = conv_filters[0]
-    self._first_size = (grid_size + sum(self._paddings[0]) - first_kernel) // first_stride + 1
+    self._first_size = sizes[1]
     outputs, rows = _first_layer_tables(grid_size, first_kernel, first_stride, self._paddings[0],
                                         self._first_size, channels=4)
     # If the second layer is a patch layer that tiles the first one's output exactly, the first
@@ -104,7 +103,7 @@ class Trunk(tf.keras.layers.Layer):
     """
     grid = observation["grid"]  # [B, G, G, 4] uint8
     time_left = observation["time_left"]  # [B, 1]
-    layers = list(zip(self._convs, self._paddings))
+    layers = self._layers
     if grid_entries is None:
       x = tf.cast(grid, tf.float32)
     else:
@@ -142,12 +141,11 @@ class Trunk(tf.keras.layers.Layer):
     z = tf.math.unsorted_segment_sum(values, segments, batch * h * h)  # [B * H * H, F]
     x = conv.activation(z + conv.bias)
     if self._second_patch is None:
-      return tf.reshape(x, [batch, h, h, conv.filters]), list(zip(self._convs, self._paddings))[1:]
+      return tf.reshape(x, [batch, h, h, conv.filters]), self._layers[1:]
     second, s = self._convs[1], self._second_patch
     patches = tf.reshape(x, [-1, s * s * conv.filters])  # [B * (H / s)^2, s * s * F]
     x = apply_layer(second, patches, recorder, as_matmul=True)
-    return (tf.reshape(x, [batch, h // s, h // s, second.filters]),
-            list(zip(self._convs, self._paddings))[2:])
+    return tf.reshape(x, [batch, h // s, h // s, second.filters]), self._layers[2:]
 
 
 def apply_layer(layer, x, recorder=None, as_matmul: bool = False):
@@ -160,16 +158,27 @@ def apply_layer(layer, x, recorder=None, as_matmul: bool = False):
   """
   if recorder is not None:
     return recorder.apply(layer, x, as_matmul=as_matmul)
-  if isinstance(x, (list, tuple)):
-    if not layer.built:
-      layer.build(tf.TensorShape([None, sum(int(p.shape[-1]) for p in x)]))
-    kernels = tf.split(layer.kernel, [int(p.shape[-1]) for p in x], axis=0)
-    z = tf.add_n([tf.tensordot(p, k, 1) for p, k in zip(x, kernels)]) + layer.bias
-    return layer.activation(z)
-  if not as_matmul:
+  if not isinstance(x, (list, tuple)) and not as_matmul:
     return layer(x)
-  z = tf.matmul(x, tf.reshape(layer.kernel, [-1, layer.filters])) + layer.bias
-  return layer.activation(z)
+  if not layer.built:
+    layer(tf.concat(x, axis=-1))  # a list: builds the weights (the value is discarded)
+  return layer.activation(pre_activation(layer, x, layer.kernel, as_matmul) + layer.bias)
+
+
+def pre_activation(layer, x, kernel, as_matmul: bool = False):
+  """x W without the bias, for `apply_layer`'s forms of `x`; `kernel`: the layer's kernel (or the
+  same value held constant, `DeferredGradients`). Dense, Conv2D ("valid") and PerAgentDense."""
+  if isinstance(x, (list, tuple)):  # a Dense over input parts: each through its rows of W
+    kernels = tf.split(kernel, [int(p.shape[-1]) for p in x], axis=0)
+    return tf.add_n([tf.tensordot(p, k, 1) for p, k in zip(x, kernels)])
+  if isinstance(layer, PerAgentDense):
+    return tf.einsum("bnd,ndu->bnu", x, kernel)
+  if as_matmul:
+    return tf.matmul(x, tf.reshape(kernel, [-1, layer.filters]))
+  if isinstance(layer, tf.keras.layers.Conv2D):
+    return tf.nn.conv2d(x, kernel, strides=layer.strides, padding="VALID",
+                        dilations=layer.dilation_rate)
+  return tf.tensordot(x, kernel, 1) if x.shape.rank > 2 else tf.matmul(x, kernel)
 
 
 def _window_table(grid_size: int, map_size: int, stride: int, shift: int, radius: int):

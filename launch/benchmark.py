@@ -5,9 +5,9 @@ r"""Benchmarks.
   python -m launch.benchmark --what=scaling    # training samples/s of mace against N and against G
 
 `env`: the observation is built every step exactly as the policy consumes it (`observation.encode`).
-`train`: end-to-end training (collection + updates) after `--warmup` iterations, the median of
-`--repeats` timed iterations, each model in its own process (so that its peak memory is its own), on
-the same game, observation, batch and rollout length; `tfa_ppo` is the stock TF-Agents pipeline
+`train`: end-to-end training (collection + updates) after `--warmup` iterations: the median of
+`--repeats` timed iterations in each of `--processes` fresh processes per model (its own, so that its
+peak memory is its own; rounds interleave the models), and the median of those medians, on the same game, observation, batch and rollout length; `tfa_ppo` is the stock TF-Agents pipeline
 (`mace_tf/agents/tfa_ppo.py`: TFPyEnvironment + DynamicStepDriver + PPOClipAgent, 1 epoch, no
 observation normalizer). Prints the ratios to tfa_ppo and writes a JSON to `--output`.
 """
@@ -51,6 +51,10 @@ flags.DEFINE_integer("time_limit", 1000, "T.", lower_bound=1)
 flags.DEFINE_boolean("moving_prey", False, "Randomly moving prey.")
 flags.DEFINE_integer("steps", 1000, "Batched steps per timed run (--what=env).", lower_bound=1)
 flags.DEFINE_integer("repeats", 5, "Timed runs or iterations; the median is reported.",
+                     lower_bound=1)
+flags.DEFINE_integer("processes", 3, "--what=train and scaling: fresh processes per measured "
+                     "setting, run in interleaved rounds; the median of their medians is reported "
+                     "(one process can run in a slower mode for its whole life, see BUILD_NOTES.md).",
                      lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the game and the random actions.", lower_bound=0)
 flags.DEFINE_string("output", None, "Where to write the JSON result (default: "
@@ -178,16 +182,37 @@ def _write(result: dict, default_path: str) -> None:
   print(f"wrote {path}")
 
 
+def _measure_all(settings) -> dict:
+  """Each of `settings` (name -> (model, game, threads)) in `--processes` fresh worker processes,
+  interleaved by round (so that a slow spell of the machine is shared); per name the worker results
+  of the first round, with `samples_per_s` the median of the processes' medians."""
+  per_name = {name: [] for name in settings}
+  for round_ in range(FLAGS.processes):
+    for name, (model, game, threads) in settings.items():
+      r = _run_worker(model, game, threads)
+      per_name[name].append(r)
+      print(f"  round {round_ + 1}/{FLAGS.processes}: {name} {r['samples_per_s']:,.0f} samples/s",
+            flush=True)
+  out = {}
+  for name, results in per_name.items():
+    medians = [r["samples_per_s"] for r in results]
+    out[name] = dict(results[0], samples_per_s=float(np.median(medians)),
+                     process_medians=[round(m) for m in medians],
+                     samples_per_s_runs=[x for r in results for x in r["samples_per_s_runs"]],
+                     peak_rss_mib=max(r["peak_rss_mib"] for r in results))
+  return out
+
+
 def main_train(config: rules.GameConfig) -> None:
-  runs = {}
+  settings = {}
   for model in FLAGS.models:
-    settings = [("tfa_ppo_tf_default_threads", "0:0"), ("tfa_ppo", FLAGS.threads)] \
-        if model == "tfa_ppo" else [(model, FLAGS.threads)]
-    for name, threads in settings:
-      runs[name] = _run_worker(model, config, threads)
-      print(f"{name} (threads {threads}): {runs[name]['samples_per_s']:,.0f} samples/s "
-            f"(runs {runs[name]['samples_per_s_runs']}), peak RSS "
-            f"{runs[name]['peak_rss_mib']:,.0f} MiB", flush=True)
+    for name, threads in ([("tfa_ppo_tf_default_threads", "0:0"), ("tfa_ppo", FLAGS.threads)]
+                          if model == "tfa_ppo" else [(model, FLAGS.threads)]):
+      settings[name] = (model, config, threads)
+  runs = _measure_all(settings)
+  for name, r in runs.items():
+    print(f"{name} (threads {r['threads']}): {r['samples_per_s']:,.0f} samples/s (process "
+          f"medians {r['process_medians']}), peak RSS {r['peak_rss_mib']:,.0f} MiB", flush=True)
   if "tfa_ppo" in runs:
     # The stock pipeline's better thread setting is the reference.
     best = max(("tfa_ppo", "tfa_ppo_tf_default_threads"), key=lambda k: runs[k]["samples_per_s"])
@@ -198,27 +223,35 @@ def main_train(config: rules.GameConfig) -> None:
       print(f"{model} / tfa_ppo = {r['ratio_to_tfa_ppo']:.2f}x")
   _write({"what": "train", "config": dataclasses.asdict(config), "num_envs": FLAGS.num_envs,
           "rollout_length": FLAGS.rollout_length, "warmup": FLAGS.warmup,
-          "repeats": FLAGS.repeats, "seed": FLAGS.seed, "runs": runs, "machine": machine()},
+          "repeats": FLAGS.repeats, "processes": FLAGS.processes, "seed": FLAGS.seed, "runs": runs,
+          "machine": machine()},
          "results/benchmark.json")
 
 
 def main_scaling() -> None:
-  rows = {"num_hunters": [], "grid_size": []}
+  settings = {}
   for n in (int(v) for v in FLAGS.scaling_hunters):
     game = _game(num_hunters=n, num_prey=max(2, n - n % 2) if FLAGS.game == rules.STAG else n)
-    r = _run_worker("mace", game)
-    rows["num_hunters"].append({"num_hunters": n, "num_prey": game.num_prey,
-                                "samples_per_s": r["samples_per_s"]})
-    print(f"N = M = {n}, G = {game.grid_size}: {r['samples_per_s']:,.0f} samples/s", flush=True)
+    settings[("num_hunters", n)] = ("mace", game, None)
   for g in (int(v) for v in FLAGS.scaling_grids):
-    game = _game(grid_size=g)
-    r = _run_worker("mace", game)
-    rows["grid_size"].append({"grid_size": g, "samples_per_s": r["samples_per_s"]})
-    print(f"G = {g}, N = {game.num_hunters}: {r['samples_per_s']:,.0f} samples/s", flush=True)
+    settings[("grid_size", g)] = ("mace", _game(grid_size=g), None)
+  runs = _measure_all(settings)
+  rows = {"num_hunters": [], "grid_size": []}
+  for (axis, value), r in runs.items():
+    _, game, _ = settings[(axis, value)]
+    row = {axis: value, "samples_per_s": r["samples_per_s"],
+           "process_medians": r["process_medians"]}
+    if axis == "num_hunters":
+      row["num_prey"] = game.num_prey
+    rows[axis].append(row)
+    print(f"N = {game.num_hunters}, M = {game.num_prey}, G = {game.grid_size}: "
+          f"{r['samples_per_s']:,.0f} samples/s (process medians {r['process_medians']})",
+          flush=True)
   first, last = rows["num_hunters"][0], rows["num_hunters"][-1]
   drop = first["samples_per_s"] / last["samples_per_s"]
   print(f"samples/s falls {drop:.2f}x from N = {first['num_hunters']} to N = {last['num_hunters']}")
   _write({"what": "scaling", "num_envs": FLAGS.num_envs, "rollout_length": FLAGS.rollout_length,
+          "warmup": FLAGS.warmup, "repeats": FLAGS.repeats, "processes": FLAGS.processes,
           "rows": rows, "fall_from_first_to_last_n": drop, "machine": machine()},
          "results/scaling.json")
 

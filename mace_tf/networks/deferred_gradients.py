@@ -18,7 +18,7 @@ from typing import List, Sequence
 
 import tensorflow as tf
 
-from mace_tf.networks.trunk import PerAgentDense, pre_activation
+from mace_tf.networks.trunk import PerAgentDense, as_float, pre_activation
 
 
 class DeferredGradients:
@@ -44,7 +44,10 @@ class DeferredGradients:
       raise TypeError(f"{layer.name}: {type(layer).__name__} is not a deferrable layer")
     parts = isinstance(x, (list, tuple))
     if not layer.built:
-      layer(tf.concat(x, axis=-1) if parts else x)  # builds the weights (the value is discarded)
+      if parts:
+        layer.build(tf.TensorShape([None, sum(int(p.shape[-1]) for p in x)]))
+      else:
+        layer(x)  # builds the weights (the value is discarded)
     if isinstance(layer, tf.keras.layers.Conv2D) and not as_matmul and (
         layer.padding != "valid" or layer.data_format != "channels_last"):
       raise ValueError(f"{layer.name}: only 'valid', channels-last convolutions are deferred")
@@ -79,20 +82,21 @@ class DeferredGradients:
     weight_grads = {}
     for key, (xs, dzs) in per_layer.items():
       layer = self._layers[key]
-      dz = tf.concat(dzs, axis=0)
+      batch_axis = 1 if isinstance(layer, PerAgentDense) else 0  # PerAgentDense: [N, B, ...]
+      dz = tf.concat(dzs, axis=batch_axis)
       if isinstance(xs[0], (list, tuple)):  # a Dense over input parts: the parts' blocks stacked
         units = layer.kernel.shape[-1]
         flat_dz = tf.reshape(dz, [-1, units])
         weight_grads[id(layer.kernel)] = tf.concat(
-            [tf.matmul(tf.reshape(tf.concat(part, axis=0), [-1, part[0].shape[-1]]), flat_dz,
-                       transpose_a=True) for part in zip(*xs)], axis=0)
+            [tf.matmul(as_float(tf.reshape(tf.concat(part, axis=0), [-1, part[0].shape[-1]])),
+                       flat_dz, transpose_a=True) for part in zip(*xs)], axis=0)
       else:
-        x = tf.concat(xs, axis=0)
+        x = tf.concat(xs, axis=batch_axis)
         weight_grads[id(layer.kernel)] = _kernel_gradient(layer, x, dz, self._as_matmul[key])
       if getattr(layer, "bias", None) is not None:
-        weight_grads[id(layer.bias)] = tf.reduce_sum(
-            tf.reshape(dz, [-1, layer.bias.shape[-1]]) if not isinstance(layer, PerAgentDense)
-            else dz, axis=0)
+        weight_grads[id(layer.bias)] = (
+            tf.reduce_sum(dz, axis=1, keepdims=True) if isinstance(layer, PerAgentDense)
+            else tf.reduce_sum(tf.reshape(dz, [-1, layer.bias.shape[-1]]), axis=0))
     other_grads = dict(zip((id(v) for v in others), grads[len(records):]))
     return [weight_grads.get(id(v)) if id(v) in owned else other_grads[id(v)] for v in variables]
 
@@ -100,7 +104,7 @@ class DeferredGradients:
 def _kernel_gradient(layer, x, dz, as_matmul):
   """dL/dW = sum over every recorded row of x^T dz, in one op."""
   if isinstance(layer, PerAgentDense):
-    return tf.einsum("bnd,bnu->ndu", x, dz)
+    return tf.matmul(x, dz, transpose_a=True)  # [N, B, D]^T [N, B, U]
   if as_matmul:
     return tf.reshape(tf.matmul(x, dz, transpose_a=True), tf.shape(layer.kernel))
   if isinstance(layer, tf.keras.layers.Conv2D):

@@ -127,8 +127,8 @@ class MaceNetwork(network.Network):
       (`MaceNetworkOutput`, network_state).
     """
     del step_type, training
-    phi, psi = self._trunk(observation, recorder=recorder,
-                           grid_entries=grid_entries)  # [B, F], [B, N, L]
+    phi, psi = self._trunk(observation, recorder=recorder, grid_entries=grid_entries,
+                           agent_major=True)  # [B, F], [N, B, L]
     batch = tf.shape(phi)[0]
     n, d = self._num_hunters, self._config.latent_dim
     model = self._config.model
@@ -144,13 +144,13 @@ class MaceNetwork(network.Network):
     else:
       latent = mean = stddev = tf.zeros([batch, d])
     a = rules.NUM_ACTIONS
+    local = tf.transpose(apply_layer(self._local_part, psi, recorder), [1, 0, 2])  # [B, N, 6]
     if model == "cloned":
-      out = (apply_layer(self._state_part, phi, recorder)[:, None, :]
-             + apply_layer(self._local_part, psi, recorder) + self._agent_part(psi))  # [B, N, 6]
+      out = (apply_layer(self._state_part, phi, recorder)[:, None, :] + local
+             + self._agent_part(local))  # [B, N, 6]
       logits, values = tf.split(out, [a, 1], axis=-1)
     else:
-      out = (tf.reshape(apply_layer(self._state_part, phi, recorder), [batch, n, a + 1])
-             + apply_layer(self._local_part, psi, recorder))
+      out = tf.reshape(apply_layer(self._state_part, phi, recorder), [batch, n, a + 1]) + local
       logits, values = tf.split(out, [a, 1], axis=-1)
       logits = logits + tf.reshape(apply_layer(self._latent_part, latent, recorder), [batch, n, a])
     values = tf.squeeze(values, -1)  # [B, N]

@@ -48,15 +48,18 @@ def test_benchmark_train_measures_every_model_against_stock_ppo(tmp_path):
   out = tmp_path / "train.json"
   p = run("launch.benchmark", "--what=train", "--models=mace,tfa_ppo", "--num_hunters=2",
           "--num_prey=2", "--grid_size=20", "--time_limit=20", "--num_envs=2", "--rollout_length=4",
-          "--warmup=1", "--repeats=2", f"--output={out}")
+          "--warmup=1", "--repeats=2", "--processes=2", f"--output={out}")
   assert p.returncode == 0, p.stderr[-3000:]
   result = json.loads(out.read_text())
+  for r in result["runs"].values():  # the median of two processes' medians is their mean
+    assert len(r["process_medians"]) == 2
+    assert abs(r["samples_per_s"] - sum(r["process_medians"]) / 2) <= 1
   # The stock pipeline runs with TF's default threads and with mace_tf's; the faster is the reference.
   assert set(result["runs"]) == {"mace", "tfa_ppo", "tfa_ppo_tf_default_threads"}
   assert result["runs"]["mace"]["threads"] == result["runs"]["tfa_ppo"]["threads"] == "1:2"
   assert result["runs"]["tfa_ppo_tf_default_threads"]["threads"] == "0:0"
   for r in result["runs"].values():
-    assert r["samples_per_s"] > 0 and r["peak_rss_mib"] > 100 and len(r["samples_per_s_runs"]) == 2
+    assert r["samples_per_s"] > 0 and r["peak_rss_mib"] > 100 and len(r["samples_per_s_runs"]) == 4
   reference = max(result["runs"][k]["samples_per_s"]
                   for k in ("tfa_ppo", "tfa_ppo_tf_default_threads"))
   ratio = result["runs"]["mace"]["samples_per_s"] / reference

@@ -12,7 +12,8 @@ def psi_input(trunk, observation, **call_kwargs):
 
   def spy(layer, x, *args, **kwargs):
     if layer is trunk._local_dense:
-      captured["x"] = tf.concat(x, axis=-1) if isinstance(x, (list, tuple)) else x
+      parts = x if isinstance(x, (list, tuple)) else [x]
+      captured["x"] = tf.concat([tf.cast(p, tf.float32) for p in parts], axis=-1)
     return original(layer, x, *args, **kwargs)
 
   trunk_lib.apply_layer = spy
@@ -20,4 +21,5 @@ def psi_input(trunk, observation, **call_kwargs):
     trunk(observation, **call_kwargs)
   finally:
     trunk_lib.apply_layer = original
-  return captured["x"].numpy()
+  batch, n = observation["hunters"].shape[:2]
+  return captured["x"].numpy().reshape(n, batch, -1).transpose(1, 0, 2)  # rows are agent-major

@@ -26,7 +26,8 @@ def _loss_of_passes(layers, inputs, recorder=None):
     h = tf.reshape(h, [-1, 12])
     h = apply_layer(dense, [h[:, :5], h[:, 5:]], recorder)  # [B, 4], input in two parts
     per = tf.stack([h, 2.0 * h], axis=1)  # [B, N = 2, 4]
-    out = apply_layer(per_agent, per, recorder) + apply_layer(shared, per, recorder) + bias(per)
+    out = (tf.transpose(apply_layer(per_agent, tf.transpose(per, [1, 0, 2]), recorder), [1, 0, 2])
+           + apply_layer(shared, per, recorder) + bias(per))
     total += (t + 1.0) * tf.reduce_sum(tf.sin(out))
   return total
 

@@ -232,13 +232,15 @@ def main_scaling() -> None:
   settings = {}
   for n in (int(v) for v in FLAGS.scaling_hunters):
     game = _game(num_hunters=n, num_prey=max(2, n - n % 2) if FLAGS.game == rules.STAG else n)
-    settings[("num_hunters", n)] = ("mace", game, None)
+    settings[f"N = {n}"] = ("mace", game, None)
   for g in (int(v) for v in FLAGS.scaling_grids):
-    settings[("grid_size", g)] = ("mace", _game(grid_size=g), None)
+    settings[f"G = {g}"] = ("mace", _game(grid_size=g), None)
   runs = _measure_all(settings)
   rows = {"num_hunters": [], "grid_size": []}
-  for (axis, value), r in runs.items():
-    _, game, _ = settings[(axis, value)]
+  for name, r in runs.items():
+    _, game, _ = settings[name]
+    axis, value = (("num_hunters", game.num_hunters) if name.startswith("N")
+                   else ("grid_size", game.grid_size))
     row = {axis: value, "samples_per_s": r["samples_per_s"],
            "process_medians": r["process_medians"]}
     if axis == "num_hunters":

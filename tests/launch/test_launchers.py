@@ -67,6 +67,23 @@ def test_benchmark_train_measures_every_model_against_stock_ppo(tmp_path):
   assert "mace / tfa_ppo =" in p.stdout
 
 
+def test_benchmark_scaling_reports_each_n_and_g_and_the_fall(tmp_path):
+  out = tmp_path / "scaling.json"
+  p = run("launch.benchmark", "--what=scaling", "--scaling_hunters=2,3", "--scaling_grids=8",
+          "--num_hunters=2", "--num_prey=2", "--time_limit=20", "--num_envs=2",
+          "--rollout_length=2", "--warmup=1", "--repeats=2", "--processes=1", f"--output={out}")
+  assert p.returncode == 0, p.stderr[-3000:]
+  result = json.loads(out.read_text())
+  by_n, by_g = result["rows"]["num_hunters"], result["rows"]["grid_size"]
+  assert [r["num_hunters"] for r in by_n] == [2, 3] and [r["grid_size"] for r in by_g] == [8]
+  assert [r["num_prey"] for r in by_n] == [2, 2]  # stag: M even, at least 2
+  for r in by_n + by_g:
+    assert r["samples_per_s"] > 0 and len(r["process_medians"]) == 1
+  fall = by_n[0]["samples_per_s"] / by_n[1]["samples_per_s"]
+  assert abs(result["fall_from_first_to_last_n"] - fall) < 1e-9
+  assert f"falls {fall:.2f}x from N = 2 to N = 3" in p.stdout
+
+
 SMALL_GAME = ["--game=stag", "--num_hunters=3", "--num_prey=4", "--hit_points=2", "--time_limit=9",
               "--grid_size=8"]
 

@@ -12,11 +12,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])  # three seeds: one seed's pass or fail says little
 @pytest.mark.parametrize("model", ["mace", "shared", "cloned"])
-def test_figure1_game_reaches_90_percent_greedy_success(model, tmp_path):
+def test_figure1_game_reaches_90_percent_greedy_success(model, seed, tmp_path):
   root = str(tmp_path / model)
   p = subprocess.run([sys.executable, "-m", "launch.train", "--flagfile=launch/fig1.flags",
-                      f"--model={model}", "--seed=0", f"--root_dir={root}", "--progress=false"],
+                      f"--model={model}", f"--seed={seed}", f"--root_dir={root}",
+                      "--progress=false"],
                      cwd=ROOT, capture_output=True, text=True, timeout=1800)
   assert p.returncode == 0, p.stderr[-3000:]
   final = metrics.read_metrics(root)[-1]

@@ -7,7 +7,8 @@ r"""Benchmarks.
 `env`: the observation is built every step exactly as the policy consumes it (`observation.encode`).
 `train`: end-to-end training (collection + updates) after `--warmup` iterations: the median of
 `--repeats` timed iterations in each of `--processes` fresh processes per model (its own, so that its
-peak memory is its own; rounds interleave the models), and the median of those medians, on the same game, observation, batch and rollout length; `tfa_ppo` is the stock TF-Agents pipeline
+peak memory is its own; rounds interleave the models), and the median of those medians, on the same
+game, observation, batch and rollout length; `tfa_ppo` is the stock TF-Agents pipeline
 (`mace_tf/agents/tfa_ppo.py`: TFPyEnvironment + DynamicStepDriver + PPOClipAgent, 1 epoch, no
 observation normalizer). Prints the ratios to tfa_ppo and writes a JSON to `--output`.
 """
@@ -229,18 +230,17 @@ def main_train(config: rules.GameConfig) -> None:
 
 
 def main_scaling() -> None:
-  settings = {}
+  settings, axes = {}, {}  # name -> (model, game, threads); name -> (the row's axis, value)
   for n in (int(v) for v in FLAGS.scaling_hunters):
     game = _game(num_hunters=n, num_prey=max(2, n - n % 2) if FLAGS.game == rules.STAG else n)
-    settings[f"N = {n}"] = ("mace", game, None)
+    settings[f"N = {n}"], axes[f"N = {n}"] = ("mace", game, None), ("num_hunters", n)
   for g in (int(v) for v in FLAGS.scaling_grids):
-    settings[f"G = {g}"] = ("mace", _game(grid_size=g), None)
+    settings[f"G = {g}"], axes[f"G = {g}"] = ("mace", _game(grid_size=g), None), ("grid_size", g)
   runs = _measure_all(settings)
   rows = {"num_hunters": [], "grid_size": []}
   for name, r in runs.items():
     _, game, _ = settings[name]
-    axis, value = (("num_hunters", game.num_hunters) if name.startswith("N")
-                   else ("grid_size", game.grid_size))
+    axis, value = axes[name]
     row = {axis: value, "samples_per_s": r["samples_per_s"],
            "process_medians": r["process_medians"]}
     if axis == "num_hunters":

@@ -9,8 +9,9 @@ dL/dW = sum_t x_t^T dz_t is a single product over the L passes stacked. So, in a
 through the activations only, and `gradients()` forms each layer's dL/dW and dL/db with one op over
 all the recorded passes. The same gradients as the tape's (tested), in fewer, larger ops.
 
-Layers: Keras `Dense` (any input rank; the input whole or as a list of parts), Keras `Conv2D` ("valid" padding, as the trunk uses it) and
-`PerAgentDense`. Variables of other layers get their gradients from the tape as usual.
+Layers: Keras `Dense` (any input rank; the input whole or as a list of parts), Keras `Conv2D`
+("valid" padding, as the trunk uses it) and `PerAgentDense`. Variables of other layers get their
+gradients from the tape as usual.
 """
 
 import collections
@@ -18,7 +19,7 @@ from typing import List, Sequence
 
 import tensorflow as tf
 
-from mace_tf.networks.trunk import PerAgentDense, as_float, pre_activation
+from mace_tf.networks.trunk import PerAgentDense, as_float, build_layer, pre_activation
 
 
 class DeferredGradients:
@@ -42,12 +43,7 @@ class DeferredGradients:
     """
     if not isinstance(layer, (PerAgentDense, tf.keras.layers.Conv2D, tf.keras.layers.Dense)):
       raise TypeError(f"{layer.name}: {type(layer).__name__} is not a deferrable layer")
-    parts = isinstance(x, (list, tuple))
-    if not layer.built:
-      if parts:
-        layer.build(tf.TensorShape([None, sum(int(p.shape[-1]) for p in x)]))
-      else:
-        layer(x)  # builds the weights (the value is discarded)
+    build_layer(layer, x, as_matmul)
     if isinstance(layer, tf.keras.layers.Conv2D) and not as_matmul and (
         layer.padding != "valid" or layer.data_format != "channels_last"):
       raise ValueError(f"{layer.name}: only 'valid', channels-last convolutions are deferred")

@@ -164,9 +164,21 @@ def apply_layer(layer, x, recorder=None, as_matmul: bool = False):
     return recorder.apply(layer, x, as_matmul=as_matmul)
   if not isinstance(x, (list, tuple)) and not as_matmul:
     return layer(x)
-  if not layer.built:
-    layer.build(tf.TensorShape([None, sum(int(p.shape[-1]) for p in x)]))  # a list of parts
+  build_layer(layer, x, as_matmul)
   return layer.activation(pre_activation(layer, x, layer.kernel, as_matmul) + layer.bias)
+
+
+def build_layer(layer, x, as_matmul: bool = False) -> None:
+  """Creates `layer`'s weights, if it has none yet, for `apply_layer`'s forms of its input `x`."""
+  if layer.built:
+    return
+  if isinstance(x, (list, tuple)):  # a Dense over input parts
+    layer.build(tf.TensorShape([None, sum(int(p.shape[-1]) for p in x)]))
+  elif as_matmul:  # a patch Conv2D on its patches [M, k * k * C]
+    ky, kx = layer.kernel_size
+    layer.build(tf.TensorShape([None, None, None, int(x.shape[-1]) // (ky * kx)]))
+  else:
+    layer(x)  # the value is discarded
 
 
 def pre_activation(layer, x, kernel, as_matmul: bool = False):

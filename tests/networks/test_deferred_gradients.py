@@ -90,3 +90,14 @@ def test_a_dense_layer_over_input_parts_is_the_layer_on_their_concatenation():
   layer.kernel.assign(tf.round(8 * layer.kernel) / 8)
   whole = layer(tf.concat([a, b], axis=-1))
   np.testing.assert_allclose(apply_layer(layer, [a, b]).numpy(), whole.numpy(), rtol=1e-6)
+
+
+def test_an_unbuilt_patch_conv_is_built_from_its_patches():
+  conv = tf.keras.layers.Conv2D(3, 2, strides=2, bias_initializer="ones")
+  x = tf.random.normal([1, 4, 4, 2], seed=4)
+  # Patches [M, k * k * C] in the kernel's (dy, dx, channel) order, patch by patch.
+  patches = tf.reshape(tf.transpose(tf.reshape(x, [1, 2, 2, 2, 2, 2]), [0, 1, 3, 2, 4, 5]), [4, 8])
+  out = apply_layer(conv, patches, as_matmul=True)  # builds the kernel [2, 2, 2, 3]
+  assert conv.kernel.shape == (2, 2, 2, 3)
+  np.testing.assert_allclose(out.numpy(), tf.reshape(conv(x), [4, 3]).numpy(), rtol=1e-5,
+                             atol=1e-6)

@@ -5,10 +5,12 @@ the same names; `tests/envs/test_tf_game.py` checks it step by step against the 
 Randomness is stateless (seeded per call), so a compiled loop is reproducible from its seeds.
 """
 
+import contextlib
 from typing import NamedTuple, Tuple
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.ops import control_flow_util_v2  # pylint: disable=g-direct-tensorflow-import
 
 from mace_tf.envs import observation as observation_lib
 from mace_tf.envs import rules
@@ -71,7 +73,58 @@ def within_one_step(a, b, grid_size):
 
 def resolve_captures(config: rules.GameConfig, hunter_pos, hunter_active, hunter_target, prey_pos,
                      prey_hp):
-  """Rule 2 (see `rules.resolve_captures`): returns (hunter_active, hunter_target, prey_hp)."""
+  """Rule 2 (see `rules.resolve_captures`): returns (hunter_active, hunter_target, prey_hp).
+
+  Every active hunter's lowest-index adjacent live prey is found at once (`lowest_adjacent_prey`).
+  If no prey has more such hunters than hit points, each of them hits it: that is rule 2 exactly, as
+  no hunter is turned away. Else (at N = M = 40 under random play, 0.25% of batched steps) the
+  rounds of `_resolve_in_rounds`.
+  """
+  m = config.num_prey
+  b = tf.shape(prey_hp)[0]
+  candidate = lowest_adjacent_prey(config, hunter_pos, prey_pos, prey_hp)  # [B, N]
+  pending = hunter_active & (candidate < m)
+  hits = tf.reshape(tf.math.unsorted_segment_sum(  # [B, M]: hunters per candidate prey
+      tf.ones_like(candidate), tf.where(pending, candidate + tf.range(b)[:, None] * m, -1), b * m),
+      [b, m])
+  direct = (hunter_active & ~pending, tf.where(pending, candidate, hunter_target), prey_hp - hits)
+  with _functional_control_flow():
+    return tf.cond(tf.reduce_any(hits > prey_hp),
+                   lambda: _resolve_in_rounds(config, hunter_pos, hunter_active, hunter_target,
+                                              prey_pos, prey_hp),
+                   lambda: direct)
+
+
+def lowest_adjacent_prey(config: rules.GameConfig, hunter_pos, prey_pos, prey_hp,
+                         by_cells: bool = None):
+  """int32 `[B, N]`: each hunter's lowest-index live prey at torus distance <= 1 (M if none).
+
+  `by_cells`: from a map of the lowest live prey on each cell (`[B, G, G]`, then `[B, N, 5]` lookups),
+  or (False) over all `[B, N, M]` hunter-prey pairs. None: the cheaper for the game's sizes,
+  G^2 < 2 N M (measured on 2 CPU cores: ~1.4 ns per cell of the map, ~4 ns per pair).
+  """
+  g, m = config.grid_size, config.num_prey
+  if by_cells is None:
+    by_cells = g * g < 2 * config.num_hunters * m
+  if not by_cells:
+    adjacent = (within_one_step(hunter_pos[:, :, None, :], prey_pos[:, None, :, :], g)
+                & (prey_hp > 0)[:, None, :])
+    return tf.reduce_min(tf.where(adjacent, tf.range(m)[None, None, :], m), axis=2)
+  b = tf.shape(prey_hp)[0]
+  to_cell = tf.constant([1, g])  # (x, y) -> y * G + x
+  game_cells = tf.range(b)[:, None] * (g * g)
+  prey_id = tf.where(prey_hp > 0, tf.range(m)[None], m)
+  lowest_on_cell = tf.math.unsorted_segment_min(  # [B * G * G]; empty cells: the int32 maximum
+      tf.reshape(prey_id, [-1]), tf.reshape(tf.linalg.matvec(prey_pos, to_cell) + game_cells, [-1]),
+      b * g * g)
+  near = tf.gather(_neighbour_cells(g), tf.linalg.matvec(hunter_pos, to_cell)) + game_cells[..., None]
+  return tf.minimum(tf.reduce_min(tf.gather(lowest_on_cell, near), axis=2), m)
+
+
+def _resolve_in_rounds(config: rules.GameConfig, hunter_pos, hunter_active, hunter_target, prey_pos,
+                       prey_hp):
+  """`resolve_captures` in rounds over all `[B, N, M]` hunter-prey pairs, as `rules` does: each round
+  settles the lowest candidate prey of every game."""
   m = config.num_prey
   adjacent = (within_one_step(hunter_pos[:, :, None, :], prey_pos[:, None, :, :], config.grid_size)
               & hunter_active[:, :, None] & (prey_hp > 0)[:, None, :])
@@ -96,6 +149,31 @@ def resolve_captures(config: rules.GameConfig, hunter_pos, hunter_active, hunter
       lambda i, pending, *_: (i < m) & tf.reduce_any(pending), round_,
       (tf.constant(0), pending, hunter_active, hunter_target, prey_hp))
   return active, target, cap
+
+
+def _neighbour_cells(grid_size: int):
+  """int32 `[G * G, 5]`: per cell y * G + x, the cells at torus distance <= 1 (itself first)."""
+  g = grid_size
+  y, x = np.divmod(np.arange(g * g), g)
+  cells = [(x, y), (x, (y - 1) % g), (x, (y + 1) % g), ((x - 1) % g, y), ((x + 1) % g, y)]
+  return tf.constant(np.stack([cy * g + cx for cx, cy in cells], axis=1).astype(np.int32))
+
+
+@contextlib.contextmanager
+def _functional_control_flow():
+  """Keeps the conds and loops built inside as functional `If` / `While` ops, which run only the
+  branch taken, where `tf.function` would lower them to Switch / Merge: then every op of the branch
+  not taken still costs its dead-tensor pass (the capture rounds' ~40: ~20 us per step, measured on
+  2 CPU cores). TensorFlow's own switch (private); without it the graph is only slower."""
+  previous = getattr(control_flow_util_v2, "_DISABLE_LOWER_USING_SWITCH_MERGE", None)
+  if previous is None:
+    yield
+    return
+  control_flow_util_v2._DISABLE_LOWER_USING_SWITCH_MERGE = True  # pylint: disable=protected-access
+  try:
+    yield
+  finally:
+    control_flow_util_v2._DISABLE_LOWER_USING_SWITCH_MERGE = previous  # pylint: disable=protected-access
 
 
 def is_terminal(config: rules.GameConfig, state: TFGameState):

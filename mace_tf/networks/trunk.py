@@ -89,6 +89,7 @@ class Trunk(tf.keras.layers.Layer):
       outputs = np.where(outputs >= 0, order[np.maximum(outputs, 0)], outputs).astype(np.int32)
       self._second_patch = s2
     self._first_outputs = tf.constant(outputs, name="first_layer_outputs")
+    self._first_padding = bool((outputs < 0).any())
     self._first_rows = tf.constant(rows, name="first_layer_rows")
 
   def call(self, observation, recorder=None, grid_entries=None, agent_major=False):
@@ -138,10 +139,16 @@ class Trunk(tf.keras.layers.Layer):
     kernel = tf.reshape(conv.kernel, [-1, conv.filters])  # [k * k * 4, F]
     h = self._first_size
     rows = tf.gather(self._first_rows, entries.index)  # [E, P]
-    # Padding slots have a negative segment, which unsorted_segment_sum drops.
-    segments = tf.gather(self._first_outputs, entries.index) + entries.game[:, None] * (h * h)
+    cells = tf.gather(self._first_outputs, entries.index) + entries.game[:, None] * (h * h)
     values = tf.gather(kernel, rows) * tf.cast(entries.value, tf.float32)[:, None, None]
-    z = tf.math.unsorted_segment_sum(values, segments, batch * h * h)  # [B * H * H, F]
+    # scatter_nd (which sums entries that meet) rather than unsorted_segment_sum: its gradient is
+    # one gather, where unsorted_segment_sum's also masks its negative segments over [E, P, F].
+    # Padding slots (negative cells) go to a row 0 that is dropped.
+    if self._first_padding:
+      z = tf.scatter_nd(tf.maximum(cells + 1, 0)[..., None], values,
+                        [batch * h * h + 1, conv.filters])[1:]
+    else:
+      z = tf.scatter_nd(cells[..., None], values, [batch * h * h, conv.filters])  # [B * H * H, F]
     x = conv.activation(z + conv.bias)
     if self._second_patch is None:
       return tf.reshape(x, [batch, h, h, conv.filters]), self._layers[1:]

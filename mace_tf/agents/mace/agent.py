@@ -136,7 +136,7 @@ class MaceAgent(tf_agent.TFAgent):
     advantages, returns = advantages_and_returns
     logits = _drop_bootstrap(output.logits)
     actions = experience.action[:, :-1]
-    log_probs = tf.gather(tf.nn.log_softmax(logits), actions, batch_dims=3)  # [B, L, N]
+    log_probs = losses.action_log_probs(logits=logits, actions=actions)  # [B, L, N]
     if c.ppo_clip > 0:
       pg = losses.clipped_surrogate_loss(
           log_probs=log_probs, old_log_probs=experience.policy_info["log_prob"][:, :-1],

@@ -111,13 +111,12 @@ def lowest_adjacent_prey(config: rules.GameConfig, hunter_pos, prey_pos, prey_hp
                 & (prey_hp > 0)[:, None, :])
     return tf.reduce_min(tf.where(adjacent, tf.range(m)[None, None, :], m), axis=2)
   b = tf.shape(prey_hp)[0]
-  to_cell = tf.constant([1, g])  # (x, y) -> y * G + x
   game_cells = tf.range(b)[:, None] * (g * g)
   prey_id = tf.where(prey_hp > 0, tf.range(m)[None], m)
   lowest_on_cell = tf.math.unsorted_segment_min(  # [B * G * G]; empty cells: the int32 maximum
-      tf.reshape(prey_id, [-1]), tf.reshape(tf.linalg.matvec(prey_pos, to_cell) + game_cells, [-1]),
+      tf.reshape(prey_id, [-1]), tf.reshape(cell_index(prey_pos, g) + game_cells, [-1]),
       b * g * g)
-  near = tf.gather(_neighbour_cells(g), tf.linalg.matvec(hunter_pos, to_cell)) + game_cells[..., None]
+  near = tf.gather(_neighbour_cells(g), cell_index(hunter_pos, g)) + game_cells[..., None]
   return tf.minimum(tf.reduce_min(tf.gather(lowest_on_cell, near), axis=2), m)
 
 
@@ -149,6 +148,11 @@ def _resolve_in_rounds(config: rules.GameConfig, hunter_pos, hunter_active, hunt
       lambda i, pending, *_: (i < m) & tf.reduce_any(pending), round_,
       (tf.constant(0), pending, hunter_active, hunter_target, prey_hp))
   return active, target, cap
+
+
+def cell_index(pos, grid_size: int):
+  """`y * G + x` of positions `[..., 2]` (x, y) (elementwise ops: an integer matvec is slower)."""
+  return pos[..., 1] * grid_size + pos[..., 0]
 
 
 def _neighbour_cells(grid_size: int):
@@ -241,7 +245,7 @@ def grid_entries(config: rules.GameConfig, state: TFGameState) -> GridEntries:
   n, m = config.num_hunters, config.num_prey
   hunter_channel = tf.where(state.hunter_active, 0, 1)
   prey_channel = tf.where(tf.constant(config.prey_is_stag), 2, 3)[None]
-  index = lambda pos, channel: (pos[..., 1] * g + pos[..., 0]) * c + channel
+  index = lambda pos, channel: cell_index(pos, g) * c + channel
   games = tf.range(b)[:, None]
   return GridEntries(
       game=tf.reshape(tf.concat([tf.tile(games, [1, n]), tf.tile(games, [1, m])], 1), [-1]),

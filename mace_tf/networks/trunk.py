@@ -115,7 +115,7 @@ class Trunk(tf.keras.layers.Layer):
 
     hunters = tf.transpose(observation["hunters"], [1, 0, 2])  # [N, B, 3] int32: x, y, active
     n, batch = tf.shape(hunters)[0], tf.shape(hunters)[1]
-    cell = tf.linalg.matvec(hunters, tf.constant([1, self._grid_size, 0]))  # [N, B]: y * G + x
+    cell = hunters[..., 1] * self._grid_size + hunters[..., 0]  # [N, B]: y * G + x
     # psi_i's inputs as rows [N * B, ...] (agent-major, as `PerAgentDense` reads them), so that its
     # layer is one matmul per part. The window stays uint8: the layer casts it in its product.
     window = _gather_cells(grid, tf.gather(self._window_table, cell))

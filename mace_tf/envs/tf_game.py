@@ -99,9 +99,9 @@ def lowest_adjacent_prey(config: rules.GameConfig, hunter_pos, prey_pos, prey_hp
                          by_cells: bool = None):
   """int32 `[B, N]`: each hunter's lowest-index live prey at torus distance <= 1 (M if none).
 
-  `by_cells`: from a map of the lowest live prey on each cell (`[B, G, G]`, then `[B, N, 5]` lookups),
-  or (False) over all `[B, N, M]` hunter-prey pairs. None: the cheaper for the game's sizes,
-  G^2 < 2 N M (measured on 2 CPU cores: ~1.4 ns per cell of the map, ~4 ns per pair).
+  `by_cells`: from a map of the lowest live prey on each cell (`[B, G, G]`, then `[B, N, 5]`
+  lookups), or (False) over all `[B, N, M]` hunter-prey pairs. None: the cheaper for the game's
+  sizes, G^2 < 2 N M (measured on 2 CPU cores: ~1.4 ns per cell of the map, ~4 ns per pair).
   """
   g, m = config.grid_size, config.num_prey
   if by_cells is None:
@@ -122,8 +122,8 @@ def lowest_adjacent_prey(config: rules.GameConfig, hunter_pos, prey_pos, prey_hp
 
 def _resolve_in_rounds(config: rules.GameConfig, hunter_pos, hunter_active, hunter_target, prey_pos,
                        prey_hp):
-  """`resolve_captures` in rounds over all `[B, N, M]` hunter-prey pairs, as `rules` does: each round
-  settles the lowest candidate prey of every game."""
+  """`resolve_captures` in rounds over all `[B, N, M]` hunter-prey pairs, as `rules` does: each
+  round settles the lowest candidate prey of every game."""
   m = config.num_prey
   adjacent = (within_one_step(hunter_pos[:, :, None, :], prey_pos[:, None, :, :], config.grid_size)
               & hunter_active[:, :, None] & (prey_hp > 0)[:, None, :])
@@ -167,17 +167,19 @@ def _neighbour_cells(grid_size: int):
 def _functional_control_flow():
   """Keeps the conds and loops built inside as functional `If` / `While` ops, which run only the
   branch taken, where `tf.function` would lower them to Switch / Merge: then every op of the branch
-  not taken still costs its dead-tensor pass (the capture rounds' ~40: ~20 us per step, measured on
-  2 CPU cores). TensorFlow's own switch (private); without it the graph is only slower."""
+  not taken still costs its dead-tensor pass (the capture rounds' ~40 ops: ~24 us per step,
+  measured on 2 CPU cores). TensorFlow's own switch (private); without it the graph is only slower.
+  """
   previous = getattr(control_flow_util_v2, "_DISABLE_LOWER_USING_SWITCH_MERGE", None)
   if previous is None:
     yield
     return
-  control_flow_util_v2._DISABLE_LOWER_USING_SWITCH_MERGE = True  # pylint: disable=protected-access
+  # pylint: disable=protected-access
+  control_flow_util_v2._DISABLE_LOWER_USING_SWITCH_MERGE = True
   try:
     yield
   finally:
-    control_flow_util_v2._DISABLE_LOWER_USING_SWITCH_MERGE = previous  # pylint: disable=protected-access
+    control_flow_util_v2._DISABLE_LOWER_USING_SWITCH_MERGE = previous
 
 
 def is_terminal(config: rules.GameConfig, state: TFGameState):

@@ -95,7 +95,8 @@ def test_lowest_adjacent_prey_by_cells_and_by_pairs(grid_size, n, m):
     np.testing.assert_array_equal(got.numpy(), want, err_msg=f"by_cells={by_cells}")
 
 
-# Hunters 0, 1 at (1, 1), (3, 1); prey 0 at (2, 1) (next to both), prey 1 at (3, 2) (next to 1 only).
+# Hunters 0, 1 at (1, 1), (3, 1); prey 0 at (2, 1) (next to both), prey 1 at (3, 2) (next to
+# hunter 1 only).
 @pytest.mark.parametrize("prey0_hp,want_target,want_hp", [
     (2, [0, 0], [0, 1]),  # prey 0 takes both: one round, no hunter turned away
     (1, [0, 1], [0, 0]),  # prey 0 takes hunter 0 only: hunter 1 moves on to prey 1 (the rounds)

@@ -125,7 +125,10 @@ def action_log_probs(*, logits, actions):
 
 
 def entropy(*, logits, agent_mask, mask):
-  """sum_i H(P(a_i | lambda, s)) (eq. 34 per agent, given the sampled lambda); logits `[B, T, N, A]`."""
+  """sum_i H(P(a_i | lambda, s)) (eq. 34 per agent, given the sampled lambda).
+
+  logits `[B, T, N, A]`; agent_mask `[B, T, N]`; mask `[B, T]`.
+  """
   log_p = log_policy(logits)  # [A, B, T, N]
   per_agent = -tf.reduce_sum(tf.exp(log_p) * log_p, axis=0)
   per_step = tf.reduce_sum(per_agent * tf.cast(agent_mask, per_agent.dtype), axis=-1)

@@ -55,7 +55,8 @@ flags.DEFINE_integer("repeats", 5, "Timed runs or iterations; the median is repo
                      lower_bound=1)
 flags.DEFINE_integer("processes", 3, "--what=train and scaling: fresh processes per measured "
                      "setting, run in interleaved rounds; the median of their medians is reported "
-                     "(one process can run in a slower mode for its whole life, see BUILD_NOTES.md).",
+                     "(this 2-vCPU machine has slower spells of seconds that can fill a whole process, "
+                     "see BUILD_NOTES.md).",
                      lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the game and the random actions.", lower_bound=0)
 flags.DEFINE_string("output", None, "Where to write the JSON result (default: "

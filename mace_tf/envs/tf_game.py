@@ -107,8 +107,7 @@ def lowest_adjacent_prey(config: rules.GameConfig, hunter_pos, prey_pos, prey_hp
   if by_cells is None:
     by_cells = g * g < 2 * config.num_hunters * m
   if not by_cells:
-    adjacent = (within_one_step(hunter_pos[:, :, None, :], prey_pos[:, None, :, :], g)
-                & (prey_hp > 0)[:, None, :])
+    adjacent = _next_to_live_prey(config, hunter_pos, prey_pos, prey_hp)
     return tf.reduce_min(tf.where(adjacent, tf.range(m)[None, None, :], m), axis=2)
   b = tf.shape(prey_hp)[0]
   game_cells = tf.range(b)[:, None] * (g * g)
@@ -120,13 +119,19 @@ def lowest_adjacent_prey(config: rules.GameConfig, hunter_pos, prey_pos, prey_hp
   return tf.minimum(tf.reduce_min(tf.gather(lowest_on_cell, near), axis=2), m)
 
 
+def _next_to_live_prey(config: rules.GameConfig, hunter_pos, prey_pos, prey_hp):
+  """bool `[B, N, M]`: hunter i within one step of prey j, which has hit points left."""
+  return (within_one_step(hunter_pos[:, :, None, :], prey_pos[:, None, :, :], config.grid_size)
+          & (prey_hp > 0)[:, None, :])
+
+
 def _resolve_in_rounds(config: rules.GameConfig, hunter_pos, hunter_active, hunter_target, prey_pos,
                        prey_hp):
   """`resolve_captures` in rounds over all `[B, N, M]` hunter-prey pairs, as `rules` does: each
   round settles the lowest candidate prey of every game."""
   m = config.num_prey
-  adjacent = (within_one_step(hunter_pos[:, :, None, :], prey_pos[:, None, :, :], config.grid_size)
-              & hunter_active[:, :, None] & (prey_hp > 0)[:, None, :])
+  adjacent = (_next_to_live_prey(config, hunter_pos, prey_pos, prey_hp)
+              & hunter_active[:, :, None])
   pending = tf.reduce_any(adjacent, axis=2)
   prey_index = tf.range(m, dtype=tf.int32)[None, None, :]
 

@@ -5,6 +5,8 @@ from typing import Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mace_tf.envs.tf_game import cell_index
+
 
 def circular_pad(x, low: int, high: int):
   """Pads `[B, H, W, C]` by wrapping around (the grid is a torus): `low` before, `high` after.
@@ -115,7 +117,7 @@ class Trunk(tf.keras.layers.Layer):
 
     hunters = tf.transpose(observation["hunters"], [1, 0, 2])  # [N, B, 3] int32: x, y, active
     n, batch = tf.shape(hunters)[0], tf.shape(hunters)[1]
-    cell = hunters[..., 1] * self._grid_size + hunters[..., 0]  # [N, B]: y * G + x
+    cell = cell_index(hunters, self._grid_size)  # [N, B]
     # psi_i's inputs as rows [N * B, ...] (agent-major, as `PerAgentDense` reads them), so that its
     # layer is one matmul per part. The window stays uint8: the layer casts it in its product.
     window = _gather_cells(grid, tf.gather(self._window_table, cell))

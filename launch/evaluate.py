@@ -1,7 +1,14 @@
-r"""Plays K episodes with an exported policy; reports reward (95% interval), success, prey, lengths.
+r"""Plays K episodes with an exported or a reference policy; reports reward (95% interval), success,
+prey, lengths.
 
   python -m launch.evaluate --saved_model=runs/smoke/export/greedy_policy \
       --flagfile=launch/games/fig1.flags
+  python -m launch.evaluate --policy=nearest --flagfile=launch/games/stag10.flags \
+      --budget_samples=1000000
+
+--policy=random|nearest plays a reference policy (`mace_tf/agents/reference.py`) instead of an
+export; --budget_samples also plays B continuous games for that many samples, as training does, and
+reports Table 1's quantity (the total terminal reward within the budget, and at its half).
 
 --saved_model is a version directory (`.../export/<policy>/<samples>`) or its parent, whose newest
 version is used. The game flags (usually the run's --flagfile) must describe the game the policy was
@@ -24,6 +31,14 @@ from launch import game_flags
 
 flags.DEFINE_string("saved_model", None, "The exported policy: .../export/<policy>/<version>, or "
                     ".../export/<policy> for its newest version.")
+flags.DEFINE_enum("policy", None, ["random", "nearest"], "A reference policy to play instead of "
+                  "--saved_model: random actions, or each active hunter steps towards its nearest "
+                  "live prey.")
+flags.DEFINE_integer("budget_samples", 0, "If > 0, also play --budget_games games continuously for "
+                     "this many samples and report the total terminal reward (Table 1's quantity) "
+                     "at the budget and at its half.", lower_bound=0)
+flags.DEFINE_integer("budget_games", 16, "B, games played together in the --budget_samples run "
+                     "(the presets' --num_envs).", lower_bound=1)
 flags.DEFINE_integer("episodes", 100, "K, episodes to play (one per game of a batch).",
                      lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seeds the start positions (and a sampling policy's draws).",
@@ -32,7 +47,7 @@ flags.DEFINE_string("output_dir", "runs/evaluate", "Where evaluation.json and ep
 flags.DEFINE_boolean("gif", True, "Write a GIF of the first episode.")
 flags.DEFINE_integer("cell_pixels", None, "Pixels per grid cell in the GIF (default ~400 px).",
                      lower_bound=1)
-flags.mark_flag_as_required("saved_model")
+flags.mark_flags_as_mutual_exclusive(["saved_model", "policy"], required=True)
 
 FLAGS = flags.FLAGS
 
@@ -43,21 +58,44 @@ def main(argv):
   launch.quiet_logs()
   from mace_tf.deploy import evaluation  # pylint: disable=g-import-not-at-top
   from mace_tf.envs import render  # pylint: disable=g-import-not-at-top
-  game, policy = game_flags.saved_policy_for_game("evaluate", FLAGS.saved_model)
-  path = policy.path
+  from mace_tf.agents import reference  # pylint: disable=g-import-not-at-top
+  if FLAGS.policy:
+    try:
+      game = game_flags.game_config_from_flags()
+    except ValueError as e:
+      sys.exit(f"evaluate: {e}")
+    path = f"reference:{FLAGS.policy}"
+    make_action_fn = lambda: reference.make_reference_policy(FLAGS.policy, game, seed=FLAGS.seed + 1)
+  else:
+    game, policy = game_flags.saved_policy_for_game("evaluate", FLAGS.saved_model)
+    path = os.path.abspath(policy.path)
+
+    def make_action_fn():
+      if not policy.has("joint_action"):
+        return policy.action
+      rng = np.random.default_rng(FLAGS.seed + 1)  # a sampling policy: seeded draws, runs repeat
+      return lambda time_step: policy.joint_action(
+          time_step.observation, rng.integers(0, 2**31 - 1, size=2))["action"]
 
   print(f"playing {FLAGS.episodes} episodes of {game} with {path}", flush=True)
-  action_fn = policy.action
-  if policy.has("joint_action"):  # a sampling policy: draw from seeds, so that runs repeat
-    rng = np.random.default_rng(FLAGS.seed + 1)
-    action_fn = lambda time_step: policy.joint_action(
-        time_step.observation, rng.integers(0, 2**31 - 1, size=2))["action"]
+  action_fn = make_action_fn()
   per_episode, frames = evaluation.play_episodes(
       action_fn, game, episodes=FLAGS.episodes, seed=FLAGS.seed,
       record_game=0 if FLAGS.gif else None, cell_pixels=FLAGS.cell_pixels)
   summary = evaluation.summarize(per_episode)
-  summary.update(saved_model=os.path.abspath(path), game=dataclasses.asdict(game), seed=FLAGS.seed,
+  summary.update(saved_model=path, game=dataclasses.asdict(game), seed=FLAGS.seed,
                  command="python -m launch.evaluate " + " ".join(sys.argv[1:]))
+  if FLAGS.budget_samples:
+    print(f"playing {FLAGS.budget_games} games for {FLAGS.budget_samples:,} samples", flush=True)
+    half = FLAGS.budget_samples // 2
+    budget = reference.cumulative_reward_run(
+        make_action_fn(), game, num_samples=FLAGS.budget_samples, batch_size=FLAGS.budget_games,
+        seed=FLAGS.seed, at_samples=[half, FLAGS.budget_samples])
+    summary["budget"] = budget
+    print(f"total terminal reward within {half:,} / {FLAGS.budget_samples:,} samples: "
+          f"{budget['cumulative_at'][half]:,.1f} / {budget['cumulative']:,.1f} "
+          f"({budget['episodes']:,} episodes, {budget['episode_reward']:.3f} per episode, "
+          f"mean length {budget['episode_length']:.1f})")
   os.makedirs(FLAGS.output_dir, exist_ok=True)
   out = os.path.join(FLAGS.output_dir, "evaluation.json")
   with open(out, "w") as f:

@@ -46,6 +46,13 @@ flags.DEFINE_integer("local_radius", _d.local_radius, "Each agent reads the (2r+
                      "around its own cell.")
 flags.DEFINE_integer("feature_radius", _d.feature_radius, "Each agent reads the (2R+1)^2 window "
                      "of the CNN feature map around its own cell.")
+flags.DEFINE_integer("ego_bin", _d.ego_bin, "c > 0: each agent also reads the whole grid centred "
+                     "on its own cell, summed over c x c cells ((G/c)^2 x 4 inputs); 0: off (the "
+                     "paper-faithful network).", lower_bound=0)
+flags.DEFINE_boolean("frozen_clock", _d.frozen_clock, "Stop a hunter's discount once it is frozen "
+                     "(it takes no more decisions), so its terminal reward reaches its capture "
+                     "undiscounted by the steps the others still play; false: the paper's "
+                     "per-step discount for every agent.")
 flags.DEFINE_integer("num_envs", _t.num_envs, "B, games played together.")
 flags.DEFINE_integer("rollout_length", _t.rollout_length, "L, steps per game between updates.")
 flags.DEFINE_integer("num_samples", _t.num_samples, "Samples to train on (one sample = one step of "
@@ -89,7 +96,7 @@ def configs_from_flags():
       max_grad_norm=FLAGS.max_grad_norm, ppo_clip=FLAGS.ppo_clip, num_epochs=FLAGS.num_epochs,
       local_radius=FLAGS.local_radius, feature_radius=FLAGS.feature_radius,
       conv_filters=_conv_filters(FLAGS.conv_filters), trunk_units=FLAGS.trunk_units,
-      local_units=FLAGS.local_units)
+      local_units=FLAGS.local_units, ego_bin=FLAGS.ego_bin, frozen_clock=FLAGS.frozen_clock)
   train = train_lib.TrainConfig(
       num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length, num_samples=FLAGS.num_samples,
       seed=FLAGS.seed, checkpoint_every=FLAGS.checkpoint_every, log_every=FLAGS.log_every,

@@ -67,7 +67,8 @@ class MaceNetwork(network.Network):
     grid_size = observation_spec["grid"].shape[0]
     self._trunk = Trunk(grid_size=grid_size, conv_filters=config.conv_filters,
                         trunk_units=config.trunk_units, local_radius=config.local_radius,
-                        local_units=config.local_units, feature_radius=config.feature_radius)
+                        local_units=config.local_units, feature_radius=config.feature_radius,
+                        ego_bin=config.ego_bin)
     d = config.latent_dim
     if config.model == "mace":
       self._latent_params = tf.keras.layers.Dense(2 * d, name="latent_params")  # [mu, log sigma^2]

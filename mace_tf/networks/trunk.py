@@ -33,13 +33,25 @@ class Trunk(tf.keras.layers.Layer):
   on its cell (a coarse egocentric view of what is farther away), its active flag and the time left.
   This tells the per-agent heads of eq. 15 which hunter is theirs and where things are relative to
   it. Its cost grows with N only after the convolutions, whose cost does not.
+
+  With `ego_bin = c > 0`, psi_i also reads the whole torus centred on hunter i's cell: the grid
+  summed over c x c cells around the centres (x_i + c k, y_i + c l), k and l in
+  [-K // 2, K - K // 2) with K = G / c (c must divide G, so every cell is in one bin), rows of the
+  view first (l, then k), 4 channels each: `[K, K, 4]` inputs per agent, fine as far as the window
+  reaches and coarse beyond, so that every prey's direction is in view wherever it is. From the grid
+  it is a gather of the box-summed grid; from the grid's entries (the compiled loop) each entry is
+  added to its bin of every agent's view, B N (N + M) additions (the same view, tested).
   """
 
   def __init__(self, *, grid_size: int, conv_filters: Sequence[Tuple[int, int, int]],
                trunk_units: int, local_radius: int, local_units: int, feature_radius: int = 2,
-               name: str = "trunk"):
+               ego_bin: int = 0, name: str = "trunk"):
     super().__init__(name=name)
     self._grid_size = grid_size
+    if ego_bin and grid_size % ego_bin:
+      raise ValueError(f"ego_bin must divide grid_size = {grid_size} (each cell in one bin of the "
+                       f"egocentric view), got {ego_bin}")
+    self._ego_bin = ego_bin
     self._convs = [
         tf.keras.layers.Conv2D(filters, kernel, strides=stride, padding="valid", activation="relu",
                                name=f"conv{i}")
@@ -73,6 +85,8 @@ class Trunk(tf.keras.layers.Layer):
     self._feature_table = tf.constant(
         _window_table(grid_size, sizes[-1], self._stride, shift, feature_radius),
         name="feature_table")
+    if ego_bin:
+      self._ego_table = tf.constant(ego_view_table(grid_size, ego_bin), name="ego_table")
     # The first layer from the grid's nonzero entries (`call`'s `grid_entries`): per grid cell and
     # channel, the (output cell, kernel row) pairs it meets; padding repeats.
     _, first_kernel, first_stride = conv_filters[0]
@@ -124,11 +138,38 @@ class Trunk(tf.keras.layers.Layer):
     features = _gather_cells(x, tf.gather(self._feature_table, cell))
     active = tf.cast(tf.reshape(hunters[..., 2], [-1, 1]), tf.float32)
     time_n = tf.tile(time_left, [n, 1])  # [N * B, 1]
-    # In two parts: the window is an input, the backward pass needs no gradient for it.
-    psi = apply_layer(self._local_dense, [window, tf.concat([features, active, time_n], axis=-1)],
-                      recorder)
+    # In parts: the window (and the egocentric view) are inputs, the backward pass needs no
+    # gradient for them.
+    parts = [window]
+    if self._ego_bin and grid_entries is not None:
+      parts.append(self._ego_view_from_entries(grid_entries, cell))
+    elif self._ego_bin:
+      parts.append(_gather_cells(box_sum(grid, self._ego_bin), tf.gather(self._ego_table, cell)))
+    parts.append(tf.concat([features, active, time_n], axis=-1))
+    psi = apply_layer(self._local_dense, parts, recorder)
     psi = tf.reshape(psi, [n, batch, psi.shape[-1]])
     return phi, (psi if agent_major else tf.transpose(psi, [1, 0, 2]))
+
+  def _ego_view_from_entries(self, entries, cell):
+    """The egocentric view `[N * B, K * K * 4]` (as the box-summed grid's gather gives it) from the
+    grid's entries: each entry adds its value to its bin in the view of every agent of its game.
+    B N (N + M) additions instead of box-summing the [B, G, G, 4] grid."""
+    g, c = self._grid_size, self._ego_bin
+    bins, channels = g // c, 4
+    n, batch = tf.shape(cell)[0], tf.shape(cell)[1]
+    per_game = lambda x: tf.reshape(x, [batch, -1])[None]  # [1, B, E]: a game's entries
+    entry_cell, channel = tf.math.floordiv(entries.index, channels), entries.index % channels
+    ex, ey = per_game(entry_cell % g), per_game(entry_cell // g)
+    ax, ay = (cell % g)[..., None], (cell // g)[..., None]  # [N, B, 1]
+    shift = c // 2 + c * (bins // 2)  # offset 0 falls in bin K // 2 (see `ego_view_table`)
+    kx = tf.math.floordiv((ex - ax + shift) % g, c)
+    ky = tf.math.floordiv((ey - ay + shift) % g, c)
+    row = tf.range(n)[:, None, None] * batch + tf.range(batch)[None, :, None]  # [N, B, 1]
+    flat = (row * (bins * bins) + ky * bins + kx) * channels + per_game(channel)  # [N, B, E]
+    values = tf.broadcast_to(per_game(tf.cast(entries.value, tf.float32)), tf.shape(flat))
+    view = tf.scatter_nd(tf.reshape(flat, [-1, 1]), tf.reshape(values, [-1]),
+                         [n * batch * bins * bins * channels])
+    return tf.reshape(view, [n * batch, bins * bins * channels])
 
   def _first_layers_from_entries(self, entries, batch, recorder):
     """The first convolution (and the second, if a patch layer) from the grid's entries.
@@ -213,6 +254,32 @@ def _dense_product(x, kernel):
 def as_float(x):
   """`x` as float32 (input parts may come as integers, e.g. the uint8 window)."""
   return x if x.dtype == tf.float32 else tf.cast(x, tf.float32)
+
+
+def box_sum(grid, size: int):
+  """float32 `[B, G, G, C]`: per cell, the sum of `grid [B, G, G, C]` over the size x size cells around
+  it, wrapping, offsets [-(size // 2), size - 1 - size // 2] per axis (exact: integer counts).
+
+  A stride-1 average pool times size^2 (measured faster than cumulative sums or a depthwise
+  convolution of ones on 2 CPU cores); rounded, so the counts come out whole.
+  """
+  low, high = size // 2, size - 1 - size // 2
+  x = as_float(circular_pad(grid, low, high))
+  return tf.round(tf.nn.avg_pool2d(x, size, 1, "VALID") * float(size * size))
+
+
+def ego_view_table(grid_size: int, size: int):
+  """int32 `[G * G, K * K]`: for the grid cell (x, y) at row y * G + x, the flat indices of the centres
+  (x + size k, y + size l) (wrapping) of `Trunk`'s egocentric view, l-major, k and l in
+  [-K // 2, K - K // 2), K = G / size."""
+  bins = grid_size // size
+  offsets = size * (np.arange(bins) - bins // 2)
+  coords = np.arange(grid_size)
+  y, x = np.meshgrid(coords, coords, indexing="ij")
+  dy, dx = np.meshgrid(offsets, offsets, indexing="ij")
+  rows = (y.ravel()[:, None] + dy.ravel()[None]) % grid_size
+  cols = (x.ravel()[:, None] + dx.ravel()[None]) % grid_size
+  return (rows * grid_size + cols).astype(np.int32)
 
 
 def _window_table(grid_size: int, map_size: int, stride: int, shift: int, radius: int):

@@ -91,3 +91,34 @@ def test_clipped_surrogate_clips():
   loss = losses.clipped_surrogate_loss(log_probs=tf.ones([1, 1, 1]), old_log_probs=lp_old,
                                        advantages=adv, agent_mask=amask, mask=mask, clip=0.2)
   np.testing.assert_allclose(loss.numpy(), -1.2, rtol=1e-6)
+
+
+def test_frozen_clock_gae_by_hand_with_a_hunter_frozen_after_step_0():
+  # Two hunters, 3 steps, the episode ends after step 2 with reward 1 for both. Hunter 0 is active
+  # at step 0 only (it captures in the transition out of step 0), hunter 1 at every step.
+  # gamma 0.9, tau 0.5; V of hunter 0: 0.5, 0.4, 0.6 (and 0.9 after the end, unused).
+  # Hunter 0's clock stops from step 1 on (gamma = tau = 1 there):
+  #   d2 = 1 - 0.6 = 0.4;  d1 = 1 * 0.6 - 0.4 = 0.2;  d0 = 0.9 * 0.4 - 0.5 = -0.14
+  #   A2 = 0.4;  A1 = 0.2 + 1 * 0.4 = 0.6;  A0 = -0.14 + 0.45 * 0.6 = 0.13
+  # Hunter 1 (values 0 throughout) keeps the paper's discount:
+  #   d2 = 1, d1 = d0 = 0;  A2 = 1, A1 = 0.45, A0 = 0.2025
+  active = tf.constant([[[True, True], [False, True], [False, True]]])
+  gamma, tau = losses.frozen_clock_discounts(active=active, gamma=0.9, gae_lambda=0.5)
+  np.testing.assert_allclose(gamma.numpy()[0], [[0.9, 0.9], [1.0, 0.9], [1.0, 0.9]])
+  np.testing.assert_allclose(tau.numpy()[0], [[0.5, 0.5], [1.0, 0.5], [1.0, 0.5]])
+  rewards = tf.constant([[[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]]])
+  values = tf.constant([[[0.5, 0.0], [0.4, 0.0], [0.6, 0.0], [0.9, 0.0]]])
+  dones = tf.constant([[False, False, True]])
+  adv, ret = losses.generalized_advantages(rewards=rewards, values=values, dones=dones,
+                                           gamma=gamma, gae_lambda=tau)
+  np.testing.assert_allclose(adv.numpy()[0, :, 0], [0.13, 0.6, 0.4], atol=1e-6)
+  np.testing.assert_allclose(ret.numpy()[0, :, 0], [0.63, 1.0, 1.0], atol=1e-6)
+  np.testing.assert_allclose(adv.numpy()[0, :, 1], [0.2025, 0.45, 1.0], atol=1e-6)
+  # With every hunter active the per-agent discounts are the scalar ones (the paper's GAE).
+  all_active = tf.ones_like(active)
+  g, t = losses.frozen_clock_discounts(active=all_active, gamma=0.9, gae_lambda=0.5)
+  a_vec, _ = losses.generalized_advantages(rewards=rewards, values=values, dones=dones, gamma=g,
+                                           gae_lambda=t)
+  a_scalar, _ = losses.generalized_advantages(rewards=rewards, values=values, dones=dones,
+                                              gamma=0.9, gae_lambda=0.5)
+  np.testing.assert_allclose(a_vec.numpy(), a_scalar.numpy(), atol=1e-7)

@@ -87,3 +87,58 @@ def test_first_layer_from_grid_entries_is_the_convolution(grid_size, conv_filter
   for v in trunk._convs[0].trainable_variables:
     np.testing.assert_allclose(tf.convert_to_tensor(tape.gradient(loss_sparse, v)).numpy(),
                                tape.gradient(loss_dense, v).numpy(), rtol=1e-4, atol=1e-6)
+
+
+def _direct_ego_view(grid, hx, hy, size):
+  """grid [G, G, 4]: per bin (l, k) (rows first) the sum over the size x size cells around
+  (hx + size k, hy + size l), offsets -(size // 2) .. size - 1 - size // 2, wrapping: [K * K * 4]."""
+  g = grid.shape[0]
+  bins = g // size
+  low = size // 2
+  out = []
+  for l in range(-(bins // 2), bins - bins // 2):
+    for k in range(-(bins // 2), bins - bins // 2):
+      total = np.zeros(4, np.int64)
+      for dy in range(-low, size - low):
+        for dx in range(-low, size - low):
+          total += grid[(hy + size * l + dy) % g, (hx + size * k + dx) % g]
+      out.append(total)
+  return np.concatenate(out)
+
+
+@pytest.mark.parametrize("grid_size,ego_bin", [(20, 5), (12, 4), (12, 3), (9, 9), (6, 1)])
+def test_egocentric_view_sums_the_whole_torus_around_each_hunter(grid_size, ego_bin):
+  from mace_tf.envs import rules, tf_game
+  config = rules.GameConfig(kind=rules.STAG, num_hunters=5, num_prey=6, hit_points=2,
+                            time_limit=9, grid_size=grid_size)
+  state = tf_game.random_state(config, 3, tf.constant([5, 6], tf.int64))
+  pos = state.hunter_pos.numpy()
+  pos[0, 0] = (0, grid_size - 1)  # a corner: the view wraps around both axes
+  pos[1, :3] = pos[1, 3]  # crowded cells
+  hp = state.prey_hp.numpy()
+  hp[2, 0] = 0  # a dead stag is not seen
+  state = state._replace(hunter_pos=tf.constant(pos), prey_hp=tf.constant(hp),
+                         hunter_active=tf.constant(np.arange(5)[None].repeat(3, 0) != 4))
+  observation, entries = tf_game.encode(config, state, with_entries=True)
+  trunk = Trunk(grid_size=grid_size, conv_filters=((4, grid_size, grid_size),), trunk_units=4,
+                local_radius=1, local_units=4, feature_radius=0, ego_bin=ego_bin)
+  trunk(observation)  # builds
+  dense = spies.psi_input(trunk, observation)
+  sparse = spies.psi_input(trunk, observation, grid_entries=entries)
+  window, view = 9 * 4, (grid_size // ego_bin) ** 2 * 4
+  grid = observation["grid"].numpy()
+  for b in range(3):
+    for i in range(5):
+      hx, hy = pos[b, i]
+      expected = _direct_ego_view(grid[b], hx, hy, ego_bin)
+      np.testing.assert_array_equal(dense[b, i, window:window + view], expected)
+      np.testing.assert_array_equal(sparse[b, i, window:window + view], expected)
+      # Every entity is counted once in every agent's view: 5 hunters, 3 stags x 2 + 3 hares hp.
+      assert expected.sum() == grid[b].sum()
+  np.testing.assert_allclose(dense, sparse, rtol=1e-5, atol=1e-6)  # the feature parts: float sums
+
+
+def test_egocentric_view_needs_a_bin_that_divides_the_grid():
+  with pytest.raises(ValueError, match="ego_bin must divide grid_size = 20"):
+    Trunk(grid_size=20, conv_filters=((4, 5, 5),), trunk_units=4, local_radius=1, local_units=4,
+          ego_bin=3)

@@ -15,17 +15,23 @@ GAME = rules.GameConfig(kind=rules.STAG, num_hunters=4, num_prey=4, hit_points=2
                         grid_size=8, moving_prey=True)
 
 
-def make(model, seed=0):
+def make(model, seed=0, **config):
   env = hunters.make_game(GAME, batch_size=3)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
-                    config=MaceConfig(model=model, latent_dim=4))
+                    config=MaceConfig(model=model, latent_dim=4, **config))
   return agent, graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=9, seed=seed)
 
 
-@pytest.mark.parametrize("model", ["mace", "shared", "cloned"])
-def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model):
-  agent, loop = make(model)
+@pytest.mark.parametrize("model,config", [
+    ("mace", {}), ("shared", {}), ("cloned", {}),
+    # The learning fixes of the presets: the egocentric view (from the grid's entries on the fast
+    # path, box sums of the grid on the plain one) and the frozen hunters' clock.
+    ("mace", dict(ego_bin=4, frozen_clock=True)), ("shared", dict(ego_bin=2, frozen_clock=True)),
+    ("cloned", dict(ego_bin=4, frozen_clock=True)),
+])
+def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config):
+  agent, loop = make(model, **config)
   seeds = tf.reshape(tf.range(9 * 2 * 2, dtype=tf.int64), [9, 2, 2])
   variables = agent.network.trainable_variables
   with tf.GradientTape() as tape:  # As `iteration()` does it.

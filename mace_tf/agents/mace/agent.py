@@ -112,10 +112,16 @@ class MaceAgent(tf_agent.TFAgent):
 
   def advantages(self, experience, values):
     """Per-agent GAE and value targets `[B, L, N]` for the rollout, from values `[B, L + 1, N]`."""
+    c = self._config
     dones = experience.next_step_type[:, :-1] == ts.StepType.LAST
+    gamma, gae_lambda = c.gamma, c.gae_lambda
+    if c.frozen_clock:
+      active = experience.observation["hunters"][:, :-1, :, 2] > 0  # [B, L, N] at step t
+      gamma, gae_lambda = losses.frozen_clock_discounts(active=active, gamma=c.gamma,
+                                                        gae_lambda=c.gae_lambda)
     return losses.generalized_advantages(
         rewards=experience.reward[:, :-1], values=tf.stop_gradient(values), dones=dones,
-        gamma=self._config.gamma, gae_lambda=self._config.gae_lambda)
+        gamma=gamma, gae_lambda=gae_lambda)
 
   def _loss(self, experience, weights=None, training=False, advantages_and_returns=None):
     """Every term of the loss on a rollout; returns `LossInfo(total, MaceLossInfo)`."""

@@ -33,6 +33,12 @@ class MaceConfig:
       its own cell (a coarse egocentric view: R = 1 with total stride 10 spans 30 x 30 cells; the
       default R = 0 reads the 10 x 10 patch holding the agent).
     local_units: width of the dense layer over those windows (shared by all agents).
+    ego_bin: c > 0: each agent also reads the whole torus centred on its own cell, summed over
+      c x c cells ((G / c)^2 x 4 inputs: fine up to the window, coarse beyond, see `Trunk`), so
+      that prey anywhere are in its view; 0: off (the network of the paper-faithful presets).
+    frozen_clock: True: a hunter's discount (gamma and the GAE decay) stops once it is frozen, as it
+      takes no more decisions: the terminal reward it earned reaches its capturing step undiscounted
+      by the steps the others still play. False: every agent discounts every step (the paper).
     learning_rate: eta (Table 2).
     optimizer: "adam" or "rmsprop".
     gamma: discount (Table 2).
@@ -56,6 +62,8 @@ class MaceConfig:
   local_radius: int = 2
   feature_radius: int = 0
   local_units: int = 32
+  ego_bin: int = 0
+  frozen_clock: bool = False
   learning_rate: float = 7e-4
   optimizer: str = "adam"
   gamma: float = 0.99
@@ -78,6 +86,7 @@ class MaceConfig:
     need(self.trunk_units >= 1 and self.local_units >= 1, "trunk_units and local_units must be >= 1")
     need(self.local_radius >= 0, f"local_radius must be >= 0, got {self.local_radius}")
     need(self.feature_radius >= 0, f"feature_radius must be >= 0, got {self.feature_radius}")
+    need(self.ego_bin >= 0, f"ego_bin must be >= 0 (0: off), got {self.ego_bin}")
     need(len(self.conv_filters) >= 1 and all(len(f) == 3 and min(f) >= 1 for f in self.conv_filters),
          f"conv_filters must be (filters, kernel, stride) triples of positive ints, got "
          f"{self.conv_filters}")

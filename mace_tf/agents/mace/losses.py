@@ -22,14 +22,16 @@ def generalized_advantages(*, rewards, values, dones, gamma, gae_lambda):
     rewards: `[B, T, N]`, r_t: the reward of the transition out of step t.
     values: `[B, T + 1, N]`, V_i(s_t), the last one for bootstrapping.
     dones: `[B, T]`, whether the transition out of step t ended the episode (no bootstrap past it).
-    gamma: the discount.
-    gae_lambda: the GAE discount tau.
+    gamma: the discount: a float, or `[B, T, N]` per transition and agent (`frozen_clock_discounts`).
+    gae_lambda: the GAE discount tau: a float, or `[B, T, N]` likewise.
 
   Returns:
     advantages `[B, T, N]`: A_t = sum_k (gamma * tau)^k delta_{t+k}, cut at episode ends, with
     delta_t = r_t + gamma * V(s_{t+1}) * (1 - done_t) - V(s_t); and returns `[B, T, N]` = A_t + V(s_t).
   """
   not_done = 1.0 - tf.cast(dones, values.dtype)[..., None]  # [B, T, 1]
+  gamma = tf.cast(gamma, values.dtype)
+  gae_lambda = tf.cast(gae_lambda, values.dtype)
   deltas = rewards + gamma * values[:, 1:] * not_done - values[:, :-1]
   decay = gamma * gae_lambda * not_done  # [B, T, 1]
   if deltas.shape[1] is not None:
@@ -54,6 +56,18 @@ def generalized_advantages(*, rewards, values, dones, gamma, gae_lambda):
                           reverse=True)
   advantages = tf.transpose(advantages_tm, [1, 0, 2])
   return advantages, advantages + values[:, :-1]
+
+
+def frozen_clock_discounts(*, active, gamma: float, gae_lambda: float):
+  """Per-agent (gamma, tau) `[B, T, N]` that stop a hunter's clock once it is frozen.
+
+  A frozen hunter takes no more decisions (the game ignores its actions), so the steps the others
+  still play are no time for it: its transitions out of frozen steps (`active [B, T, N]` False) are
+  not discounted (gamma = tau = 1), and its terminal reward reaches the step whose action froze it
+  (the capture) with the weight it would have if the episode had ended right there.
+  """
+  active = tf.cast(active, tf.float32)
+  return (gamma * active + (1.0 - active), gae_lambda * active + (1.0 - active))
 
 
 def policy_gradient_loss(*, log_probs, advantages, agent_mask, mask):

@@ -1,0 +1,104 @@
+"""Reference policies over the games: random play and scripted nearest-prey pursuit.
+
+They are yardsticks for reports and Table 1 analogs (what play without learning scores), never a
+training signal: no learner reads them. Both map a batched observation (as `observation.py` defines
+it) to actions `[B, N]`, so they play through the same code as a learned policy.
+
+* `random`: every hunter takes a uniformly random action.
+* `nearest`: every active hunter steps towards its nearest live prey (torus Manhattan distance; ties
+  go to the lowest cell index y * G + x), along the axis with the larger gap (x on a tie). Frozen
+  hunters, and hunters when no prey is left, stay.
+"""
+
+from typing import Callable, Dict, Optional, Sequence
+
+import numpy as np
+
+from mace_tf.envs import hunters, rules
+
+REFERENCE_POLICIES = ("random", "nearest")
+
+# Actions by axis and sign of the step: x -1 left (3), x +1 right (4), y -1 up (1), y +1 down (2).
+_X_ACTION = {-1: 3, 1: 4}
+_Y_ACTION = {-1: 1, 1: 2}
+
+
+def torus_offset(source, target, grid_size: int):
+  """The shortest signed offset `target - source` on a torus of side G, in `[-G // 2, G - G // 2)`."""
+  return (np.asarray(target) - np.asarray(source) + grid_size // 2) % grid_size - grid_size // 2
+
+
+def nearest_prey_actions(observation: Dict[str, np.ndarray], grid_size: int) -> np.ndarray:
+  """The `nearest` policy's actions int32 `[B, N]` for a batched observation."""
+  grid = np.asarray(observation["grid"])  # [B, G, G, 4]
+  hunter_rows = np.asarray(observation["hunters"])  # [B, N, 3]
+  b, n = hunter_rows.shape[:2]
+  g = grid_size
+  live = (grid[..., 2].astype(np.int32) + grid[..., 3]).reshape(b, g * g) > 0  # [B, G * G]
+  actions = np.zeros((b, n), np.int32)
+  k = int(live.sum(axis=1).max()) if b else 0
+  if k == 0:
+    return actions
+  # The live prey cells of each game, lowest index first, padded with invalid slots.
+  order = np.argsort(~live, axis=1, kind="stable")[:, :k]  # [B, K] cell indices
+  valid = np.take_along_axis(live, order, axis=1)  # [B, K]
+  prey = np.stack([order % g, order // g], axis=-1)  # [B, K, 2] (x, y)
+  offset = torus_offset(hunter_rows[:, :, None, :2], prey[:, None, :, :], g)  # [B, N, K, 2]
+  distance = np.abs(offset).sum(axis=-1)
+  distance = np.where(valid[:, None, :], distance, np.iinfo(np.int32).max)
+  best = np.argmin(distance, axis=-1)  # [B, N]: first minimum, i.e. the lowest cell index
+  d = np.take_along_axis(offset, best[:, :, None, None], axis=2)[:, :, 0]  # [B, N, 2]
+  dx, dy = d[..., 0], d[..., 1]
+  along_x = (np.abs(dx) >= np.abs(dy)) & (dx != 0)
+  x_action = np.where(dx < 0, _X_ACTION[-1], _X_ACTION[1])
+  y_action = np.where(dy < 0, _Y_ACTION[-1], _Y_ACTION[1])
+  actions = np.where(along_x, x_action, np.where(dy != 0, y_action, 0))
+  active = (hunter_rows[..., 2] > 0) & valid.any(axis=1)[:, None]
+  return np.where(active, actions, 0).astype(np.int32)
+
+
+def make_reference_policy(name: str, game: rules.GameConfig,
+                          seed: Optional[int] = None) -> Callable:
+  """`action_fn(time_step) -> int32 [B, N]` of the reference policy `name` ("random" or "nearest")."""
+  if name == "random":
+    rng = np.random.default_rng(seed)
+    return lambda time_step: rng.integers(
+        0, rules.NUM_ACTIONS, size=np.asarray(time_step.observation["hunters"]).shape[:2],
+        dtype=np.int32)
+  if name == "nearest":
+    return lambda time_step: nearest_prey_actions(time_step.observation, game.grid_size)
+  raise ValueError(f"reference policy must be one of {REFERENCE_POLICIES}, got {name!r}")
+
+
+def cumulative_reward_run(action_fn: Callable, game: rules.GameConfig, *, num_samples: int,
+                          batch_size: int = 16, seed: int = 0,
+                          at_samples: Sequence[int] = ()) -> Dict:
+  """Plays B games continuously (auto-reset) for `num_samples` samples, as training does.
+
+  The Table 1 quantity for a fixed policy: the total terminal reward of the episodes that ended
+  within the budget (one sample = one step of one game).
+
+  Returns:
+    dict: `cumulative` (at the end), `cumulative_at` {samples: total} for `at_samples`, `episodes`,
+    `episode_reward` and `episode_length` (means over ended episodes), `success_rate`.
+  """
+  env = hunters.make_game(game, batch_size=batch_size, seed=seed)
+  time_step = env.reset()
+  marks = sorted(set(int(s) for s in at_samples))
+  cumulative_at, total, samples = {}, 0.0, 0
+  rewards, lengths, successes = [], [], []
+  while samples < num_samples:
+    time_step = env.step(np.asarray(action_fn(time_step)))
+    samples += batch_size
+    stats = env.pop_episode_stats()
+    total += float(stats["total_reward"].sum())
+    rewards.extend(stats["total_reward"].tolist())
+    lengths.extend(stats["length"].tolist())
+    successes.extend(stats["success"].tolist())
+    while marks and samples >= marks[0]:
+      cumulative_at[marks.pop(0)] = total
+  return {"cumulative": total, "cumulative_at": cumulative_at, "episodes": len(rewards),
+          "episode_reward": float(np.mean(rewards)) if rewards else float("nan"),
+          "episode_length": float(np.mean(lengths)) if lengths else float("nan"),
+          "success_rate": float(np.mean(successes)) if successes else float("nan"),
+          "samples": samples, "batch_size": batch_size, "seed": seed}

@@ -1,0 +1,164 @@
+"""Measurements behind the diagnosis of learning at the paper's scale (BUILD_NOTES.md, issue 12).
+
+* `capacity_probe`: can a network represent pursuit at all? Its heads are fitted, supervised, to the
+  `nearest` reference policy's actions on states from play, and the action agreement is measured on
+  held-out games. A diagnostic only: no learner trains on the reference policy.
+* `credit_gaps`: how many steps lie between a hunter's capture (after which the game ignores its
+  actions) and the terminal reward it earns, and what gamma^gap leaves of that reward.
+"""
+
+from typing import Callable, Dict, Sequence
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.specs import tensor_spec
+
+from mace_tf.agents import reference
+from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.envs import hunters, rules
+from mace_tf.envs import observation as observation_lib
+from mace_tf.networks import MaceNetwork
+
+
+def pursuit_moves(observation: Dict[str, np.ndarray], grid_size: int) -> np.ndarray:
+  """bool `[B, N, 5]`: the actions that bring hunter i one step closer to its nearest live prey."""
+  grid = np.asarray(observation["grid"])
+  b, g = grid.shape[0], grid_size
+  live = (grid[..., 2].astype(np.int32) + grid[..., 3]).reshape(b, g * g) > 0
+  pos = np.asarray(observation["hunters"])[..., :2]  # [B, N, 2]
+  k = max(int(live.sum(axis=1).max()), 1)
+  cells = np.argsort(~live, axis=1, kind="stable")[:, :k]
+  valid = np.take_along_axis(live, cells, axis=1)
+  prey = np.stack([cells % g, cells // g], axis=-1)  # [B, K, 2]
+
+  def nearest_distance(p):  # p [B, N, 2] -> [B, N]
+    d = np.abs(reference.torus_offset(p[:, :, None], prey[:, None], g)).sum(-1)
+    return np.where(valid[:, None], d, np.iinfo(np.int32).max).min(-1)
+
+  now = nearest_distance(pos)
+  after = np.stack([nearest_distance((pos + delta) % g) for delta in rules.ACTION_DELTAS], -1)
+  return (after < now[..., None]) & valid.any(axis=1)[:, None, None]
+
+
+def play_states(game: rules.GameConfig, *, batch_size: int, steps: int, seed: int,
+                nearest_fraction: float = 0.5):
+  """Observations from play: each hunter takes the nearest-prey action with probability
+  `nearest_fraction`, else a random one, so the states cover pursuit and wandering alike.
+
+  Returns (observations: dict of `[S, ...]` arrays, S = batch_size * steps, game-major; the
+  nearest-prey actions `[S, N]`; active `[S, N]`).
+  """
+  env = hunters.make_game(game, batch_size=batch_size, seed=seed)
+  rng = np.random.default_rng(seed + 1)
+  time_step = env.reset()
+  records = []
+  for _ in range(steps):
+    obs = time_step.observation
+    target = reference.nearest_prey_actions(obs, game.grid_size)
+    random = rng.integers(0, rules.NUM_ACTIONS, size=target.shape)
+    action = np.where(rng.random(target.shape) < nearest_fraction, target, random).astype(np.int32)
+    records.append((obs, target))
+    time_step = env.step(action)
+  game_major = lambda xs: np.stack(xs, axis=1).reshape((-1,) + xs[0].shape[1:])
+  observations = {k: game_major([o[k] for o, _ in records]) for k in records[0][0]}
+  targets = game_major([t for _, t in records])
+  return observations, targets, observations["hunters"][..., 2] > 0
+
+
+def capacity_probe(game: rules.GameConfig, config: MaceConfig, *, train_games: int = 48,
+                   test_games: int = 16, steps_per_game: int = 300, fit_steps: int = 2000,
+                   batch_states: int = 128, learning_rate: float = 1e-3, seed: int = 0,
+                   log_every: int = 0, log_fn: Callable[[str], None] = print) -> Dict:
+  """Fits `config`'s network's heads (lambda = mu for MACE) to the nearest-prey actions, supervised.
+
+  Returns a dict of agreement rates over active hunters on train and held-out games: `*_agreement`
+  (the argmax action is the reference's), `*_pursuit` (it brings the hunter one step closer to its
+  nearest live prey: the reference's ties count), and the reference's own pursuit rate (1 when some
+  prey is left), plus the fit's settings.
+  """
+  observations, targets, active = play_states(
+      game, batch_size=train_games + test_games, steps=steps_per_game, seed=seed)
+  split = train_games * steps_per_game
+  train = {k: v[:split] for k, v in observations.items()}
+  test = {k: v[split:] for k, v in observations.items()}
+  spec = tensor_spec.from_spec(observation_lib.observation_spec(game))
+  tf.random.set_seed(seed)
+  network = MaceNetwork(spec, num_hunters=game.num_hunters, config=config)
+  network.create_variables()
+  optimizer = tf.keras.optimizers.legacy.Adam(learning_rate)
+
+  @tf.function
+  def fit_step(obs, target, mask):
+    with tf.GradientTape() as tape:
+      output, _ = network(obs)
+      nll = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=output.logits)
+      mask = tf.cast(mask, tf.float32)
+      loss = tf.reduce_sum(nll * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+    grads = tape.gradient(loss, network.trainable_variables)
+    optimizer.apply_gradients(zip(grads, network.trainable_variables))
+    return loss
+
+  greedy = tf.function(lambda obs: tf.argmax(network(obs)[0].logits, -1, output_type=tf.int32))
+
+  def rates(obs, target, mask):
+    chosen = np.concatenate([greedy({k: v[i:i + 512] for k, v in obs.items()}).numpy()
+                             for i in range(0, len(target), 512)])
+    pursuit = pursuit_moves(obs, game.grid_size)
+    closer = np.take_along_axis(pursuit, chosen[..., None], -1)[..., 0]
+    reference_closer = np.take_along_axis(pursuit, target[..., None], -1)[..., 0]
+    return (float((chosen == target)[mask].mean()), float(closer[mask].mean()),
+            float(reference_closer[mask].mean()))
+
+  rng = np.random.default_rng(seed + 2)
+  for step in range(1, fit_steps + 1):
+    idx = rng.integers(0, split, size=batch_states)
+    loss = fit_step({k: tf.constant(v[idx]) for k, v in train.items()}, tf.constant(targets[idx]),
+                    tf.constant(active[idx]))
+    if log_every and step % log_every == 0:
+      log_fn(f"  fit step {step}/{fit_steps}: cross-entropy {float(loss):.3f}")
+  train_agree, train_pursuit, _ = rates(train, targets[:split], active[:split])
+  test_agree, test_pursuit, reference_pursuit = rates(test, targets[split:], active[split:])
+  return {"train_agreement": train_agree, "train_pursuit": train_pursuit,
+          "test_agreement": test_agree, "test_pursuit": test_pursuit,
+          "reference_pursuit": reference_pursuit, "chance_agreement": 1.0 / rules.NUM_ACTIONS,
+          "final_cross_entropy": float(loss), "train_states": split,
+          "test_states": len(targets) - split, "fit_steps": fit_steps,
+          "batch_states": batch_states, "learning_rate": learning_rate,
+          "parameters": int(sum(np.prod(v.shape) for v in network.trainable_variables))}
+
+
+def credit_gaps(action_fn: Callable, game: rules.GameConfig, *, episodes: int, seed: int,
+                gammas: Sequence[float] = (0.9, 0.99)) -> Dict:
+  """Steps from each capture to its episode's end (when the reward is paid), under a policy.
+
+  Plays `episodes` episodes (one per game of a batch). For every hunter that captured, gap = episode
+  length - the step count at its capture. Returns the gaps' mean, median, p10 and p90, the share of
+  captures that earned a nonzero terminal reward, and per gamma the mean of gamma^gap over those
+  rewarded captures (what the paper's discount leaves of the reward at the step that earned it).
+  """
+  env = hunters.make_game(game, batch_size=episodes, seed=seed)
+  time_step = env.reset()
+  capture_t = np.full((episodes, game.num_hunters), -1)
+  finished = np.zeros(episodes, bool)
+  gaps, rewarded = [], []
+  while not finished.all():
+    time_step = env.step(np.asarray(action_fn(time_step)))
+    state = env.game_state()
+    playing = ~finished
+    newly = (~state["hunter_active"]) & (capture_t < 0) & playing[:, None]
+    capture_t[newly] = np.broadcast_to(state["t"][:, None], newly.shape)[newly]
+    last = time_step.is_last() & playing
+    for b in np.flatnonzero(last):
+      hit = capture_t[b] >= 0
+      gaps.extend((state["t"][b] - capture_t[b][hit]).tolist())
+      rewarded.extend((time_step.reward[b][hit] > 0).tolist())
+    finished |= last
+  gaps, rewarded = np.asarray(gaps, np.float64), np.asarray(rewarded, bool)
+  out = {"captures": int(gaps.size), "rewarded_share": float(rewarded.mean()) if gaps.size else 0.0}
+  if gaps.size:
+    out.update(gap_mean=float(gaps.mean()), gap_median=float(np.median(gaps)),
+               gap_p10=float(np.percentile(gaps, 10)), gap_p90=float(np.percentile(gaps, 90)))
+    for g in gammas:
+      kept = g ** gaps[rewarded] if rewarded.any() else np.zeros(0)
+      out[f"discount_left_gamma_{g}"] = float(kept.mean()) if kept.size else float("nan")
+  return out

@@ -53,6 +53,9 @@ flags.DEFINE_boolean("frozen_clock", _d.frozen_clock, "Stop a hunter's discount 
                      "(it takes no more decisions), so its terminal reward reaches its capture "
                      "undiscounted by the steps the others still play; false: the paper's "
                      "per-step discount for every agent.")
+flags.DEFINE_boolean("normalize_advantages", _d.normalize_advantages, "Normalize each rollout's "
+                     "advantages to mean 0, std 1 over counted agent-steps before the policy "
+                     "gradient; false: as estimated (the paper).")
 flags.DEFINE_integer("num_envs", _t.num_envs, "B, games played together.")
 flags.DEFINE_integer("rollout_length", _t.rollout_length, "L, steps per game between updates.")
 flags.DEFINE_integer("num_samples", _t.num_samples, "Samples to train on (one sample = one step of "
@@ -96,7 +99,8 @@ def configs_from_flags():
       max_grad_norm=FLAGS.max_grad_norm, ppo_clip=FLAGS.ppo_clip, num_epochs=FLAGS.num_epochs,
       local_radius=FLAGS.local_radius, feature_radius=FLAGS.feature_radius,
       conv_filters=_conv_filters(FLAGS.conv_filters), trunk_units=FLAGS.trunk_units,
-      local_units=FLAGS.local_units, ego_bin=FLAGS.ego_bin, frozen_clock=FLAGS.frozen_clock)
+      local_units=FLAGS.local_units, ego_bin=FLAGS.ego_bin, frozen_clock=FLAGS.frozen_clock,
+      normalize_advantages=FLAGS.normalize_advantages)
   train = train_lib.TrainConfig(
       num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length, num_samples=FLAGS.num_samples,
       seed=FLAGS.seed, checkpoint_every=FLAGS.checkpoint_every, log_every=FLAGS.log_every,

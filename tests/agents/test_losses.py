@@ -122,3 +122,12 @@ def test_frozen_clock_gae_by_hand_with_a_hunter_frozen_after_step_0():
   a_scalar, _ = losses.generalized_advantages(rewards=rewards, values=values, dones=dones,
                                               gamma=0.9, gae_lambda=0.5)
   np.testing.assert_allclose(a_vec.numpy(), a_scalar.numpy(), atol=1e-7)
+
+
+def test_advantage_normalization_uses_only_counted_agent_steps():
+  # Counted: 1, 3 (mean 2, std 1); the masked 100 is left out of the statistics.
+  adv = tf.constant([[[1.0, 100.0], [3.0, 0.0]]])
+  mask = tf.constant([[[True, False], [True, False]]])
+  out = losses.normalize_advantages(adv, mask).numpy()
+  np.testing.assert_allclose(out[0, :, 0], [-1.0, 1.0], atol=1e-6)
+  np.testing.assert_allclose(out[0, 0, 1], 98.0, atol=1e-4)

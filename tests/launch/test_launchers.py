@@ -143,3 +143,64 @@ def test_evaluating_a_sampling_policy_repeats_with_its_seed(exported, tmp_path):
     summaries.append(json.loads((tmp_path / run_dir / "evaluation.json").read_text()))
   for key in ("terminal_reward_mean", "success_rate", "episode_length"):
     assert summaries[0][key] == summaries[1][key]
+
+
+def test_evaluate_plays_a_reference_policy_and_its_budget_run(tmp_path):
+  p = run("launch.evaluate", "--policy=nearest", "--game=hare", "--num_hunters=1", "--num_prey=1",
+          "--grid_size=3", "--time_limit=4", "--episodes=10", "--budget_samples=400",
+          "--budget_games=4", "--nogif", f"--output_dir={tmp_path}")
+  assert p.returncode == 0, p.stderr[-3000:]
+  result = json.loads((tmp_path / "evaluation.json").read_text())
+  assert result["saved_model"] == "reference:nearest" and result["success_rate"] == 1.0
+  # Every 1-step episode is followed by the restart step: 200 episodes in 400 samples, 1 each.
+  assert result["budget"]["cumulative"] == 200.0 and result["budget"]["episodes"] == 200
+  assert "total terminal reward within 200 / 400 samples: 100.0 / 200.0" in p.stdout
+  p = run("launch.evaluate", "--policy=nearest", "--saved_model=x", "--game=hare")
+  assert p.returncode != 0 and "Exactly one of (saved_model, policy)" in p.stderr
+
+
+def test_diagnose_credit_writes_the_gaps(tmp_path):
+  out = tmp_path / "credit.json"
+  p = run("launch.diagnose", "--what=credit", "--game=hare", "--num_hunters=1", "--num_prey=1",
+          "--grid_size=3", "--time_limit=5", "--episodes=10", f"--output={out}")
+  assert p.returncode == 0, p.stderr[-3000:]
+  rows = json.loads(out.read_text())["rows"]
+  assert rows["nearest"]["gap_mean"] == 0.0 and rows["nearest"]["captures"] == 10
+  assert "nearest: 10 captures" in p.stdout
+
+
+def _fake_run(path, model, seed, cumulative_per_line, length):
+  path.mkdir(parents=True)
+  (path / "run_config.json").write_text(json.dumps({"agent": {"model": model},
+                                                     "train": {"seed": seed}}))
+  lines = []
+  for k, c in enumerate(cumulative_per_line, start=1):
+    lines.append({"samples": 250_000 * k, "charts/cumulative_terminal_reward": c,
+                  "charts/episode_terminal_reward": c / 1000, "charts/episode_length": length,
+                  "charts/success_rate": 0.0})
+  lines[-1]["eval/greedy_terminal_reward"] = 7.0
+  lines[-1]["eval/greedy_success_rate"] = 0.0
+  (path / "metrics.jsonl").write_text("\n".join(json.dumps(l) for l in lines) + "\n")
+
+
+def test_paper_scale_report_takes_medians_over_seeds_beside_the_paper_and_references(tmp_path):
+  runs, out = tmp_path / "runs", tmp_path / "out"
+  for seed, scale in ((0, 1), (1, 3), (2, 2)):
+    _fake_run(runs / "stag10" / f"mace_s{seed}", "mace", seed,
+              [100 * scale, 1000 * scale, 2000 * scale, 4000 * scale], 200)
+  _fake_run(runs / "stag10" / "shared_s0", "shared", 0, [10, 20, 30, 40], 900)
+  (out / "references").mkdir(parents=True)
+  (out / "references" / "stag10_nearest.json").write_text(json.dumps({"budget": {
+      "cumulative_at": {"500000": 76832.1, "1000000": 153683.8}, "episode_reward": 4.8,
+      "episode_length": 30.2, "success_rate": 0.0}}))
+  p = run("launch.paper_scale", f"--runs_dir={runs}", f"--output_dir={out}")
+  assert p.returncode == 0, p.stderr[-3000:]
+  report = (out / "report.md").read_text()
+  # MACE at 500k (the second line): 1,000 / 3,000 / 2,000 -> median 2,000; at 1M 8,000 [4,000, 12,000].
+  assert "| stag10 | mace_tf mace | 2,000 [1,000, 3,000] | 8,000 [4,000, 12,000] |" in report
+  assert "| stag10 | paper mace | 1,515 | 3,047 |" in report
+  assert "| stag10 | reference nearest | 76,832 | 153,684 | 4.8 | 30.2 |" in report
+  assert "| stag10 | mace_tf shared | 20 | 40 |" in report
+  assert (out / "stag10.png").exists() and (out / "metrics" / "stag10_mace_s1.jsonl").exists()
+  summary = json.loads((out / "summary.json").read_text())
+  assert summary["settings"][0]["models"]["mace"]["stats"]["cumulative_1000000"]["median"] == 8000

@@ -39,6 +39,8 @@ class MaceConfig:
     frozen_clock: True: a hunter's discount (gamma and the GAE decay) stops once it is frozen, as it
       takes no more decisions: the terminal reward it earned reaches its capturing step undiscounted
       by the steps the others still play. False: every agent discounts every step (the paper).
+    normalize_advantages: True: the policy-gradient term uses the rollout's advantages normalized
+      to mean 0 and standard deviation 1 over counted agent-steps; False: as estimated (the paper).
     learning_rate: eta (Table 2).
     optimizer: "adam" or "rmsprop".
     gamma: discount (Table 2).
@@ -64,6 +66,7 @@ class MaceConfig:
   local_units: int = 32
   ego_bin: int = 0
   frozen_clock: bool = False
+  normalize_advantages: bool = False
   learning_rate: float = 7e-4
   optimizer: str = "adam"
   gamma: float = 0.99

@@ -70,6 +70,20 @@ def frozen_clock_discounts(*, active, gamma: float, gae_lambda: float):
   return (gamma * active + (1.0 - active), gae_lambda * active + (1.0 - active))
 
 
+def normalize_advantages(advantages, agent_mask):
+  """(A - mean) / (std + 1e-8) over the counted agent-steps (`agent_mask [B, T, N]`) of a rollout.
+
+  The policy-gradient term then has the same scale however rare and small the rewards are, instead
+  of vanishing beside the entropy bonus while the team reward is rare. Uncounted entries are
+  returned as they would be normalized (the loss masks them).
+  """
+  m = tf.cast(agent_mask, advantages.dtype)
+  count = tf.maximum(tf.reduce_sum(m), 1.0)
+  mean = tf.reduce_sum(advantages * m) / count
+  variance = tf.reduce_sum(tf.square(advantages - mean) * m) / count
+  return (advantages - mean) / (tf.sqrt(variance) + 1e-8)
+
+
 def policy_gradient_loss(*, log_probs, advantages, agent_mask, mask):
   """- sum_i log P(a_i | lambda, s) * A_i (eq. 10 with generalized advantages as F, eq. 11).
 

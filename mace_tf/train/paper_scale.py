@@ -1,0 +1,206 @@
+"""The Table 1 analog of runs at the paper's scale: medians over seeds, the paper's numbers, the
+reference policies' rows, and curves of reward and episode length against samples.
+
+Runs are read from `<runs_dir>/<setting>/<model>_s<seed>/` (each with `metrics.jsonl` and
+`run_config.json`, as `launch.train` writes them); reference rows from
+`<references_dir>/<setting>_<policy>.json` (`launch.evaluate --policy=... --budget_samples=...`).
+"""
+
+import glob
+import json
+import os
+import re
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+SETTINGS = ("hare10", "hare10_moving", "hare20", "hare20_moving",
+            "stag10", "stag10_moving", "stag20", "stag20_moving")
+MODELS = ("mace", "shared", "cloned")
+REFERENCES = ("random", "nearest")
+
+# Table 1 of the paper: total terminal reward at 500k and 1M samples, mean of the best 5 runs.
+PAPER_TABLE1 = {
+    "hare10": {"cloned": (85.0, 178.3), "shared": (65.0, 155.0), "mace": (240.0, 580.0)},
+    "hare10_moving": {"cloned": (465.0, 912.5), "shared": (457.5, 923.8),
+                      "mace": (662.7, 1381.8)},
+    "hare20": {"cloned": (20.0, 70.0), "shared": (65.0, 105.0), "mace": (200.0, 393.3)},
+    "hare20_moving": {"cloned": (706.7, 1401.7), "shared": (491.4, 962.9),
+                      "mace": (1260.0, 2344.0)},
+    "stag10": {"cloned": (1229.2, 2482.9), "shared": (1214.5, 2423.7), "mace": (1515.2, 3047.3)},
+    "stag10_moving": {"cloned": (2079.4, 4171.2), "shared": (2005.7, 4144.3),
+                      "mace": (2275.7, 4610.7)},
+    "stag20": {"cloned": (3224.5, 6219.9), "shared": (3150.7, 6379.8), "mace": (3799.3, 7158.1)},
+    "stag20_moving": {"cloned": (5934.5, 11429.2), "shared": (6344.4, 12196.8),
+                      "mace": (6880.7, 13358.6)},
+}
+
+_RUN_NAME = re.compile(r"^(?P<model>[a-z_]+)_s(?P<seed>\d+)$")
+
+
+def read_metrics(path: str) -> List[Dict]:
+  with open(os.path.join(path, "metrics.jsonl")) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+def cumulative_at(lines: Sequence[Dict], samples: int) -> Optional[float]:
+  """The cumulative terminal reward at the first metric line at or past `samples` (None if short)."""
+  for line in lines:
+    if line["samples"] >= samples:
+      return line["charts/cumulative_terminal_reward"]
+  return None
+
+
+def run_summary(lines: Sequence[Dict], at_samples: Sequence[int], window: int = 3) -> Dict:
+  """Cumulative reward at `at_samples`, final per-episode reward and length (mean of the last
+  `window` lines with episodes), the last greedy evaluation, samples/s."""
+  tail = [l for l in lines if "charts/episode_terminal_reward" in l][-window:]
+  evals = [l for l in lines if "eval/greedy_terminal_reward" in l]
+  mean = lambda key: float(np.mean([l[key] for l in tail])) if tail else None
+  return {
+      "samples": lines[-1]["samples"],
+      "cumulative": {int(s): cumulative_at(lines, s) for s in at_samples},
+      "episode_reward_final": mean("charts/episode_terminal_reward"),
+      "episode_length_final": mean("charts/episode_length"),
+      "success_final": mean("charts/success_rate"),
+      "greedy_reward": evals[-1]["eval/greedy_terminal_reward"] if evals else None,
+      "greedy_success": evals[-1]["eval/greedy_success_rate"] if evals else None,
+      "samples_per_s": lines[-1].get("perf/samples_per_s"),
+  }
+
+
+def find_runs(runs_dir: str, setting: str) -> Dict[str, Dict[int, str]]:
+  """{model: {seed: run directory}} under `<runs_dir>/<setting>/`."""
+  out: Dict[str, Dict[int, str]] = {}
+  for path in sorted(glob.glob(os.path.join(runs_dir, setting, "*"))):
+    match = _RUN_NAME.match(os.path.basename(path))
+    if match and os.path.exists(os.path.join(path, "metrics.jsonl")):
+      out.setdefault(match["model"], {})[int(match["seed"])] = path
+  return out
+
+
+def seed_statistics(values: Sequence[Optional[float]]) -> Optional[Dict]:
+  """Median, min and max over seeds (None when any run is short of the mark)."""
+  if not values or any(v is None for v in values):
+    return None
+  v = np.asarray(values, np.float64)
+  return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()),
+          "values": [float(x) for x in v], "seeds": len(v)}
+
+
+def load_reference(references_dir: str, setting: str, policy: str) -> Optional[Dict]:
+  path = os.path.join(references_dir, f"{setting}_{policy}.json")
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    budget = json.load(f)["budget"]
+  return {"cumulative": {int(k): v for k, v in budget["cumulative_at"].items()},
+          "episode_reward": budget["episode_reward"], "episode_length": budget["episode_length"],
+          "success_rate": budget["success_rate"]}
+
+
+def setting_table(runs_dir: str, references_dir: str, setting: str,
+                  at_samples: Sequence[int] = (500_000, 1_000_000)) -> Dict:
+  """Everything the report shows of one setting: per model its runs and their seed statistics,
+  the paper's Table 1 entries and the reference rows."""
+  models = {}
+  for model, seeds in find_runs(runs_dir, setting).items():
+    summaries = {seed: run_summary(read_metrics(path), at_samples) for seed, path in seeds.items()}
+    stats = {f"cumulative_{s}": seed_statistics([r["cumulative"][s] for r in summaries.values()])
+             for s in at_samples}
+    for key in ("episode_reward_final", "episode_length_final", "greedy_reward", "success_final"):
+      stats[key] = seed_statistics([r[key] for r in summaries.values()])
+    models[model] = {"runs": {str(k): v for k, v in summaries.items()}, "stats": stats,
+                     "dirs": {str(k): v for k, v in seeds.items()}}
+  references = {p: load_reference(references_dir, setting, p) for p in REFERENCES}
+  return {"setting": setting, "models": models, "paper": PAPER_TABLE1.get(setting, {}),
+          "references": {k: v for k, v in references.items() if v is not None},
+          "at_samples": list(at_samples)}
+
+
+def _fmt(x, digits: int = 3) -> str:
+  if x is None:
+    return "-"
+  return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
+
+
+def _stat(s: Optional[Dict]) -> str:
+  if s is None:
+    return "-"
+  if s["seeds"] == 1:
+    return _fmt(s["median"])
+  return f"{_fmt(s['median'])} [{_fmt(s['min'])}, {_fmt(s['max'])}]"
+
+
+def markdown(tables: Sequence[Dict], title: str, notes: Sequence[str] = ()) -> str:
+  """The report: one Table 1 analog row per model and reference, the paper's entries beside."""
+  out = [f"# {title}", ""] + list(notes) + [""]
+  out += ["Cumulative total terminal reward at 500k / 1M samples (Table 1's quantity). mace_tf rows: "
+          "median [min, max] over the seeds run (the seed count in the last column); per-episode "
+          "reward and length: the last 30k samples of training (sampling policy); greedy: the final "
+          "evaluation (100 episodes). Paper rows: the mean of its best 5 runs of a search. "
+          "Reference rows: the policy played for the same budget with B = 16 games.", ""]
+  head = ["setting", "row", "@ 500k", "@ 1M", "per episode (final)", "length (final)",
+          "greedy per episode", "seeds"]
+  out += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+  for t in tables:
+    s = t["setting"]
+    for model in MODELS:
+      m = t["models"].get(model)
+      if m is not None:
+        st = m["stats"]
+        out.append("| " + " | ".join([
+            s, f"mace_tf {model}", _stat(st["cumulative_500000"]), _stat(st["cumulative_1000000"]),
+            _stat(st["episode_reward_final"]), _stat(st["episode_length_final"]),
+            _stat(st["greedy_reward"]), str(len(m["runs"]))]) + " |")
+      if model in t["paper"]:
+        a, b = t["paper"][model]
+        out.append(f"| {s} | paper {model} | {_fmt(a)} | {_fmt(b)} | - | - | - | best 5 |")
+    for policy, r in t["references"].items():
+      out.append("| " + " | ".join([
+          s, f"reference {policy}", _fmt(r["cumulative"].get(500_000)),
+          _fmt(r["cumulative"].get(1_000_000)), _fmt(r["episode_reward"]),
+          _fmt(r["episode_length"]), "-", "-"]) + " |")
+  out.append("")
+  return "\n".join(out)
+
+
+def plot_setting(path: str, table: Dict) -> None:
+  """Per-episode reward, episode length and cumulative reward against samples: every run, and the
+  reference policies as horizontal lines (per episode, length) or their budget totals."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+  colors = {"mace": "tab:orange", "shared": "tab:olive", "cloned": "tab:blue"}
+  for model, m in table["models"].items():
+    for i, (seed, run_dir) in enumerate(sorted(m["dirs"].items())):
+      lines = read_metrics(run_dir)
+      ep = [l for l in lines if "charts/episode_terminal_reward" in l]
+      label = model if i == 0 else None
+      kw = dict(color=colors.get(model), alpha=0.8, label=label)
+      axes[0].plot([l["samples"] for l in ep], [l["charts/episode_terminal_reward"] for l in ep], **kw)
+      axes[1].plot([l["samples"] for l in ep], [l["charts/episode_length"] for l in ep], **kw)
+      axes[2].plot([l["samples"] for l in lines],
+                   [l["charts/cumulative_terminal_reward"] for l in lines], **kw)
+  styles = {"random": ":", "nearest": "--"}
+  for policy, r in table["references"].items():
+    kw = dict(color="gray", linestyle=styles[policy], label=f"{policy} (reference)")
+    axes[0].axhline(r["episode_reward"], **kw)
+    axes[1].axhline(r["episode_length"], **kw)
+    xs = sorted(r["cumulative"])
+    axes[2].plot(xs, [r["cumulative"][x] for x in xs], marker="o", **kw)
+  for model, (a, b) in table["paper"].items():
+    axes[2].plot([500_000, 1_000_000], [a, b], marker="x", linestyle="none",
+                 color=colors.get(model), label=f"paper {model}")
+  axes[0].set(xlabel="samples", ylabel="terminal reward per episode", title="per episode")
+  axes[1].set(xlabel="samples", ylabel="episode length", title="episode length")
+  axes[2].set(xlabel="samples", ylabel="cumulative terminal reward", title="cumulative (Table 1)",
+              yscale="symlog")
+  for ax in axes:
+    ax.grid(alpha=0.3)
+  axes[2].legend(fontsize=7)
+  fig.suptitle(table["setting"])
+  fig.tight_layout()
+  fig.savefig(path, dpi=70)
+  plt.close(fig)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The runs behind results/paper_scale/ (issue 12): every model of every setting at the presets'
+# defaults, then the reference rows and the report. Rerunning resumes: a finished run does nothing,
+# an unfinished one continues from its newest checkpoint, an existing reference row is kept.
+#
+#   bash scripts/paper_scale_runs.sh                       # all 8 settings, seed 0 (18+ hours: no)
+#   SETTINGS="stag10 hare10" SEEDS="0 1 2" bash scripts/paper_scale_runs.sh
+#   MODELS="mace" SETTINGS=stag10 SEEDS=0 bash scripts/paper_scale_runs.sh
+#
+# Runs go to ${RUNS:-runs/paper_scale}/<setting>/<model>_s<seed>/; FLAGS_EXTRA is appended to each
+# launch.train command (e.g. FLAGS_EXTRA="--num_samples=500000").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${RUNS:-runs/paper_scale}
+out=${OUTPUT:-results/paper_scale}
+settings=${SETTINGS:-"stag10 hare10 stag10_moving hare10_moving stag20 hare20 stag20_moving hare20_moving"}
+models=${MODELS:-"mace shared cloned"}
+seeds=${SEEDS:-0}
+py=.venv/bin/python
+mkdir -p "$out/references"
+for setting in $settings; do
+  for policy in random nearest; do
+    ref="$out/references/${setting}_${policy}.json"
+    if [ ! -f "$ref" ]; then
+      $py -m launch.evaluate --policy=$policy --flagfile=launch/games/$setting.flags --episodes=100 \
+        --budget_samples=1000000 --budget_games=16 --nogif --output_dir="$out/references/tmp" \
+        && mv "$out/references/tmp/evaluation.json" "$ref"
+    fi
+  done
+  for seed in $seeds; do
+    for model in $models; do
+      echo "== $setting $model seed $seed" >&2
+      $py -m launch.train --flagfile=launch/$setting.flags --model=$model --seed=$seed \
+        --root_dir="$runs/$setting/${model}_s$seed" --noprogress ${FLAGS_EXTRA:-}
+    done
+  done
+done
+$py -m launch.paper_scale --runs_dir="$runs" --output_dir="$out"

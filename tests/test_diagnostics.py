@@ -1,0 +1,49 @@
+"""The diagnostics of issue 12: pursuit moves, the capacity probe and the credit gaps."""
+
+import numpy as np
+
+from mace_tf import diagnostics
+from mace_tf.agents import reference
+from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.envs import observation, rules
+
+
+def test_pursuit_moves_are_the_steps_that_close_in_on_the_nearest_live_prey():
+  game = rules.GameConfig(kind="hare", num_hunters=2, num_prey=2, grid_size=20, time_limit=9)
+  state = rules.initial_state(game, np.array([[[0, 0], [10, 10]]]), np.array([[[3, 2], [10, 10]]]))
+  state.prey_hp[0, 1] = 0  # the prey under hunter 1 is dead: its nearest live prey is (3, 2)
+  moves = diagnostics.pursuit_moves(observation.encode(game, state), game.grid_size)
+  # Hunter 0 at (0, 0) -> (3, 2): right and down close in. Hunter 1 at (10, 10) -> (3, 2): left, up.
+  assert moves[0, 0].tolist() == [False, False, True, False, True]
+  assert moves[0, 1].tolist() == [False, True, False, True, False]
+
+
+def test_credit_gap_is_zero_when_the_capture_ends_the_episode():
+  # 1 hunter, 1 prey on a 3 x 3 torus: the nearest policy captures on the first step, which ends
+  # the episode (every prey captured): the reward comes at the capture, gamma^0 = 1.
+  game = rules.GameConfig(kind="hare", num_hunters=1, num_prey=1, grid_size=3, time_limit=5)
+  policy = reference.make_reference_policy("nearest", game)
+  out = diagnostics.credit_gaps(policy, game, episodes=20, seed=0)
+  assert out["captures"] == 20 and out["rewarded_share"] == 1.0
+  assert out["gap_mean"] == 0.0 and out["discount_left_gamma_0.99"] == 1.0
+
+
+def test_credit_gaps_of_random_play_lie_within_the_time_limit():
+  game = rules.GameConfig(kind="stag", num_hunters=4, num_prey=4, hit_points=2, grid_size=8,
+                          time_limit=30)
+  policy = reference.make_reference_policy("random", game, seed=1)
+  out = diagnostics.credit_gaps(policy, game, episodes=40, seed=0)
+  assert out["captures"] > 20
+  assert 0 <= out["gap_p10"] <= out["gap_median"] <= out["gap_p90"] <= 30
+  # gamma^gap over rewarded captures, each gap in [0, 30]: between 0.9^30 and 1.
+  assert 0.9 ** 30 <= out["discount_left_gamma_0.9"] <= out["discount_left_gamma_0.99"] <= 1.0
+
+
+def test_capacity_probe_fits_pursuit_on_a_small_game_and_beats_chance():
+  game = rules.GameConfig(kind="hare", num_hunters=2, num_prey=2, grid_size=10, time_limit=40)
+  out = diagnostics.capacity_probe(game, MaceConfig(model="shared", ego_bin=2, local_units=16),
+                                   train_games=8, test_games=4, steps_per_game=40, fit_steps=300,
+                                   batch_states=64, learning_rate=3e-3, seed=0)
+  assert out["train_states"] == 8 * 40 and out["test_states"] == 4 * 40
+  assert out["reference_pursuit"] == 1.0  # the reference always closes in while prey are left
+  assert out["train_agreement"] > 0.5 and out["test_pursuit"] > 0.4  # chance: 0.2 and ~0.4

@@ -34,6 +34,11 @@ flags.DEFINE_list("models", ["mace", "shared", "cloned", "tfa_ppo"], "Models for
 flags.DEFINE_string("model", "mace", "The model of --what=train_one.")
 flags.DEFINE_integer("num_envs", 16, "B for --what=train and scaling.", lower_bound=1)
 flags.DEFINE_integer("rollout_length", 20, "L for --what=train and scaling.", lower_bound=1)
+flags.DEFINE_integer("ego_bin", 5, "mace_tf's network for --what=train and scaling: the egocentric "
+                     "whole-grid view's bin (5: the paper presets' learning network; 0: the "
+                     "paper-faithful one).", lower_bound=0)
+flags.DEFINE_boolean("learning_fixes", True, "mace_tf's loss with the presets' frozen_clock and "
+                     "normalize_advantages (false: the paper's).")
 flags.DEFINE_string("collect", "graph", "mace_tf's collection loop for --what=train: graph or host.")
 flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the mace_tf "
                     "models' workers (TrainConfig's default; 0 = TF's default). tfa_ppo is measured "
@@ -126,7 +131,10 @@ def benchmark_train_one(model: str, config: rules.GameConfig, *, num_envs: int,
     tf.random.set_seed(seed)
     env = hunters.make_game(config, batch_size=num_envs, seed=seed)
     agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
-                      tensor_spec.from_spec(env.action_spec()), config=MaceConfig(model=model))
+                      tensor_spec.from_spec(env.action_spec()),
+                      config=MaceConfig(model=model, ego_bin=FLAGS.ego_bin,
+                                        frozen_clock=FLAGS.learning_fixes,
+                                        normalize_advantages=FLAGS.learning_fixes))
     if collect == "graph":
       loop = graph_loop.GraphLoop(agent, config, num_envs=num_envs, rollout_length=rollout_length,
                                   seed=seed)
@@ -157,7 +165,8 @@ def _run_worker(model: str, config: rules.GameConfig, threads: str = None) -> di
           f"--time_limit={config.time_limit}", f"--moving_prey={config.moving_prey}",
           f"--num_envs={FLAGS.num_envs}", f"--rollout_length={FLAGS.rollout_length}",
           f"--warmup={FLAGS.warmup}", f"--repeats={FLAGS.repeats}", f"--seed={FLAGS.seed}",
-          f"--collect={FLAGS.collect}", f"--worker_threads={threads or FLAGS.threads}"]
+          f"--collect={FLAGS.collect}", f"--worker_threads={threads or FLAGS.threads}",
+          f"--ego_bin={FLAGS.ego_bin}", f"--learning_fixes={FLAGS.learning_fixes}"]
   p = subprocess.run(args, capture_output=True, text=True)
   if p.returncode != 0:
     sys.exit(f"benchmark: the {model} worker failed:\n{p.stderr[-3000:]}")
@@ -223,7 +232,8 @@ def main_train(config: rules.GameConfig) -> None:
     for model, r in runs.items():
       r["ratio_to_tfa_ppo"] = r["samples_per_s"] / base
       print(f"{model} / tfa_ppo = {r['ratio_to_tfa_ppo']:.2f}x")
-  _write({"what": "train", "config": dataclasses.asdict(config), "num_envs": FLAGS.num_envs,
+  _write({"what": "train", "config": dataclasses.asdict(config), "ego_bin": FLAGS.ego_bin,
+          "learning_fixes": FLAGS.learning_fixes, "num_envs": FLAGS.num_envs,
           "rollout_length": FLAGS.rollout_length, "warmup": FLAGS.warmup,
           "repeats": FLAGS.repeats, "processes": FLAGS.processes, "seed": FLAGS.seed, "runs": runs,
           "machine": machine()},

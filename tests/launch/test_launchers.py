@@ -70,6 +70,7 @@ def test_benchmark_train_measures_every_model_against_stock_ppo(tmp_path):
 def test_benchmark_scaling_reports_each_n_and_g_and_the_fall(tmp_path):
   out = tmp_path / "scaling.json"
   p = run("launch.benchmark", "--what=scaling", "--scaling_hunters=2,3", "--scaling_grids=8",
+          "--ego_bin=2",
           "--num_hunters=2", "--num_prey=2", "--time_limit=20", "--num_envs=2",
           "--rollout_length=2", "--warmup=1", "--repeats=2", "--processes=1", f"--output={out}")
   assert p.returncode == 0, p.stderr[-3000:]

@@ -37,7 +37,7 @@ flags.DEFINE_enum("policy", None, ["random", "nearest"], "A reference policy to 
 flags.DEFINE_integer("budget_samples", 0, "If > 0, also play --budget_games games continuously for "
                      "this many samples and report the total terminal reward (Table 1's quantity) "
                      "at the budget and at its half.", lower_bound=0)
-flags.DEFINE_integer("budget_games", 16, "B, games played together in the --budget_samples run "
+flags.DEFINE_integer("budget_games", 32, "B, games played together in the --budget_samples run "
                      "(the presets' --num_envs).", lower_bound=1)
 flags.DEFINE_integer("episodes", 100, "K, episodes to play (one per game of a batch).",
                      lower_bound=1)

@@ -23,7 +23,7 @@ for setting in $settings; do
     ref="$out/references/${setting}_${policy}.json"
     if [ ! -f "$ref" ]; then
       $py -m launch.evaluate --policy=$policy --flagfile=launch/games/$setting.flags --episodes=100 \
-        --budget_samples=1000000 --budget_games=16 --nogif --output_dir="$out/references/tmp" \
+        --budget_samples=1000000 --budget_games=32 --nogif --output_dir="$out/references/tmp" \
         && mv "$out/references/tmp/evaluation.json" "$ref"
     fi
   done

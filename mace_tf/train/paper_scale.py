@@ -139,7 +139,7 @@ def markdown(tables: Sequence[Dict], title: str, notes: Sequence[str] = ()) -> s
           "median [min, max] over the seeds run (the seed count in the last column); per-episode "
           "reward and length: the last 30k samples of training (sampling policy); greedy: the final "
           "evaluation (100 episodes). Paper rows: the mean of its best 5 runs of a search. "
-          "Reference rows: the policy played for the same budget with B = 16 games.", ""]
+          "Reference rows: the policy played for the same budget with the presets' B = 32 games.", ""]
   head = ["setting", "row", "@ 500k", "@ 1M", "per episode (final)", "length (final)",
           "greedy per episode", "seeds"]
   out += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]

@@ -35,10 +35,14 @@ def test_preset_has_the_learning_fixes_and_its_twin_the_paper_configuration(sett
   paper = read_flags(f"launch/{setting}_paper.flags")
   assert preset["ego_bin"] == "5" and preset["frozen_clock"] == "true"
   assert preset["normalize_advantages"] == "true" and preset["rollout_length"] == "10"
+  assert preset["num_envs"] == "32" and preset["gamma"] == "0.95"
   assert paper["ego_bin"] == "0" and paper["frozen_clock"] == "false"
   assert paper["normalize_advantages"] == "false" and paper["rollout_length"] == "20"
+  assert paper["num_envs"] == "16" and paper["gamma"] == "0.99"
+  assert paper["learning_rate"] == "0.002"
   # Everything else, the game included, is the same.
-  fixes = {"ego_bin", "frozen_clock", "normalize_advantages", "rollout_length"}
+  fixes = {"ego_bin", "frozen_clock", "normalize_advantages", "rollout_length", "num_envs",
+           "learning_rate", "gamma"}
   assert {k: v for k, v in preset.items() if k not in fixes} == {
       k: v for k, v in paper.items() if k not in fixes}
   assert preset["grid_size"] == "50" and preset["num_samples"] == "1000000"

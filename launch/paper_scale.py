@@ -45,10 +45,11 @@ def main(argv):
       sys.exit(f"paper_scale: cannot read the runs of {setting}: {e}")
     tables.append(table)
     paper_scale.plot_setting(os.path.join(FLAGS.output_dir, f"{setting}.png"), table)
-    for model, m in table["models"].items():
-      for seed, run_dir in m["dirs"].items():
-        shutil.copyfile(os.path.join(run_dir, "metrics.jsonl"),
-                        os.path.join(FLAGS.output_dir, "metrics", f"{setting}_{model}_s{seed}.jsonl"))
+    for suffix, group in (("", table["models"]), ("_paper", table["paper_faithful"])):
+      for model, m in group.items():
+        for seed, run_dir in m["dirs"].items():
+          shutil.copyfile(os.path.join(run_dir, "metrics.jsonl"), os.path.join(
+              FLAGS.output_dir, "metrics", f"{setting}{suffix}_{model}_s{seed}.jsonl"))
     print(f"{setting}: " + ", ".join(
         f"{model} {len(m['runs'])} seed(s), median @ 1M "
         f"{(m['stats']['cumulative_1000000'] or {}).get('median', float('nan')):,.0f}"

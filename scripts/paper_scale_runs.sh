@@ -6,6 +6,7 @@
 #   bash scripts/paper_scale_runs.sh                       # all 8 settings, seed 0 (18+ hours: no)
 #   SETTINGS="stag10 hare10" SEEDS="0 1 2" bash scripts/paper_scale_runs.sh
 #   MODELS="mace" SETTINGS=stag10 SEEDS=0 bash scripts/paper_scale_runs.sh
+#   SETTINGS="stag10_paper hare10_paper" bash scripts/paper_scale_runs.sh   # the paper-faithful twins
 #
 # Runs go to ${RUNS:-runs/paper_scale}/<setting>/<model>_s<seed>/; FLAGS_EXTRA is appended to each
 # launch.train command (e.g. FLAGS_EXTRA="--num_samples=500000").
@@ -19,10 +20,12 @@ seeds=${SEEDS:-0}
 py=.venv/bin/python
 mkdir -p "$out/references"
 for setting in $settings; do
+  game=${setting%_paper}  # a paper-faithful twin (<setting>_paper) plays its setting's game
   for policy in random nearest; do
+    [ "$game" = "$setting" ] || break  # the twin's reference rows are its setting's
     ref="$out/references/${setting}_${policy}.json"
     if [ ! -f "$ref" ]; then
-      $py -m launch.evaluate --policy=$policy --flagfile=launch/games/$setting.flags --episodes=100 \
+      $py -m launch.evaluate --policy=$policy --flagfile=launch/games/$game.flags --episodes=100 \
         --budget_samples=1000000 --budget_games=32 --nogif --output_dir="$out/references/tmp" \
         && mv "$out/references/tmp/evaluation.json" "$ref"
     fi

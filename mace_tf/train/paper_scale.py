@@ -2,7 +2,8 @@
 reference policies' rows, and curves of reward and episode length against samples.
 
 Runs are read from `<runs_dir>/<setting>/<model>_s<seed>/` (each with `metrics.jsonl` and
-`run_config.json`, as `launch.train` writes them); reference rows from
+`run_config.json`, as `launch.train` writes them), the paper-faithful twin's from
+`<runs_dir>/<setting>_paper/...`; reference rows from
 `<references_dir>/<setting>_<policy>.json` (`launch.evaluate --policy=... --budget_samples=...`).
 """
 
@@ -103,17 +104,25 @@ def setting_table(runs_dir: str, references_dir: str, setting: str,
                   at_samples: Sequence[int] = (500_000, 1_000_000)) -> Dict:
   """Everything the report shows of one setting: per model its runs and their seed statistics,
   the paper's Table 1 entries and the reference rows."""
-  models = {}
-  for model, seeds in find_runs(runs_dir, setting).items():
-    summaries = {seed: run_summary(read_metrics(path), at_samples) for seed, path in seeds.items()}
-    stats = {f"cumulative_{s}": seed_statistics([r["cumulative"][s] for r in summaries.values()])
-             for s in at_samples}
-    for key in ("episode_reward_final", "episode_length_final", "greedy_reward", "success_final"):
-      stats[key] = seed_statistics([r[key] for r in summaries.values()])
-    models[model] = {"runs": {str(k): v for k, v in summaries.items()}, "stats": stats,
-                     "dirs": {str(k): v for k, v in seeds.items()}}
+  def models_of(directory):
+    models = {}
+    for model, seeds in find_runs(runs_dir, directory).items():
+      summaries = {seed: run_summary(read_metrics(path), at_samples)
+                   for seed, path in seeds.items()}
+      stats = {f"cumulative_{s}": seed_statistics([r["cumulative"][s] for r in summaries.values()])
+               for s in at_samples}
+      for key in ("episode_reward_final", "episode_length_final", "greedy_reward",
+                  "success_final"):
+        stats[key] = seed_statistics([r[key] for r in summaries.values()])
+      models[model] = {"runs": {str(k): v for k, v in summaries.items()}, "stats": stats,
+                       "dirs": {str(k): v for k, v in seeds.items()}}
+    return models
+
   references = {p: load_reference(references_dir, setting, p) for p in REFERENCES}
-  return {"setting": setting, "models": models, "paper": PAPER_TABLE1.get(setting, {}),
+  return {"setting": setting, "models": models_of(setting),
+          # The paper-faithful twin's runs (`launch/<setting>_paper.flags`), if any.
+          "paper_faithful": models_of(f"{setting}_paper"),
+          "paper": PAPER_TABLE1.get(setting, {}),
           "references": {k: v for k, v in references.items() if v is not None},
           "at_samples": list(at_samples)}
 
@@ -146,11 +155,14 @@ def markdown(tables: Sequence[Dict], title: str, notes: Sequence[str] = ()) -> s
   for t in tables:
     s = t["setting"]
     for model in MODELS:
-      m = t["models"].get(model)
-      if m is not None:
+      for label, group in ((f"mace_tf {model}", t["models"]),
+                           (f"mace_tf {model}, paper-faithful", t.get("paper_faithful", {}))):
+        m = group.get(model)
+        if m is None:
+          continue
         st = m["stats"]
         out.append("| " + " | ".join([
-            s, f"mace_tf {model}", _stat(st["cumulative_500000"]), _stat(st["cumulative_1000000"]),
+            s, label, _stat(st["cumulative_500000"]), _stat(st["cumulative_1000000"]),
             _stat(st["episode_reward_final"]), _stat(st["episode_length_final"]),
             _stat(st["greedy_reward"]), str(len(m["runs"]))]) + " |")
       if model in t["paper"]:
@@ -173,12 +185,15 @@ def plot_setting(path: str, table: Dict) -> None:
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   fig, axes = plt.subplots(1, 3, figsize=(15, 4))
   colors = {"mace": "tab:orange", "shared": "tab:olive", "cloned": "tab:blue"}
-  for model, m in table["models"].items():
+  groups = [(model, m, "-", model) for model, m in table["models"].items()] + [
+      (model, m, "-.", f"{model}, paper-faithful")
+      for model, m in table.get("paper_faithful", {}).items()]
+  for model, m, style, name in groups:
     for i, (seed, run_dir) in enumerate(sorted(m["dirs"].items())):
       lines = read_metrics(run_dir)
       ep = [l for l in lines if "charts/episode_terminal_reward" in l]
-      label = model if i == 0 else None
-      kw = dict(color=colors.get(model), alpha=0.8, label=label)
+      label = name if i == 0 else None
+      kw = dict(color=colors.get(model), alpha=0.8, label=label, linestyle=style)
       axes[0].plot([l["samples"] for l in ep], [l["charts/episode_terminal_reward"] for l in ep], **kw)
       axes[1].plot([l["samples"] for l in ep], [l["charts/episode_length"] for l in ep], **kw)
       axes[2].plot([l["samples"] for l in lines],

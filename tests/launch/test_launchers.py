@@ -190,6 +190,7 @@ def test_paper_scale_report_takes_medians_over_seeds_beside_the_paper_and_refere
     _fake_run(runs / "stag10" / f"mace_s{seed}", "mace", seed,
               [100 * scale, 1000 * scale, 2000 * scale, 4000 * scale], 200)
   _fake_run(runs / "stag10" / "shared_s0", "shared", 0, [10, 20, 30, 40], 900)
+  _fake_run(runs / "stag10_paper" / "mace_s0", "mace", 0, [5, 15, 25, 35], 990)
   (out / "references").mkdir(parents=True)
   (out / "references" / "stag10_nearest.json").write_text(json.dumps({"budget": {
       "cumulative_at": {"500000": 76832.1, "1000000": 153683.8}, "episode_reward": 4.8,
@@ -202,6 +203,8 @@ def test_paper_scale_report_takes_medians_over_seeds_beside_the_paper_and_refere
   assert "| stag10 | paper mace | 1,515 | 3,047 |" in report
   assert "| stag10 | reference nearest | 76,832 | 153,684 | 4.8 | 30.2 |" in report
   assert "| stag10 | mace_tf shared | 20 | 40 |" in report
+  assert "| stag10 | mace_tf mace, paper-faithful | 15 | 35 |" in report  # the twin's runs
   assert (out / "stag10.png").exists() and (out / "metrics" / "stag10_mace_s1.jsonl").exists()
+  assert (out / "metrics" / "stag10_paper_mace_s0.jsonl").exists()
   summary = json.loads((out / "summary.json").read_text())
   assert summary["settings"][0]["models"]["mace"]["stats"]["cumulative_1000000"]["median"] == 8000

@@ -26,7 +26,8 @@ flags.DEFINE_list("ego_bins", ["0", "5"], "capacity: the networks to probe, by -
                   "paper-faithful network; c > 0: with the egocentric whole-grid view).")
 flags.DEFINE_integer("local_units", 32, "capacity: psi_i's width in the probed networks.",
                      lower_bound=1)
-flags.DEFINE_string("model", "mace", "capacity: the model whose network is probed.")
+flags.DEFINE_enum("model", "mace", ["mace", "shared", "cloned"], "capacity: the model whose "
+                  "network is probed.")
 flags.DEFINE_integer("fit_steps", 2000, "capacity: supervised steps.", lower_bound=1)
 flags.DEFINE_integer("steps_per_game", 300, "capacity: steps of play recorded per game.",
                      lower_bound=1)

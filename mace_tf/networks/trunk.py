@@ -167,8 +167,8 @@ class Trunk(tf.keras.layers.Layer):
     row = tf.range(n)[:, None, None] * batch + tf.range(batch)[None, :, None]  # [N, B, 1]
     flat = (row * (bins * bins) + ky * bins + kx) * channels + per_game(channel)  # [N, B, E]
     values = tf.broadcast_to(per_game(tf.cast(entries.value, tf.float32)), tf.shape(flat))
-    # unsorted_segment_sum: 0.25 ms against scatter_nd's 0.41 ms for N = 20, B = 16 (2 CPU cores);
-    # the view is an input, so its gradient (where scatter_nd is cheaper) is never taken.
+    # unsorted_segment_sum, not scatter_nd: faster forward (BUILD_NOTES.md, issue 12); the view is
+    # an input, so its gradient (where scatter_nd is cheaper) is never taken.
     view = tf.math.unsorted_segment_sum(tf.reshape(values, [-1]), tf.reshape(flat, [-1]),
                                         n * batch * bins * bins * channels)
     return tf.reshape(view, [n * batch, bins * bins * channels])

@@ -15,6 +15,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from mace_tf.train.paper_scale import cumulative_at
+
 flags.DEFINE_list("runs", None, "Run directories (each with metrics.jsonl and run_config.json).")
 flags.DEFINE_string("name", None, "Report name: results/<name>/.")
 flags.DEFINE_string("title", None, "Title of the report (default: the name).")
@@ -39,14 +41,6 @@ def load_run(path):
   if not lines:
     raise ValueError(f"{path}/metrics.jsonl has no lines")
   return lines, config, commands
-
-
-def cumulative_at(lines, samples):
-  """Cumulative terminal reward at the first metric line at or past `samples` (None if short)."""
-  for line in lines:
-    if line["samples"] >= samples:
-      return line["charts/cumulative_terminal_reward"]
-  return None
 
 
 def summarize(label, lines, config, commands, at_samples, window):

@@ -22,14 +22,9 @@ from mace_tf.networks import MaceNetwork
 
 def pursuit_moves(observation: Dict[str, np.ndarray], grid_size: int) -> np.ndarray:
   """bool `[B, N, 5]`: the actions that bring hunter i one step closer to its nearest live prey."""
-  grid = np.asarray(observation["grid"])
-  b, g = grid.shape[0], grid_size
-  live = (grid[..., 2].astype(np.int32) + grid[..., 3]).reshape(b, g * g) > 0
+  g = grid_size
   pos = np.asarray(observation["hunters"])[..., :2]  # [B, N, 2]
-  k = max(int(live.sum(axis=1).max()), 1)
-  cells = np.argsort(~live, axis=1, kind="stable")[:, :k]
-  valid = np.take_along_axis(live, cells, axis=1)
-  prey = np.stack([cells % g, cells // g], axis=-1)  # [B, K, 2]
+  prey, valid = reference.live_prey_cells(observation["grid"], g)  # [B, K, 2], [B, K]
 
   def nearest_distance(p):  # p [B, N, 2] -> [B, N]
     d = np.abs(reference.torus_offset(p[:, :, None], prey[:, None], g)).sum(-1)

@@ -28,21 +28,26 @@ def torus_offset(source, target, grid_size: int):
   return (np.asarray(target) - np.asarray(source) + grid_size // 2) % grid_size - grid_size // 2
 
 
+def live_prey_cells(grid, grid_size: int):
+  """The cells holding live prey in each game of `grid [B, G, G, 4]`, lowest cell index first.
+
+  Returns (prey int `[B, K, 2]` (x, y), valid bool `[B, K]`): K = the most live prey cells of any
+  game (at least 1); a game's slots past its own count are padding (valid False).
+  """
+  grid = np.asarray(grid)
+  b, g = grid.shape[0], grid_size
+  live = (grid[..., 2].astype(np.int32) + grid[..., 3]).reshape(b, g * g) > 0  # [B, G * G]
+  k = max(int(live.sum(axis=1).max()) if b else 0, 1)
+  cells = np.argsort(~live, axis=1, kind="stable")[:, :k]  # [B, K] cell indices
+  valid = np.take_along_axis(live, cells, axis=1)
+  return np.stack([cells % g, cells // g], axis=-1), valid
+
+
 def nearest_prey_actions(observation: Dict[str, np.ndarray], grid_size: int) -> np.ndarray:
   """The `nearest` policy's actions int32 `[B, N]` for a batched observation."""
-  grid = np.asarray(observation["grid"])  # [B, G, G, 4]
   hunter_rows = np.asarray(observation["hunters"])  # [B, N, 3]
-  b, n = hunter_rows.shape[:2]
   g = grid_size
-  live = (grid[..., 2].astype(np.int32) + grid[..., 3]).reshape(b, g * g) > 0  # [B, G * G]
-  actions = np.zeros((b, n), np.int32)
-  k = int(live.sum(axis=1).max()) if b else 0
-  if k == 0:
-    return actions
-  # The live prey cells of each game, lowest index first, padded with invalid slots.
-  order = np.argsort(~live, axis=1, kind="stable")[:, :k]  # [B, K] cell indices
-  valid = np.take_along_axis(live, order, axis=1)  # [B, K]
-  prey = np.stack([order % g, order // g], axis=-1)  # [B, K, 2] (x, y)
+  prey, valid = live_prey_cells(observation["grid"], g)  # [B, K, 2], [B, K]
   offset = torus_offset(hunter_rows[:, :, None, :2], prey[:, None, :, :], g)  # [B, N, K, 2]
   distance = np.abs(offset).sum(axis=-1)
   distance = np.where(valid[:, None, :], distance, np.iinfo(np.int32).max)

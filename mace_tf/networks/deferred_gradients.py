@@ -83,9 +83,10 @@ class DeferredGradients:
       if isinstance(xs[0], (list, tuple)):  # a Dense over input parts: the parts' blocks stacked
         units = layer.kernel.shape[-1]
         flat_dz = tf.reshape(dz, [-1, units])
+        flat_dzs = [tf.reshape(d, [-1, units]) for d in dzs]
         weight_grads[id(layer.kernel)] = tf.concat(
-            [tf.matmul(as_float(tf.reshape(tf.concat(part, axis=0), [-1, part[0].shape[-1]])),
-                       flat_dz, transpose_a=True) for part in zip(*xs)], axis=0)
+            [tf.add_n([tf.matmul(as_float(tf.reshape(x, [-1, x.shape[-1]])), d, transpose_a=True)
+                       for x, d in zip(part, flat_dzs)]) for part in zip(*xs)], axis=0)
       else:
         x = tf.concat(xs, axis=batch_axis)
         weight_grads[id(layer.kernel)] = _kernel_gradient(layer, x, dz, self._as_matmul[key])

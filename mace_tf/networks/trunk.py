@@ -87,6 +87,11 @@ class Trunk(tf.keras.layers.Layer):
         name="feature_table")
     if ego_bin:
       self._ego_table = tf.constant(ego_view_table(grid_size, ego_bin), name="ego_table")
+    # The views from the grid's entries (`call`'s `grid_entries`).
+    self._view_sizes = ((2 * local_radius + 1) ** 2 * 4,) + (
+        ((grid_size // ego_bin) ** 2 * 4,) if ego_bin else ())
+    self._entry_view_table = tf.constant(
+        entry_view_table(grid_size, local_radius, ego_bin), name="entry_view_table")
     # The first layer from the grid's nonzero entries (`call`'s `grid_entries`): per grid cell and
     # channel, the (output cell, kernel row) pairs it meets; padding repeats.
     _, first_kernel, first_stride = conv_filters[0]
@@ -124,7 +129,8 @@ class Trunk(tf.keras.layers.Layer):
     if grid_entries is None:
       x = tf.cast(grid, tf.float32)
     else:
-      x, layers = self._first_layers_from_entries(grid_entries, tf.shape(grid)[0], recorder)
+      # The batch from time_left: the fast path never reads the grid, so it need not be built.
+      x, layers = self._first_layers_from_entries(grid_entries, tf.shape(time_left)[0], recorder)
     for conv, (low, high) in layers:
       x = apply_layer(conv, circular_pad(x, low, high), recorder)
     phi = apply_layer(self._dense, tf.concat([self._flatten(x), time_left], axis=-1), recorder)
@@ -134,44 +140,50 @@ class Trunk(tf.keras.layers.Layer):
     cell = cell_index(hunters, self._grid_size)  # [N, B]
     # psi_i's inputs as rows [N * B, ...] (agent-major, as `PerAgentDense` reads them), so that its
     # layer is one matmul per part. The window stays uint8: the layer casts it in its product.
-    window = _gather_cells(grid, tf.gather(self._window_table, cell))
     features = _gather_cells(x, tf.gather(self._feature_table, cell))
     active = tf.cast(tf.reshape(hunters[..., 2], [-1, 1]), tf.float32)
     time_n = tf.tile(time_left, [n, 1])  # [N * B, 1]
     # In parts: the window (and the egocentric view) are inputs, the backward pass needs no
     # gradient for them.
-    parts = [window]
-    if self._ego_bin and grid_entries is not None:
-      parts.append(self._ego_view_from_entries(grid_entries, cell))
-    elif self._ego_bin:
-      parts.append(_gather_cells(box_sum(grid, self._ego_bin), tf.gather(self._ego_table, cell)))
+    if grid_entries is not None:
+      parts = self._views_from_entries(grid_entries, cell)
+    else:
+      parts = [_gather_cells(grid, tf.gather(self._window_table, cell))]
+      if self._ego_bin:
+        parts.append(_gather_cells(box_sum(grid, self._ego_bin),
+                                   tf.gather(self._ego_table, cell)))
     parts.append(tf.concat([features, active, time_n], axis=-1))
     psi = apply_layer(self._local_dense, parts, recorder)
     psi = tf.reshape(psi, [n, batch, psi.shape[-1]])
     return phi, (psi if agent_major else tf.transpose(psi, [1, 0, 2]))
 
-  def _ego_view_from_entries(self, entries, cell):
-    """The egocentric view `[N * B, K * K * 4]` (as the box-summed grid's gather gives it) from the
-    grid's entries: each entry adds its value to its bin in the view of every agent of its game.
-    B N (N + M) additions instead of box-summing the [B, G, G, 4] grid."""
-    g, c = self._grid_size, self._ego_bin
-    bins, channels = g // c, 4
+  def _views_from_entries(self, entries, cell):
+    """The window `[N * B, (2r + 1)^2 * 4]` and, with `ego_bin`, the egocentric view
+    `[N * B, K * K * 4]`, as the grid's gathers give them, from the grid's entries: each entry adds
+    its value to the elements it falls in of every agent's views of its game, B N (N + M) P
+    additions into one buffer, instead of building the [B, G, G, 4] grid and box-summing it.
+    """
+    g = self._grid_size
     n, batch = tf.shape(cell)[0], tf.shape(cell)[1]
-    per_game = lambda x: tf.reshape(x, [batch, -1])[None]  # [1, B, E]: a game's entries
-    entry_cell, channel = tf.math.floordiv(entries.index, channels), entries.index % channels
-    ex, ey = per_game(entry_cell % g), per_game(entry_cell // g)
-    ax, ay = (cell % g)[..., None], (cell // g)[..., None]  # [N, B, 1]
-    shift = c // 2 + c * (bins // 2)  # offset 0 falls in bin K // 2 (see `ego_view_table`)
-    kx = tf.math.floordiv((ex - ax + shift) % g, c)
-    ky = tf.math.floordiv((ey - ay + shift) % g, c)
-    row = tf.range(n)[:, None, None] * batch + tf.range(batch)[None, :, None]  # [N, B, 1]
-    flat = (row * (bins * bins) + ky * bins + kx) * channels + per_game(channel)  # [N, B, E]
-    values = tf.broadcast_to(per_game(tf.cast(entries.value, tf.float32)), tf.shape(flat))
-    # unsorted_segment_sum, not scatter_nd: faster forward (BUILD_NOTES.md, issue 12); the view is
-    # an input, so its gradient (where scatter_nd is cheaper) is never taken.
-    view = tf.math.unsorted_segment_sum(tf.reshape(values, [-1]), tf.reshape(flat, [-1]),
-                                        n * batch * bins * bins * channels)
-    return tf.reshape(view, [n * batch, bins * bins * channels])
+    # An entry's key and an agent's key differ by the entry's offset from the agent (per axis in
+    # (-G, G), shifted by G) and its channel: `_entry_view_table` maps that to the P elements of
+    # the agent's views it falls in. One subtraction and one lookup per (agent, entry) pair.
+    entry_cell, channel = tf.math.floordiv(entries.index, 4), entries.index % 4
+    entry_key = ((entry_cell // g + g) * (2 * g) + entry_cell % g + g) * 4 + channel  # [B * E]
+    agent_key = ((cell // g) * (2 * g) + cell % g) * 4  # [N, B]
+    element = tf.gather(self._entry_view_table,
+                        tf.reshape(entry_key, [1, batch, -1]) - agent_key[..., None])  # [N, B, E, P]
+    width = sum(self._view_sizes)
+    row = tf.reshape(tf.range(n * batch) * width, [n, batch, 1, 1])
+    values = tf.broadcast_to(tf.reshape(tf.cast(entries.value, tf.float32), [1, batch, -1, 1]),
+                             tf.shape(element))
+    # unsorted_segment_sum, not scatter_nd: faster forward (BUILD_NOTES.md, issue 12); the views
+    # are inputs, so their gradient (where scatter_nd is cheaper) is never taken. Unused slots
+    # stay negative, and unsorted_segment_sum drops negative segments.
+    views = tf.math.unsorted_segment_sum(tf.reshape(values, [-1]), tf.reshape(element + row, [-1]),
+                                         n * batch * width)
+    # One part, the views side by side: their rows of psi's kernel are adjacent (`call`).
+    return [tf.reshape(views, [n * batch, width])]
 
   def _first_layers_from_entries(self, entries, batch, recorder):
     """The first convolution (and the second, if a patch layer) from the grid's entries.
@@ -282,6 +294,35 @@ def ego_view_table(grid_size: int, size: int):
   rows = (y.ravel()[:, None] + dy.ravel()[None]) % grid_size
   cols = (x.ravel()[:, None] + dx.ravel()[None]) % grid_size
   return (rows * grid_size + cols).astype(np.int32)
+
+
+def entry_view_table(grid_size: int, local_radius: int, ego_bin: int = 0):
+  """int32 `[(2 G)^2 * 4, P]`: at row ((dy + G) * 2 G + dx + G) * 4 + channel, for an entry at offset
+  (dx, dy) in (-G, G)^2 from an agent's cell, the elements of that agent's views it falls in, in a
+  row [window (2r + 1)^2 * 4 | egocentric view K * K * 4]:
+  the window's ((j + r) * (2r + 1) + i + r) * 4 + channel for each (i, j) in [-r, r]^2 with
+  (dx - i, dy - j) = 0 modulo G (several if the window wraps around onto itself), and the view's
+  ((l * K + k) * 4 + channel) of its bin (k, l) (see `ego_view_table`). Unused slots hold
+  -2^30 (negative whatever the agent's row offset, so dropped)."""
+  g, r, side = grid_size, local_radius, 2 * local_radius + 1
+  window = side * side * 4
+  views = window + ((g // ego_bin) ** 2 * 4 if ego_bin else 0)
+  offsets = np.arange(2 * g) - g
+  # Per axis, the window positions each offset falls in: i + r for i in [-r, r], i = o modulo G.
+  at = [[i + r for i in range(-r, r + 1) if (o - i) % g == 0] for o in offsets]
+  per_axis = max(len(v) for v in at)
+  slots = per_axis * per_axis + (1 if ego_bin else 0)
+  table = np.full((2 * g, 2 * g, 4, slots), -2**30, np.int64)
+  for y, rows in enumerate(at):
+    for x, cols in enumerate(at):
+      for p, (j, i) in enumerate((j, i) for j in rows for i in cols):
+        table[y, x, :, p] = (j * side + i) * 4 + np.arange(4)
+  if ego_bin:
+    bins = g // ego_bin
+    shift = ego_bin // 2 + ego_bin * (bins // 2)  # offset 0 falls in bin K // 2
+    k = ((offsets + shift) % g) // ego_bin  # the bin of each offset, per axis
+    table[..., -1] = window + (k[:, None, None] * bins + k[None, :, None]) * 4 + np.arange(4)
+  return table.reshape(-1, slots).astype(np.int32)
 
 
 def _window_table(grid_size: int, map_size: int, stride: int, shift: int, radius: int):

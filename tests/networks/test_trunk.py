@@ -142,3 +142,28 @@ def test_egocentric_view_needs_a_bin_that_divides_the_grid():
   with pytest.raises(ValueError, match="ego_bin must divide grid_size = 20"):
     Trunk(grid_size=20, conv_filters=((4, 5, 5),), trunk_units=4, local_radius=1, local_units=4,
           ego_bin=3)
+
+
+@pytest.mark.parametrize("grid_size,local_radius,ego_bin", [(3, 2, 3), (4, 2, 0), (4, 3, 2)])
+def test_views_from_entries_when_the_window_wraps_onto_itself(grid_size, local_radius, ego_bin):
+  # A window wider than the torus shows a cell more than once: each entry then falls in several of
+  # an agent's window elements, and the entries path must add it to each (as the grid's gather).
+  from mace_tf.envs import rules, tf_game
+  config = rules.GameConfig(kind=rules.STAG, num_hunters=3, num_prey=4, hit_points=2,
+                            time_limit=9, grid_size=grid_size)
+  state = tf_game.random_state(config, 2, tf.constant([7, 8], tf.int64))
+  observation, entries = tf_game.encode(config, state, with_entries=True)
+  trunk = Trunk(grid_size=grid_size, conv_filters=((4, grid_size, grid_size),), trunk_units=4,
+                local_radius=local_radius, local_units=4, feature_radius=0, ego_bin=ego_bin)
+  trunk(observation)  # builds
+  dense = spies.psi_input(trunk, observation)
+  sparse = spies.psi_input(trunk, observation, grid_entries=entries)
+  k = (2 * local_radius + 1) ** 2 * 4
+  grid = observation["grid"].numpy()
+  pos = state.hunter_pos.numpy()
+  for b in range(2):
+    for i in range(3):
+      np.testing.assert_array_equal(sparse[b, i, :k],
+                                    _direct_window(grid[b], pos[b, i, 0], pos[b, i, 1],
+                                                   local_radius))
+  np.testing.assert_allclose(dense, sparse, rtol=1e-5, atol=1e-6)

@@ -126,13 +126,13 @@ def benchmark_train_one(model: str, config: rules.GameConfig, *, num_envs: int,
   else:
     from tf_agents.specs import tensor_spec
     from mace_tf.agents.mace.agent import MaceAgent
-    from mace_tf.agents.mace.config import MaceConfig
+    from mace_tf.agents.mace.config import MaceConfig, NetworkConfig
     from mace_tf.train import graph_loop, train_lib
     tf.random.set_seed(seed)
     env = hunters.make_game(config, batch_size=num_envs, seed=seed)
     agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                       tensor_spec.from_spec(env.action_spec()),
-                      config=MaceConfig(model=model, ego_bin=FLAGS.ego_bin,
+                      config=MaceConfig(model=model, network=NetworkConfig(ego_bin=FLAGS.ego_bin),
                                         frozen_clock=FLAGS.learning_fixes,
                                         normalize_advantages=FLAGS.learning_fixes))
     if collect == "graph":

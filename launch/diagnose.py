@@ -46,11 +46,11 @@ def main(argv):
   launch.quiet_logs()
   from mace_tf import diagnostics  # pylint: disable=g-import-not-at-top
   from mace_tf.agents import reference  # pylint: disable=g-import-not-at-top
-  from mace_tf.agents.mace.config import MaceConfig  # pylint: disable=g-import-not-at-top
+  from mace_tf.agents.mace.config import MaceConfig, NetworkConfig  # pylint: disable=g-import-not-at-top
   try:
     game = game_flags.game_config_from_flags()
     bins = [int(b) for b in FLAGS.ego_bins]
-    configs = {b: MaceConfig(model=FLAGS.model, ego_bin=b, local_units=FLAGS.local_units)
+    configs = {b: MaceConfig(model=FLAGS.model, network=NetworkConfig(ego_bin=b, local_units=FLAGS.local_units))
                for b in bins}
   except ValueError as e:
     sys.exit(f"diagnose: {e}")

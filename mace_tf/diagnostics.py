@@ -78,7 +78,8 @@ def capacity_probe(game: rules.GameConfig, config: MaceConfig, *, train_games: i
   test = {k: v[split:] for k, v in observations.items()}
   spec = tensor_spec.from_spec(observation_lib.observation_spec(game))
   tf.random.set_seed(seed)
-  network = MaceNetwork(spec, num_hunters=game.num_hunters, config=config)
+  network = MaceNetwork(spec, num_hunters=game.num_hunters, model=config.model,
+                        config=config.network)
   network.create_variables()
   optimizer = tf.keras.optimizers.legacy.Adam(learning_rate)
 

@@ -5,6 +5,7 @@ import numpy as np
 from mace_tf import diagnostics
 from mace_tf.agents import reference
 from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.networks.config import NetworkConfig
 from mace_tf.envs import observation, rules
 
 
@@ -41,7 +42,7 @@ def test_credit_gaps_of_random_play_lie_within_the_time_limit():
 
 def test_capacity_probe_fits_pursuit_on_a_small_game_and_beats_chance():
   game = rules.GameConfig(kind="hare", num_hunters=2, num_prey=2, grid_size=10, time_limit=40)
-  out = diagnostics.capacity_probe(game, MaceConfig(model="shared", ego_bin=2, local_units=16),
+  out = diagnostics.capacity_probe(game, MaceConfig(model="shared", network=NetworkConfig(ego_bin=2, local_units=16)),
                                    train_games=8, test_games=4, steps_per_game=40, fit_steps=300,
                                    batch_states=64, learning_rate=3e-3, seed=0)
   assert out["train_states"] == 8 * 40 and out["test_states"] == 4 * 40

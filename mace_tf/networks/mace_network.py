@@ -24,11 +24,13 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tf_agents.networks import network
 
-from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import rules
+from mace_tf.networks.config import NetworkConfig
 from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, Trunk, apply_layer
 
 tfd = tfp.distributions
+
+MODELS = ("mace", "shared", "cloned")
 
 MaceNetworkOutput = collections.namedtuple(
     "MaceNetworkOutput", ["logits", "values", "latent", "latent_mean", "latent_stddev"])
@@ -55,13 +57,14 @@ def _uniform(fan_in: int, fan_out: int):
 
 
 class MaceNetwork(network.Network):
-  """Policy and value network of MACE, Shared or Cloned (`config.model`)."""
+  """Policy and value network of MACE, Shared or Cloned (`model`), sized by `config`."""
 
-  def __init__(self, observation_spec, *, num_hunters: int, config: MaceConfig,
-               name: str = "MaceNetwork"):
-    if config.model not in ("mace", "shared", "cloned"):
-      raise ValueError(f"MaceNetwork builds mace, shared or cloned, not {config.model!r}")
+  def __init__(self, observation_spec, *, num_hunters: int, model: str = "mace",
+               config: NetworkConfig = NetworkConfig(), name: str = "MaceNetwork"):
+    if model not in MODELS:
+      raise ValueError(f"MaceNetwork builds one of {MODELS}, not {model!r}")
     super().__init__(input_tensor_spec=observation_spec, state_spec=(), name=name)
+    self._model = model
     self._config = config
     self._num_hunters = num_hunters
     grid_size = observation_spec["grid"].shape[0]
@@ -70,11 +73,11 @@ class MaceNetwork(network.Network):
                         local_units=config.local_units, feature_radius=config.feature_radius,
                         ego_bin=config.ego_bin)
     d = config.latent_dim
-    if config.model == "mace":
+    if model == "mace":
       self._latent_params = tf.keras.layers.Dense(2 * d, name="latent_params")  # [mu, log sigma^2]
       self._latent_layer = tfp.layers.DistributionLambda(
           _independent_normal, convert_to_tensor_fn=tfd.Distribution.mean, name="q_lambda")
-    elif config.model == "shared":
+    elif model == "shared":
       self._hidden = tf.keras.layers.Dense(d, name="shared_hidden")
     outputs = rules.NUM_ACTIONS + 1  # per agent: 5 logits and the value
     f, l, n, a = config.trunk_units, config.local_units, num_hunters, rules.NUM_ACTIONS
@@ -83,7 +86,7 @@ class MaceNetwork(network.Network):
     # counts N into both fans, so the scale shrinks with N). Per-block Glorot starts the latent block
     # (fan_in d) several times larger; with it a seed-0 Shared run reached 87% greedy success on the
     # figure-1 game instead of 96%. One initializer instance per layer (Keras repeats an instance).
-    if config.model == "cloned":
+    if model == "cloned":
       init = lambda: _uniform(f + l + n, a)
       self._state_part = tf.keras.layers.Dense(outputs, kernel_initializer=init(),
                                                name="cloned_state")  # W^phi, b
@@ -101,8 +104,13 @@ class MaceNetwork(network.Network):
                                                 kernel_initializer=init(), name="heads_latent")
 
   @property
-  def config(self) -> MaceConfig:
+  def config(self) -> NetworkConfig:
     return self._config
+
+  @property
+  def model(self) -> str:
+    """"mace", "shared" or "cloned"."""
+    return self._model
 
   def latent_distribution(self, phi):
     """Q(lambda | s) for features `phi [B, F]` (MACE only)."""
@@ -132,7 +140,7 @@ class MaceNetwork(network.Network):
                            agent_major=True)  # [B, F], [N, B, L]
     batch = tf.shape(phi)[0]
     n, d = self._num_hunters, self._config.latent_dim
-    model = self._config.model
+    model = self._model
     if model == "mace":
       # Q's mean and stddev straight from its parameters (as `latent_distribution` builds Q): a
       # few ops, not a distribution object, in every pass of the training loop.

@@ -18,7 +18,7 @@ class CheckpointMismatchError(ValueError):
 
 
 def run_config_dict(game, agent, train) -> Dict[str, Any]:
-  return {"game": dataclasses.asdict(game), "agent": dataclasses.asdict(agent),
+  return {"game": dataclasses.asdict(game), "agent": agent.flat_dict(),
           "train": dataclasses.asdict(train)}
 
 

@@ -25,6 +25,7 @@ from mace_tf.train import checkpoints, export, graph_loop, metrics
 
 
 COLLECT_MODES = ("graph", "host")
+UPDATES = graph_loop.UPDATES
 
 
 @dataclasses.dataclass(frozen=True)

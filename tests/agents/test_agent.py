@@ -7,6 +7,7 @@ from tf_agents.specs import tensor_spec
 
 from mace_tf.agents.mace.agent import MaceAgent, MaceLossInfo
 from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.networks.config import NetworkConfig
 from mace_tf.agents.mace.policy import sample_joint_action
 from mace_tf.envs import HareHunters
 from mace_tf.train import train_lib
@@ -18,7 +19,7 @@ def setup(model, **kwargs):
   env = HareHunters(num_hunters=N, num_prey=2, grid_size=6, time_limit=8, batch_size=B, seed=0)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
-                    config=MaceConfig(model=model, latent_dim=4, **kwargs))
+                    config=MaceConfig(model=model, network=NetworkConfig(latent_dim=4), **kwargs))
   return env, agent
 
 

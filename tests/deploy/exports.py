@@ -7,6 +7,7 @@ from tf_agents.specs import tensor_spec
 
 from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.networks.config import NetworkConfig
 from mace_tf.envs import hunters, rules
 from mace_tf.train import export, graph_loop
 
@@ -19,7 +20,8 @@ def export_agent(root, model, game=GAME, iterations=2):
   env = hunters.make_game(game, batch_size=4)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
-                    config=MaceConfig(model=model, latent_dim=4, learning_rate=0.01))
+                    config=MaceConfig(model=model, network=NetworkConfig(latent_dim=4),
+                                      learning_rate=0.01))
   loop = graph_loop.GraphLoop(agent, game, num_envs=4, rollout_length=5, seed=0)
   for _ in range(iterations):  # a few updates, so that the weights are not the initial ones
     loop.iteration()

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
-from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.networks.config import NetworkConfig
 from mace_tf.envs import StagHunters
 from mace_tf.networks import MaceNetwork
 from tests.networks import spies
@@ -22,7 +22,7 @@ def env_and_obs():
 
 def make(env, model, **kwargs):
   net = MaceNetwork(tensor_spec.from_spec(env.observation_spec()), num_hunters=N,
-                    config=MaceConfig(model=model, latent_dim=D, **kwargs))
+                    model=model, config=NetworkConfig(latent_dim=D, **kwargs))
   net.create_variables()
   return net
 
@@ -126,7 +126,7 @@ def test_per_agent_heads_are_eq15_and_cloned_shares_one_head(env_and_obs):
 def test_trunk_reads_each_hunters_own_window():
   env = StagHunters(num_hunters=2, num_prey=2, grid_size=9, time_limit=10)
   net = MaceNetwork(tensor_spec.from_spec(env.observation_spec()), num_hunters=2,
-                    config=MaceConfig(local_radius=1))
+                    config=NetworkConfig(local_radius=1))
   net.create_variables()
   # Hunter 1 at (0, 0) next to a stag across the wrap at (8, 0); hunter 0 far from everything.
   obs = env.reset_to(np.array([[(4, 4), (0, 0)]]), np.array([[(8, 0), (4, 8)]])).observation

@@ -7,6 +7,7 @@ from tf_agents.specs import tensor_spec
 
 from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.networks.config import NetworkConfig
 from mace_tf.envs import hunters, rules, tf_game
 from mace_tf.networks import deferred_gradients
 from mace_tf.train import graph_loop
@@ -15,11 +16,13 @@ GAME = rules.GameConfig(kind=rules.STAG, num_hunters=4, num_prey=4, hit_points=2
                         grid_size=8, moving_prey=True)
 
 
-def make(model, seed=0, **config):
+def make(model, seed=0, ego_bin=0, **config):
   env = hunters.make_game(GAME, batch_size=3)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
-                    config=MaceConfig(model=model, latent_dim=4, **config))
+                    config=MaceConfig(model=model, network=NetworkConfig(latent_dim=4,
+                                                                         ego_bin=ego_bin),
+                                      **config))
   return agent, graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=9, seed=seed)
 
 

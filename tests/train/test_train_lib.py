@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def train_fig1(root, num_samples):
   return train_lib.train(
       root_dir=root, game=FIG1,
-      agent_config=MaceConfig(model="mace", learning_rate=3e-3, **FIRST_NETWORK),
+      agent_config=MaceConfig(model="mace", learning_rate=3e-3, network=FIRST_NETWORK),
       train_config=train_lib.TrainConfig(num_envs=32, rollout_length=8, num_samples=num_samples,
                                          seed=3, checkpoint_every=20_000, log_every=5_000,
                                          eval_episodes=200),
@@ -118,7 +118,7 @@ def test_resume_continues_from_the_checkpoint_sample_count(fig1_run, tmp_path):
 def test_contradicting_settings_are_a_clear_error(fig1_run, change, words):
   root, _ = fig1_run
   kwargs = dict(root_dir=root, game=FIG1,
-                agent_config=MaceConfig(model="mace", learning_rate=3e-3, **FIRST_NETWORK),
+                agent_config=MaceConfig(model="mace", learning_rate=3e-3, network=FIRST_NETWORK),
                 train_config=train_lib.TrainConfig(num_envs=32, rollout_length=8, num_samples=1,
                                                    seed=3), progress=False, log_fn=None)
   kwargs.update(change)

@@ -66,7 +66,7 @@ class MaceAgent(tf_agent.TFAgent):
     self._config = config
     num_hunters = action_spec.shape[0]
     self._network = network or MaceNetwork(time_step_spec.observation, num_hunters=num_hunters,
-                                           config=config)
+                                           model=config.model, config=config.network)
     self._network.create_variables()
     self._optimizer = optimizer or optimizer_from_config(config)
     policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=True)

@@ -1,0 +1,60 @@
+"""The network's hyperparameters: what `MaceNetwork` builds, apart from which model it is."""
+
+import dataclasses
+from typing import Tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkConfig:
+  """Sizes of the trunk phi(s), the per-agent features psi_i(s) and the latent.
+
+  Attributes:
+    latent_dim: n, the size of lambda (and of Shared's hidden layer).
+    conv_filters: the trunk's 2-layer CNN phi(s), as (filters, kernel, stride) per layer. A layer
+      whose kernel equals its stride cuts the torus into patches (wrapping up to a multiple of the
+      stride) and reads each cell once: the cheap layers of the default.
+    trunk_units: width of the dense layer after the convolutions (the size of phi(s)).
+    local_radius: each agent also reads the (2r+1) x (2r+1) window of the grid around its own cell.
+    feature_radius: each agent also reads the (2R+1) x (2R+1) window of the CNN's feature map around
+      its own cell (a coarse egocentric view: R = 1 with total stride 10 spans 30 x 30 cells; the
+      default R = 0 reads the 10 x 10 patch holding the agent).
+    local_units: width of the dense layer over those windows (shared by all agents).
+    ego_bin: c > 0: each agent also reads the whole torus centred on its own cell, summed over
+      c x c cells ((G / c)^2 x 4 inputs: fine up to the window, coarse beyond, see `Trunk`), so
+      that prey anywhere are in its view; 0: off (the network of the paper-faithful presets).
+  """
+
+  latent_dim: int = 8
+  # Patch layers (kernel == stride; 5 and 2 tile the paper's 50 x 50 grid with no padding) and
+  # small windows: ~9x less work per sample than FIRST_NETWORK (0.36 M multiply-adds forward
+  # against 3.4 M); see DESIGN.md.
+  conv_filters: Tuple[Tuple[int, int, int], ...] = ((16, 5, 5), (32, 2, 2))
+  trunk_units: int = 64
+  local_radius: int = 2
+  feature_radius: int = 0
+  local_units: int = 32
+  ego_bin: int = 0
+
+  def __post_init__(self):
+    def need(ok, msg):
+      if not ok:
+        raise ValueError(msg)
+    need(self.latent_dim >= 1, f"latent_dim must be >= 1, got {self.latent_dim}")
+    need(self.trunk_units >= 1 and self.local_units >= 1, "trunk_units and local_units must be >= 1")
+    need(self.local_radius >= 0, f"local_radius must be >= 0, got {self.local_radius}")
+    need(self.feature_radius >= 0, f"feature_radius must be >= 0, got {self.feature_radius}")
+    need(self.ego_bin >= 0, f"ego_bin must be >= 0 (0: off), got {self.ego_bin}")
+    need(len(self.conv_filters) >= 1 and all(len(f) == 3 and min(f) >= 1 for f in self.conv_filters),
+         f"conv_filters must be (filters, kernel, stride) triples of positive ints, got "
+         f"{self.conv_filters}")
+    # Tuples however given (a list from JSON or a flag), so that configs compare and hash.
+    object.__setattr__(self, "conv_filters", tuple(tuple(int(v) for v in f)
+                                                   for f in self.conv_filters))
+
+
+# The first network design (issue 3), kept by the small-grid presets (launch/fig1.flags,
+# launch/stag10_g20.flags) it was validated on: overlapping convolutions and wide egocentric windows
+# (r = 3 covers a 7 x 7 grid). About 4x the work per sample of the default; learns more per sample
+# on small grids (DESIGN.md).
+FIRST_NETWORK = NetworkConfig(conv_filters=((16, 4, 2), (32, 3, 2)), trunk_units=128,
+                              local_radius=3, feature_radius=2, local_units=64)

@@ -127,7 +127,8 @@ def benchmark_train_one(model: str, config: rules.GameConfig, *, num_envs: int,
     from tf_agents.specs import tensor_spec
     from mace_tf.agents.mace.agent import MaceAgent
     from mace_tf.agents.mace.config import MaceConfig, NetworkConfig
-    from mace_tf.train import graph_loop, train_lib
+    from mace_tf.fast import graph_loop
+    from mace_tf.train import train_lib
     tf.random.set_seed(seed)
     env = hunters.make_game(config, batch_size=num_envs, seed=seed)
     agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),

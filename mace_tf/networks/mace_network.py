@@ -26,7 +26,7 @@ from tf_agents.networks import network
 
 from mace_tf.envs import rules
 from mace_tf.networks.config import NetworkConfig
-from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, Trunk, apply_layer
+from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, Trunk
 
 tfd = tfp.distributions
 
@@ -117,8 +117,11 @@ class MaceNetwork(network.Network):
     q = self._latent_layer(self._latent_params(phi))
     return getattr(q, "tensor_distribution", q)
 
-  def call(self, observation, step_type=None, network_state=(), training=False, noise=None,
-           recorder=None, grid_entries=None):
+  @property
+  def trunk(self) -> Trunk:
+    return self._trunk
+
+  def call(self, observation, step_type=None, network_state=(), training=False, noise=None):
     """Runs the network on a batch of observations.
 
     Args:
@@ -127,40 +130,43 @@ class MaceNetwork(network.Network):
       network_state: unused, `()`.
       training: unused.
       noise: eps `[B, d]` for lambda = mu + sigma * eps (MACE); None means eps = 0 (lambda = mu).
-      recorder: a `DeferredGradients` that defers the weight gradients of this pass (the compiled
-        training loop), or None.
-      grid_entries: the observation grid's `tf_game.GridEntries` (the compiled training loop: a
-        cheaper first layer, see `Trunk.call`), or None.
 
     Returns:
       (`MaceNetworkOutput`, network_state).
     """
     del step_type, training
-    phi, psi = self._trunk(observation, recorder=recorder, grid_entries=grid_entries,
-                           agent_major=True)  # [B, F], [N, B, L]
+    phi, psi = self._trunk(observation)  # [B, F], [N, B, L]
+    return self.heads(phi, psi, noise), network_state
+
+  def heads(self, phi, psi, noise=None, layer_fn=None) -> MaceNetworkOutput:
+    """Eq. 14-15 on the features phi `[B, F]` and psi `[N, B, L]` (agent-major).
+
+    `layer_fn(layer, x)` applies each linear layer (default `layer(x)`); the compiled training loop
+    passes one that records the layer's input for its deferred weight gradients.
+    """
+    apply = layer_fn or (lambda layer, x: layer(x))
     batch = tf.shape(phi)[0]
     n, d = self._num_hunters, self._config.latent_dim
     model = self._model
     if model == "mace":
       # Q's mean and stddev straight from its parameters (as `latent_distribution` builds Q): a
       # few ops, not a distribution object, in every pass of the training loop.
-      mean, log_variance = tf.split(apply_layer(self._latent_params, phi, recorder), 2, axis=-1)
+      mean, log_variance = tf.split(apply(self._latent_params, phi), 2, axis=-1)
       stddev = tf.exp(0.5 * log_variance)
       latent = mean if noise is None else mean + stddev * noise
     elif model == "shared":
-      latent = mean = apply_layer(self._hidden, phi, recorder)
+      latent = mean = apply(self._hidden, phi)
       stddev = tf.zeros_like(mean)
     else:
       latent = mean = stddev = tf.zeros([batch, d])
     a = rules.NUM_ACTIONS
-    local = tf.transpose(apply_layer(self._local_part, psi, recorder), [1, 0, 2])  # [B, N, 6]
+    local = tf.transpose(apply(self._local_part, psi), [1, 0, 2])  # [B, N, 6]
     if model == "cloned":
-      out = (apply_layer(self._state_part, phi, recorder)[:, None, :] + local
-             + self._agent_part(local))  # [B, N, 6]
+      out = apply(self._state_part, phi)[:, None, :] + local + self._agent_part(local)  # [B, N, 6]
       logits, values = tf.split(out, [a, 1], axis=-1)
     else:
-      out = tf.reshape(apply_layer(self._state_part, phi, recorder), [batch, n, a + 1]) + local
+      out = tf.reshape(apply(self._state_part, phi), [batch, n, a + 1]) + local
       logits, values = tf.split(out, [a, 1], axis=-1)
-      logits = logits + tf.reshape(apply_layer(self._latent_part, latent, recorder), [batch, n, a])
+      logits = logits + tf.reshape(apply(self._latent_part, latent), [batch, n, a])
     values = tf.squeeze(values, -1)  # [B, N]
-    return MaceNetworkOutput(logits, values, latent, mean, stddev), network_state
+    return MaceNetworkOutput(logits, values, latent, mean, stddev)

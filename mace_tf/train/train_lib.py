@@ -21,7 +21,8 @@ from mace_tf.agents.mace.agent import MaceAgent, create_slots
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import hunters, rules
 from mace_tf.deploy import evaluation
-from mace_tf.train import checkpoints, export, graph_loop, metrics
+from mace_tf.fast import graph_loop
+from mace_tf.train import checkpoints, export, metrics
 
 
 COLLECT_MODES = ("graph", "host")

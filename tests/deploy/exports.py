@@ -9,7 +9,8 @@ from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.networks.config import NetworkConfig
 from mace_tf.envs import hunters, rules
-from mace_tf.train import export, graph_loop
+from mace_tf.fast import graph_loop
+from mace_tf.train import export
 
 GAME = rules.GameConfig(kind=rules.STAG, num_hunters=3, num_prey=4, hit_points=2, time_limit=9,
                         grid_size=8, moving_prey=False)

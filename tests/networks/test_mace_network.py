@@ -8,7 +8,7 @@ from tf_agents.specs import tensor_spec
 from mace_tf.networks.config import NetworkConfig
 from mace_tf.envs import StagHunters
 from mace_tf.networks import MaceNetwork
-from tests.networks import spies
+from tests.networks import helpers
 
 N, B, D = 6, 3, 4
 
@@ -45,7 +45,7 @@ def test_mace_latent_is_mu_plus_sigma_eps(env_and_obs):
                              rtol=1e-6)
   assert (out.latent_stddev.numpy() > 0).all()
   # mu(s) and sigma(s) are those of Q(lambda | s) (eq. 14) as `latent_distribution` builds it.
-  q = net.latent_distribution(net._trunk(obs)[0])
+  q = net.latent_distribution(net.trunk(obs)[0])
   np.testing.assert_allclose(out.latent_mean.numpy(), q.mean().numpy(), rtol=1e-6)
   np.testing.assert_allclose(out.latent_stddev.numpy(), q.stddev().numpy(), rtol=1e-6)
   # Other noise, other lambda, other logits; same values (V_i(s) does not read lambda, eq. 15).
@@ -94,7 +94,7 @@ def test_per_agent_heads_are_eq15_and_cloned_shares_one_head(env_and_obs):
   mace, cloned = make(env, "mace"), make(env, "cloned")
   eps = tf.random.normal([B, mace.config.latent_dim], seed=1)
   out, _ = mace(obs, noise=eps)
-  phi, psi = mace._trunk(obs)
+  phi, psi = mace.trunk(obs)
   d, f, a = mace.config.latent_dim, phi.shape[-1], 5
   w_latent = mace._latent_part.kernel.numpy().reshape(d, N, a)
   w_state = mace._state_part.kernel.numpy().reshape(f, N, a + 1)
@@ -102,11 +102,11 @@ def test_per_agent_heads_are_eq15_and_cloned_shares_one_head(env_and_obs):
   w_local = mace._local_part.kernel.numpy()  # [N, L, 6]
   for i in range(N):  # eq. 15 with agent i's own W_i = [W_i^lambda, W_i^phi, W_i^psi]
     w_i = np.concatenate([w_latent[:, i], w_state[:, i, :a], w_local[i, :, :a]], axis=0)
-    x = np.concatenate([out.latent.numpy(), phi.numpy(), psi[:, i].numpy()], axis=-1)
+    x = np.concatenate([out.latent.numpy(), phi.numpy(), psi[i].numpy()], axis=-1)
     np.testing.assert_allclose(x @ w_i + b_state[i, :a], out.logits[:, i].numpy(), rtol=1e-4,
                                atol=1e-5)
     v_i = np.concatenate([w_state[:, i, a], w_local[i, :, a]])  # V_i reads [phi, psi_i] only
-    x = np.concatenate([phi.numpy(), psi[:, i].numpy()], axis=-1)
+    x = np.concatenate([phi.numpy(), psi[i].numpy()], axis=-1)
     np.testing.assert_allclose(x @ v_i + b_state[i, a], out.values[:, i].numpy(), rtol=1e-4,
                                atol=1e-5)
   # Cloned: one W for all agents, told apart only by inputs and the one-hot block (a bias per agent).
@@ -114,11 +114,11 @@ def test_per_agent_heads_are_eq15_and_cloned_shares_one_head(env_and_obs):
   assert not any("heads" in n for n in names)
   cloned._agent_part.bias.assign(np.random.default_rng(0).normal(size=(N, a + 1)))
   out, _ = cloned(obs)
-  phi, psi = cloned._trunk(obs)
+  phi, psi = cloned.trunk(obs)
   w = np.concatenate([cloned._state_part.kernel.numpy(), cloned._local_part.kernel.numpy(),
                       cloned._agent_part.bias.numpy()], axis=0)  # W over [phi, psi_i, onehot(i)]
   for i in range(N):
-    x = np.concatenate([phi.numpy(), psi[:, i].numpy(), np.tile(np.eye(N)[i], (B, 1))], axis=-1)
+    x = np.concatenate([phi.numpy(), psi[i].numpy(), np.tile(np.eye(N)[i], (B, 1))], axis=-1)
     np.testing.assert_allclose(x @ w[:, :a] + cloned._state_part.bias.numpy()[:a],
                                out.logits[:, i].numpy(), rtol=1e-4, atol=1e-5)
 
@@ -130,7 +130,7 @@ def test_trunk_reads_each_hunters_own_window():
   net.create_variables()
   # Hunter 1 at (0, 0) next to a stag across the wrap at (8, 0); hunter 0 far from everything.
   obs = env.reset_to(np.array([[(4, 4), (0, 0)]]), np.array([[(8, 0), (4, 8)]])).observation
-  psi_input = spies.psi_input(net._trunk, tf.nest.map_structure(tf.convert_to_tensor, obs))
+  psi_input = helpers.psi_input(net._trunk, tf.nest.map_structure(tf.convert_to_tensor, obs))
   window = psi_input[0, :, :9 * 4].reshape(2, 3, 3, 4)  # [agent, dy, dx, channel]
   assert window[1, 1, 0, 2] == 2  # the stag (2 hit points) left of hunter 1, across the wrap
   assert window[1, 1, 1, 0] == 1  # hunter 1 itself

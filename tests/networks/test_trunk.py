@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mace_tf.fast.network import FastTrunk
 from mace_tf.networks.trunk import Trunk, circular_pad
-from tests.networks import spies
+from tests.networks import helpers
 
 
 def _direct_window(maps, cx, cy, radius):
@@ -32,14 +33,14 @@ def test_windows_and_feature_views_read_the_hunters_own_cells(conv_filters, loca
   observation = {"grid": tf.constant(grid), "hunters": tf.constant(hunters, tf.int32),
                  "time_left": tf.ones([b, 1])}
   trunk(observation)  # builds
-  psi_input = spies.psi_input(trunk, observation)
+  psi_input = helpers.psi_input(trunk, observation)
   # The feature map the trunk computed (same ops as its call) to read the coarse views from.
   x = tf.cast(grid, tf.float32)
-  for conv, (low, high) in zip(trunk._convs, trunk._paddings):
+  for conv, (low, high) in zip(trunk.convs, trunk.paddings):
     x = conv(circular_pad(x, low, high))
   features = x.numpy()
-  stride = g // features.shape[1] if trunk._patchify else 4
-  shift = 0 if trunk._patchify else stride // 2
+  stride = g // features.shape[1] if trunk.patchify else 4
+  shift = 0 if trunk.patchify else stride // 2
   k = (2 * local_radius + 1) ** 2 * 4
   kf = (2 * feature_radius + 1) ** 2 * features.shape[-1]
   for i in range(b):
@@ -60,7 +61,8 @@ def test_windows_and_feature_views_read_the_hunters_own_cells(conv_filters, loca
     (11, ((16, 4, 2), (32, 3, 2))),  # padded, overlapping windows
 ])
 def test_first_layer_from_grid_entries_is_the_convolution(grid_size, conv_filters):
-  from mace_tf.envs import rules, tf_game
+  from mace_tf.envs import rules
+  from mace_tf.fast import tf_game
   config = rules.GameConfig(kind=rules.STAG, num_hunters=6, num_prey=6, hit_points=2,
                             time_limit=9, grid_size=grid_size)
   state = tf_game.random_state(config, 4, tf.constant([3, 4], tf.int64))
@@ -76,15 +78,15 @@ def test_first_layer_from_grid_entries_is_the_convolution(grid_size, conv_filter
   trunk = Trunk(grid_size=grid_size, conv_filters=conv_filters, trunk_units=8, local_radius=1,
                 local_units=8, feature_radius=1)
   dense = trunk(observation)
-  sparse = trunk(observation, grid_entries=entries)
+  sparse = FastTrunk(trunk)(observation, entries)
   for a, b in zip(dense, sparse):
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
   assert np.abs(dense[0].numpy()).sum() > 0
   # And the gradients of the first layer's weights.
   with tf.GradientTape(persistent=True) as tape:
     loss_dense = tf.reduce_sum(tf.sin(trunk(observation)[0]))
-    loss_sparse = tf.reduce_sum(tf.sin(trunk(observation, grid_entries=entries)[0]))
-  for v in trunk._convs[0].trainable_variables:
+    loss_sparse = tf.reduce_sum(tf.sin(FastTrunk(trunk)(observation, entries)[0]))
+  for v in trunk.convs[0].trainable_variables:
     np.testing.assert_allclose(tf.convert_to_tensor(tape.gradient(loss_sparse, v)).numpy(),
                                tape.gradient(loss_dense, v).numpy(), rtol=1e-4, atol=1e-6)
 
@@ -108,7 +110,8 @@ def _direct_ego_view(grid, hx, hy, size):
 
 @pytest.mark.parametrize("grid_size,ego_bin", [(20, 5), (12, 4), (12, 3), (9, 9), (6, 1)])
 def test_egocentric_view_sums_the_whole_torus_around_each_hunter(grid_size, ego_bin):
-  from mace_tf.envs import rules, tf_game
+  from mace_tf.envs import rules
+  from mace_tf.fast import tf_game
   config = rules.GameConfig(kind=rules.STAG, num_hunters=5, num_prey=6, hit_points=2,
                             time_limit=9, grid_size=grid_size)
   state = tf_game.random_state(config, 3, tf.constant([5, 6], tf.int64))
@@ -123,8 +126,8 @@ def test_egocentric_view_sums_the_whole_torus_around_each_hunter(grid_size, ego_
   trunk = Trunk(grid_size=grid_size, conv_filters=((4, grid_size, grid_size),), trunk_units=4,
                 local_radius=1, local_units=4, feature_radius=0, ego_bin=ego_bin)
   trunk(observation)  # builds
-  dense = spies.psi_input(trunk, observation)
-  sparse = spies.psi_input(trunk, observation, grid_entries=entries)
+  dense = helpers.psi_input(trunk, observation)
+  sparse = helpers.psi_input(trunk, observation, grid_entries=entries)
   window, view = 9 * 4, (grid_size // ego_bin) ** 2 * 4
   grid = observation["grid"].numpy()
   for b in range(3):
@@ -148,7 +151,8 @@ def test_egocentric_view_needs_a_bin_that_divides_the_grid():
 def test_views_from_entries_when_the_window_wraps_onto_itself(grid_size, local_radius, ego_bin):
   # A window wider than the torus shows a cell more than once: each entry then falls in several of
   # an agent's window elements, and the entries path must add it to each (as the grid's gather).
-  from mace_tf.envs import rules, tf_game
+  from mace_tf.envs import rules
+  from mace_tf.fast import tf_game
   config = rules.GameConfig(kind=rules.STAG, num_hunters=3, num_prey=4, hit_points=2,
                             time_limit=9, grid_size=grid_size)
   state = tf_game.random_state(config, 2, tf.constant([7, 8], tf.int64))
@@ -156,8 +160,8 @@ def test_views_from_entries_when_the_window_wraps_onto_itself(grid_size, local_r
   trunk = Trunk(grid_size=grid_size, conv_filters=((4, grid_size, grid_size),), trunk_units=4,
                 local_radius=local_radius, local_units=4, feature_radius=0, ego_bin=ego_bin)
   trunk(observation)  # builds
-  dense = spies.psi_input(trunk, observation)
-  sparse = spies.psi_input(trunk, observation, grid_entries=entries)
+  dense = helpers.psi_input(trunk, observation)
+  sparse = helpers.psi_input(trunk, observation, grid_entries=entries)
   k = (2 * local_radius + 1) ** 2 * 4
   grid = observation["grid"].numpy()
   pos = state.hunter_pos.numpy()

@@ -177,20 +177,24 @@ class MaceAgent(tf_agent.TFAgent):
     fixed_advantages = None
     if c.num_epochs > 1:  # PPO: the advantages of the behaviour parameters, for every epoch
       fixed_advantages = self.advantages(experience, self._forward(experience).values)
-    for _ in range(c.num_epochs):
+    for epoch in range(c.num_epochs):
       with tf.GradientTape() as tape:
         loss_info = self._loss(experience, training=True,
                                advantages_and_returns=fixed_advantages)
-      grad_norm = self.apply_gradients(tape.gradient(loss_info.loss, variables), variables)
-    self.train_step_counter.assign_add(1)
-    return loss_info._replace(extra=loss_info.extra._replace(grad_norm=grad_norm))
+      loss_info = self.update(loss_info, tape.gradient(loss_info.loss, variables),
+                              count=epoch == c.num_epochs - 1)
+    return loss_info
 
-  def apply_gradients(self, grads, variables):
-    """One optimizer step with the gradients `grads` of `variables`, clipped to a global norm;
-    returns the gradient norm before clipping."""
+  def update(self, loss_info, grads, count: bool = True):
+    """The update step, for both training loops: one optimizer step with the gradients `grads` of
+    the network's trainable variables, clipped to a global norm; counts a train step (`count`).
+    Returns `loss_info` with the gradient norm before clipping in `extra.grad_norm`."""
+    variables = self._network.trainable_variables
     if self._config.max_grad_norm > 0:
       grads, grad_norm = tf.clip_by_global_norm(grads, self._config.max_grad_norm)
     else:
       grad_norm = tf.linalg.global_norm(grads)
     self._optimizer.apply_gradients(zip(grads, variables))
-    return grad_norm
+    if count:
+      self.train_step_counter.assign_add(1)
+    return loss_info._replace(extra=loss_info.extra._replace(grad_norm=grad_norm))

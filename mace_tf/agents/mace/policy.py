@@ -12,7 +12,7 @@ tfd = tfp.distributions
 INT32_MAX = 2**31 - 1
 
 
-def sample_joint_action(network: MaceNetwork, observation, seed, **network_kwargs):
+def sample_joint_action(network: MaceNetwork, observation, seed, forward=None):
   """lambda ~ Q(lambda | s) and a_i ~ P(a_i | lambda, s) for every game and agent, from one seed.
 
   Sampling is stateless: eps = stateless_normal(seed_1) and the actions are the Gumbel-max of the
@@ -23,8 +23,8 @@ def sample_joint_action(network: MaceNetwork, observation, seed, **network_kwarg
     network: the MaceNetwork.
     observation: a batch `[B]` of observations.
     seed: int `[2]`.
-    **network_kwargs: passed to the network (the compiled training loop's `recorder` and
-      `grid_entries`).
+    forward: `forward(observation, eps) -> MaceNetworkOutput`, the network's pass; default the plain
+      `network(observation, noise=eps)` (the compiled training loop passes its fast one).
 
   Returns:
     action int32 `[B, N]`, eps `[B, d]` (the reparameterization noise: lambda = mu + sigma * eps),
@@ -33,7 +33,10 @@ def sample_joint_action(network: MaceNetwork, observation, seed, **network_kwarg
   seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=2)
   batch = tf.shape(observation["time_left"])[0]
   eps = tf.random.stateless_normal([batch, network.config.latent_dim], seed=seeds[0])
-  output, _ = network(observation, noise=eps, **network_kwargs)
+  if forward is None:
+    output, _ = network(observation, noise=eps)
+  else:
+    output = forward(observation, eps)
   uniform = tf.random.stateless_uniform(tf.shape(output.logits), seed=seeds[1], minval=1e-20,
                                         maxval=1.0)
   gumbel = -tf.math.log(-tf.math.log(uniform))

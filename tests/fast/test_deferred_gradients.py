@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mace_tf.networks.deferred_gradients import DeferredGradients
-from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, apply_layer
+from mace_tf.fast.deferred_gradients import DeferredGradients
+from mace_tf.fast.network import apply_layer
+from mace_tf.networks.trunk import PerAgentBias, PerAgentDense
 
 
 def _layers():

@@ -19,7 +19,8 @@ from typing import List, Sequence
 
 import tensorflow as tf
 
-from mace_tf.networks.trunk import PerAgentDense, as_float, build_layer, pre_activation
+from mace_tf.fast.network import as_float, build_layer, pre_activation
+from mace_tf.networks.trunk import PerAgentDense
 
 
 class DeferredGradients:

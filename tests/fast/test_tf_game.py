@@ -5,7 +5,8 @@ import pytest
 import numpy as np
 import tensorflow as tf
 
-from mace_tf.envs import observation, rules, tf_game
+from mace_tf.envs import observation, rules
+from mace_tf.fast import tf_game
 from tests.envs.test_properties import game_configs
 
 

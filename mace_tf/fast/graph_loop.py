@@ -23,8 +23,10 @@ from tf_agents.trajectories import trajectory
 
 from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.agents.mace.policy import sample_joint_action
-from mace_tf.envs import rules, tf_game
-from mace_tf.networks import MaceNetworkOutput, deferred_gradients
+from mace_tf.envs import rules
+from mace_tf.fast import deferred_gradients, tf_game
+from mace_tf.fast.network import FastNetwork
+from mace_tf.networks import MaceNetworkOutput
 
 UPDATES = ("auto", "batched", "taped")
 
@@ -62,6 +64,7 @@ class GraphLoop(tf.Module):
                                         for f, x in zip(tf_game.TFGameState._fields, start)))
     self._step_type = tf.Variable(tf.fill([num_envs], tf_game.FIRST), trainable=False,
                                   name="step_type")
+    self._fast = FastNetwork(agent.network)
     self._iteration = tf.function(self._iteration_fn, jit_compile=jit_compile)
 
   def iteration(self):
@@ -87,14 +90,15 @@ class GraphLoop(tf.Module):
 
     Runs under whatever gradient tape is active; updates the game variables.
     """
-    game, network = self._game, self._agent.network
+    game, network, fast = self._game, self._agent.network, self._fast
     b, d = self._num_envs, self._agent.config.latent_dim
     state, step_type = self._read_state(), self._step_type.read_value()
     records = collections.defaultdict(list)
     for t in range(self._rollout_length):
       observation, entries = tf_game.encode(game, state, with_entries=True)
       action, eps, log_prob, output = sample_joint_action(
-          network, observation, seeds[t, 0], recorder=recorder, grid_entries=entries)
+          network, observation, seeds[t, 0],
+          forward=lambda obs, eps, entries=entries: fast(obs, entries, eps, recorder))
       last = tf.equal(step_type, tf_game.LAST)
       state, next_step_type, reward, discount, done = tf_game.batched_step(
           game, state, last, action, seeds[t, 1])
@@ -123,8 +127,7 @@ class GraphLoop(tf.Module):
     )
     outputs = None
     if with_outputs:
-      output, _ = network(observation, noise=tf.zeros([b, d]), recorder=recorder,
-                          grid_entries=entries)
+      output = fast(observation, entries, tf.zeros([b, d]), recorder)
       outputs = MaceNetworkOutput(*(stack([o[i] for o in records["output"]] + [output[i]])
                                     for i in range(len(output))))
     # Episode statistics of every step at once ([L * B] games), not L times ~12 small ops.
@@ -151,9 +154,7 @@ class GraphLoop(tf.Module):
       recorder = deferred_gradients.DeferredGradients(tape)
       experience, outputs, episodes = self.collect(seeds, recorder=recorder)
       loss_info = agent.loss_from_output(outputs, experience)
-    grad_norm = agent.apply_gradients(recorder.gradients(loss_info.loss, variables), variables)
-    agent.train_step_counter.assign_add(1)
-    return loss_info._replace(extra=loss_info.extra._replace(grad_norm=grad_norm)), episodes
+    return agent.update(loss_info, recorder.gradients(loss_info.loss, variables)), episodes
 
 
 def episode_stats(episodes: EpisodeSteps) -> Dict[str, np.ndarray]:

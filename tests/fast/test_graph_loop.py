@@ -8,9 +8,8 @@ from tf_agents.specs import tensor_spec
 from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.networks.config import NetworkConfig
-from mace_tf.envs import hunters, rules, tf_game
-from mace_tf.networks import deferred_gradients
-from mace_tf.train import graph_loop
+from mace_tf.envs import hunters, rules
+from mace_tf.fast import deferred_gradients, graph_loop, tf_game
 
 GAME = rules.GameConfig(kind=rules.STAG, num_hunters=4, num_prey=4, hit_points=2, time_limit=7,
                         grid_size=8, moving_prey=True)

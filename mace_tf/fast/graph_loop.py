@@ -11,7 +11,7 @@ no step leaves TensorFlow. Two ways to update, the same numbers (tested):
   are the very numbers a second pass would recompute): no second forward pass, but L small backward
   passes; `num_epochs == 1` only.
 * `update="auto"` (default): taped when `num_epochs == 1` (measured faster on 2 CPU cores with the
-  default network, BUILD_NOTES.md), batched otherwise.
+  default network, DESIGN.md), batched otherwise.
 """
 
 import collections

@@ -14,15 +14,12 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 import tensorflow as tf
-from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import trajectory
 
-from mace_tf.agents.mace.agent import MaceAgent, create_slots
 from mace_tf.agents.mace.config import MaceConfig
-from mace_tf.envs import hunters, rules
+from mace_tf.envs import rules
 from mace_tf.deploy import evaluation
 from mace_tf.fast import graph_loop
-from mace_tf.train import checkpoints, export, metrics
+from mace_tf.train import builder, checkpoints, export, metrics
 
 
 COLLECT_MODES = ("graph", "host")
@@ -49,7 +46,7 @@ class TrainConfig:
       backward pass over the whole rollout; any num_epochs), "taped" (differentiates the passes
       made while collecting; num_epochs = 1) or "auto" (taped if num_epochs = 1, else batched).
     intra_op_threads, inter_op_threads: TensorFlow's thread pools, set when `train` starts (0: TF's
-      default, one per core each). On 2 cores 1 and 2 are faster for these small ops (BUILD_NOTES);
+      default, one per core each). On 2 cores 1 and 2 are faster for these small ops (DESIGN.md);
       a process can set them only before its first TF op, later values are ignored with a warning.
   """
 
@@ -79,10 +76,6 @@ class TrainConfig:
       raise ValueError("seed, eval_every and the thread counts must be >= 0")
 
 
-def _to_tensors(nest):
-  return tf.nest.map_structure(tf.convert_to_tensor, nest)
-
-
 def evaluate_policy(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
                     seed: int) -> Dict[str, float]:
   """Plays `episodes` episodes (one per game of a batch) with `action_fn(time_step) -> [B, N]`.
@@ -96,160 +89,6 @@ def evaluate_policy(action_fn: Callable, game: rules.GameConfig, *, episodes: in
           "episode_length": float(per_episode["length"].mean()),
           "stags_captured": float(per_episode["stags_captured"].mean()),
           "hares_captured": float(per_episode["hares_captured"].mean())}
-
-
-def _stack_rollout(steps, final_time_step, info_spec_zeros):
-  """Per-step records -> `Trajectory [B, L + 1]` of numpy arrays (the last step: bootstrap only)."""
-  time_steps = [s[0] for s in steps] + [final_time_step]
-  next_steps = [s[3] for s in steps] + [final_time_step]
-  actions = [s[1] for s in steps] + [np.zeros_like(steps[0][1])]
-  infos = [s[2] for s in steps] + [info_spec_zeros]
-
-  def stack(xs):
-    return np.stack(xs, axis=1)
-
-  return trajectory.Trajectory(
-      step_type=stack([t.step_type for t in time_steps]),
-      observation={k: stack([t.observation[k] for t in time_steps])
-                   for k in time_steps[0].observation},
-      action=stack(actions),
-      policy_info={k: stack([i[k] for i in infos]) for k in infos[0]},
-      next_step_type=stack([t.step_type for t in next_steps]),
-      reward=stack([t.reward for t in next_steps[:-1]] + [np.zeros_like(next_steps[0].reward)]),
-      discount=stack([t.discount for t in next_steps]),
-  )
-
-
-class HostLoop(tf.Module):
-  """The plain path: numpy games (a TF-Agents PyEnvironment) stepped from Python, one compiled
-  policy call per step, then `agent.train` on the stacked rollout (a second forward pass)."""
-
-  def __init__(self, agent: MaceAgent, env: hunters.HunterGame, *, rollout_length: int, seed: int):
-    super().__init__(name="host_loop")
-    self._agent, self._env, self._rollout_length = agent, env, rollout_length
-    self._rng = tf.random.Generator.from_seed(seed)
-    self._collect = tf.function(
-        lambda time_step, seed: agent.collect_policy.action(time_step, seed=seed))
-    self._train = tf.function(agent.train)
-    b, n = env.batch_size, env.config.num_hunters
-    self._info_zeros = {"eps": np.zeros((b, agent.config.latent_dim), np.float32),
-                        "log_prob": np.zeros((b, n), np.float32)}
-
-  def run_iteration(self):
-    """L steps in every game, one update: (LossInfo, episode statistics of finished episodes)."""
-    time_step = self._env.current_time_step()
-    steps = []
-    for _ in range(self._rollout_length):
-      step = self._collect(_to_tensors(time_step), self._rng.make_seeds(1)[:, 0])
-      action = step.action.numpy()
-      next_time_step = self._env.step(action)
-      steps.append((time_step, action, {k: v.numpy() for k, v in step.info.items()},
-                    next_time_step))
-      time_step = next_time_step
-    experience = _to_tensors(_stack_rollout(steps, time_step, self._info_zeros))
-    return self._train(experience), self._env.pop_episode_stats()
-
-
-class MaceLearner:
-  """What `train` needs of a MACE / Shared / Cloned run: its loop, policies, metrics, state."""
-
-  def __init__(self, game: rules.GameConfig, agent_config: MaceConfig, tc: "TrainConfig"):
-    self.env = hunters.make_game(game, batch_size=tc.num_envs, seed=tc.seed)
-    self.agent = MaceAgent(tensor_spec.from_spec(self.env.time_step_spec()),
-                           tensor_spec.from_spec(self.env.action_spec()), config=agent_config)
-    self.agent.initialize()
-    self._host = tc.collect == "host"
-    self._samples_per_iteration = tc.num_envs * tc.rollout_length
-    if self._host:
-      self.loop = HostLoop(self.agent, self.env, rollout_length=tc.rollout_length, seed=tc.seed)
-    else:
-      self.loop = graph_loop.GraphLoop(self.agent, game, num_envs=tc.num_envs,
-                                       rollout_length=tc.rollout_length, seed=tc.seed,
-                                       update=tc.update)
-    self.policies = {"policy": self.agent.collect_policy, "greedy_policy": self.agent.policy}
-    self.trackables = dict(agent=self.agent, network=self.agent.network,
-                           optimizer=self.agent.optimizer, loop=self.loop)
-    # Optimizer slots exist only after a first update: create them so a restore fills them.
-    create_slots(self.agent.optimizer, self.agent.network.trainable_variables)
-    self._greedy = tf.function(lambda time_step: self.agent.policy.action(time_step).action)
-
-  def start(self, env_state) -> None:
-    if self._host:
-      if env_state is None:
-        self.env.reset()
-      else:
-        self.env.set_state(env_state)
-
-  def env_state(self):
-    return self.env.get_state() if self._host else None
-
-  def run_iteration(self):
-    loss_info, stats = self.loop.run_iteration()
-    return loss_info, stats, self._samples_per_iteration
-
-  def greedy_action(self, time_step):
-    return self._greedy(_to_tensors(time_step)).numpy()
-
-  @staticmethod
-  def loss_scalars(loss_info) -> Dict[str, float]:
-    extra = loss_info.extra
-    out = {
-        "losses/total": float(extra.total_loss),
-        "losses/policy_gradient": float(extra.policy_gradient_loss),
-        "losses/kl": float(extra.kl_loss),
-        "losses/value": float(extra.value_loss),
-        "losses/entropy": float(extra.entropy),
-        "losses/grad_norm": float(extra.grad_norm),
-        "latent/sigma_mean": float(extra.sigma_mean),
-        "latent/sigma_min": float(extra.sigma_min),
-        "latent/mu_abs_mean": float(extra.mu_abs_mean),
-    }
-    for k, v in enumerate(np.asarray(extra.kl_per_dim)):
-      out[f"latent/kl_dim_{k}"] = float(v)
-    return out
-
-
-class TFAPPOLearner:
-  """The stock TF-Agents PPO pipeline (`mace_tf.agents.tfa_ppo`) behind the same interface."""
-
-  def __init__(self, game: rules.GameConfig, agent_config: MaceConfig, tc: "TrainConfig"):
-    from mace_tf.agents import tfa_ppo  # Imported here: only this baseline needs it.
-    self.loop = tfa_ppo.TFAPPOLoop(game, num_envs=tc.num_envs, rollout_length=tc.rollout_length,
-                                   seed=tc.seed, num_epochs=agent_config.num_epochs,
-                                   learning_rate=agent_config.learning_rate,
-                                   gamma=agent_config.gamma, gae_lambda=agent_config.gae_lambda,
-                                   ent_coef=agent_config.ent_coef, vf_coef=agent_config.vf_coef)
-    self.agent = self.loop.agent
-    self.policies = {"policy": self.agent.collect_policy, "greedy_policy": self.agent.policy}
-    optimizer = self.agent._optimizer
-    optimizer.build(self.agent.trainable_variables)
-    self.trackables = dict(agent=self.agent, optimizer=optimizer)
-    self._greedy = tf.function(lambda time_step: self.agent.policy.action(time_step).action)
-
-  def start(self, env_state) -> None:
-    del env_state  # the driver's games restart fresh on resume
-
-  def env_state(self):
-    return None
-
-  def run_iteration(self):
-    loss_info, samples = self.loop.run_iteration()
-    return loss_info, self.loop.env.pyenv.pop_episode_stats(), samples
-
-  def greedy_action(self, time_step):
-    team = time_step._replace(reward=np.sum(time_step.reward, axis=-1, dtype=np.float32))
-    return self._greedy(_to_tensors(team)).numpy()
-
-  @staticmethod
-  def loss_scalars(loss_info) -> Dict[str, float]:
-    extra = loss_info.extra
-    return {
-        "losses/total": float(loss_info.loss),
-        "losses/policy_gradient": float(extra.policy_gradient_loss),
-        "losses/value": float(extra.value_estimation_loss),
-        "losses/entropy_regularization": float(extra.entropy_regularization_loss),
-        "losses/clip_fraction": float(extra.clip_fraction),
-    }
 
 
 def set_threads(*, intra_op: int, inter_op: int, log_fn: Optional[Callable[[str], None]] = print):
@@ -283,10 +122,7 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   tc = train_config
   set_threads(intra_op=tc.intra_op_threads, inter_op=tc.inter_op_threads, log_fn=log_fn)
   tf.random.set_seed(tc.seed)
-  if agent_config.model == "tfa_ppo":  # collects with its own TF-Agents driver, whatever `collect`
-    learner = TFAPPOLearner(game, agent_config, tc)
-  else:
-    learner = MaceLearner(game, agent_config, tc)
+  learner = builder.make_learner(game, agent_config, tc)
 
   samples = tf.Variable(0, dtype=tf.int64, name="samples")
   episodes = tf.Variable(0, dtype=tf.int64, name="episodes")

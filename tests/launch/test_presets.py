@@ -46,3 +46,25 @@ def test_preset_has_the_learning_fixes_and_its_twin_the_paper_configuration(sett
   assert {k: v for k, v in preset.items() if k not in fixes} == {
       k: v for k, v in paper.items() if k not in fixes}
   assert preset["grid_size"] == "50" and preset["num_samples"] == "1000000"
+
+
+def test_absl_resolves_the_nested_preset_files_as_read():
+  # The presets include launch/presets/*.flags, which include paper_budget.flags: two levels.
+  from absl import flags
+  from launch import config_flags
+  from mace_tf.agents.mace.config import MaceConfig
+  from mace_tf.networks.config import NetworkConfig
+  fv = flags.FlagValues()
+  config_flags.define_config_flags(MaceConfig, flag_values=fv)
+  config_flags.define_config_flags(NetworkConfig, flag_values=fv)
+  for name in ("num_envs", "rollout_length", "num_samples", "checkpoint_every", "log_every"):
+    flags.DEFINE_integer(name, 0, "", flag_values=fv)
+  for name in ("game", "num_hunters", "num_prey", "grid_size", "moving_prey", "hit_points",
+               "time_limit"):
+    flags.DEFINE_string(name, None, "", flag_values=fv)
+  os.chdir(ROOT)
+  fv(["prog", "--flagfile=launch/hare20_moving.flags"])
+  expected = read_flags("launch/hare20_moving.flags")
+  for key in ("learning_rate", "gamma", "ego_bin", "num_envs", "kl_coef", "num_samples"):
+    assert float(fv[key].value) == float(expected[key]), key
+  assert fv["frozen_clock"].value is True and fv["normalize_advantages"].value is True

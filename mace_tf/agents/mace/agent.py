@@ -30,7 +30,7 @@ MaceLossInfo = collections.namedtuple("MaceLossInfo", [
 def optimizer_from_config(config: MaceConfig):
   """Keras' legacy Adam or RMSprop: the same update as the Keras 2.11+ classes, in one fused kernel
   per variable (ResourceApplyAdam) instead of ~20 small ops, which shows on 2 CPU cores
-  (BUILD_NOTES.md, issue 4)."""
+  (DESIGN.md)."""
   if config.optimizer == "adam":
     return tf.keras.optimizers.legacy.Adam(config.learning_rate)
   return tf.keras.optimizers.legacy.RMSprop(config.learning_rate)

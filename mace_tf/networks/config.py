@@ -4,6 +4,12 @@ import dataclasses
 from typing import Tuple
 
 
+def require(ok: bool, message: str) -> None:
+  """A config's check: ValueError(`message`) unless `ok` (one clear line for a bad setting)."""
+  if not ok:
+    raise ValueError(message)
+
+
 @dataclasses.dataclass(frozen=True)
 class NetworkConfig:
   """Sizes of the trunk phi(s), the per-agent features psi_i(s) and the latent.
@@ -36,9 +42,7 @@ class NetworkConfig:
   ego_bin: int = 0
 
   def __post_init__(self):
-    def need(ok, msg):
-      if not ok:
-        raise ValueError(msg)
+    need = require
     need(self.latent_dim >= 1, f"latent_dim must be >= 1, got {self.latent_dim}")
     need(self.trunk_units >= 1 and self.local_units >= 1, "trunk_units and local_units must be >= 1")
     need(self.local_radius >= 0, f"local_radius must be >= 0, got {self.local_radius}")

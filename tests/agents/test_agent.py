@@ -91,10 +91,19 @@ def test_learner_recomputes_the_behaviour_log_probs_and_trains(model):
   assert int(agent.train_step_counter.numpy()) == 1
 
 
-def test_ppo_epochs_option_trains():
-  env, agent = setup("mace", ppo_clip=0.2, num_epochs=3)
-  loss_info = agent.train(rollout(env, agent))
-  assert np.isfinite(float(loss_info.loss))
+def test_ppo_epochs_take_that_many_optimizer_steps_on_one_rollout():
+  env, one = setup("mace", ppo_clip=0.2, num_epochs=1)
+  _, three = setup("mace", ppo_clip=0.2, num_epochs=3)
+  for a, b in zip(one.network.trainable_variables, three.network.trainable_variables):
+    b.assign(a)  # the same start
+  experience = rollout(env, one)
+  one.train(experience)
+  three.train(experience)
+  assert int(one.optimizer.iterations.numpy()) == 1 and int(three.optimizer.iterations.numpy()) == 3
+  assert int(three.train_step_counter.numpy()) == 1  # one train step per rollout, whatever the epochs
+  moved = [np.abs(b.numpy() - a.numpy()).max()
+           for a, b in zip(one.network.trainable_variables, three.network.trainable_variables)]
+  assert max(moved) > 1e-4  # the extra epochs changed the weights
 
 
 def test_greedy_policy_is_deterministic_and_uses_mu():
@@ -105,5 +114,13 @@ def test_greedy_policy_is_deterministic_and_uses_mu():
   a1 = agent.policy.action(time_step).action.numpy()
   a2 = agent.policy.action(time_step).action.numpy()
   np.testing.assert_array_equal(a1, a2)
-  out, _ = agent.network(obs)
-  np.testing.assert_array_equal(a1, np.argmax(out.logits.numpy(), -1))
+  # Make lambda decide the actions (a latent block 50x larger), so that a greedy policy that drew
+  # lambda would show: the greedy action is the heads' argmax at lambda = mu, the sampling policy's
+  # draws (lambda = mu + sigma eps) differ from it.
+  agent.network._latent_part.kernel.assign(agent.network._latent_part.kernel * 50.0)
+  greedy = agent.policy.action(time_step).action.numpy()
+  phi, psi = agent.network.trunk(obs)
+  at_mu = agent.network.heads(phi, psi, noise=tf.zeros([B, agent.config.latent_dim]))
+  np.testing.assert_array_equal(greedy, np.argmax(at_mu.logits.numpy(), -1))
+  draws = [agent.collect_policy.action(time_step, seed=s).action.numpy() for s in range(5)]
+  assert np.mean([np.mean(d != greedy) for d in draws]) > 0.2

@@ -131,6 +131,8 @@ def test_batched_update_runs_several_epochs_and_taped_refuses_them():
   loop = graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=4, seed=0)
   loss_info, _ = loop.iteration()
   assert np.isfinite(float(loss_info.loss))
+  # Three optimizer steps on the one rollout, one train step.
+  assert int(agent.optimizer.iterations.numpy()) == 3 and int(agent.train_step_counter.numpy()) == 1
   with pytest.raises(ValueError, match="num_epochs > 1"):
     graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=4, seed=0, update="taped")
   with pytest.raises(ValueError, match="update must be one of"):

@@ -106,7 +106,11 @@ def test_resume_continues_from_the_checkpoint_sample_count(fig1_run, tmp_path):
   root, _ = fig1_run
   final = train_fig1(root, 42_000)
   lines = metrics.read_metrics(root)
-  assert [line["samples"] for line in lines][-2:] == [40_192, 42_240]
+  # Iterations of B L = 256 samples: the first run stopped at the first multiple of 256 past 40k
+  # (157 x 256 = 40,192), the resumed one at the first past 42k (165 x 256 = 42,240).
+  per_iteration = 32 * 8
+  assert [line["samples"] for line in lines][-2:] == [
+      -(-40_000 // per_iteration) * per_iteration, -(-42_000 // per_iteration) * per_iteration]
   assert final["charts/episodes"] > lines[-2]["charts/episodes"]
 
 

@@ -3,7 +3,7 @@ own sizes are a `NetworkConfig` inside."""
 
 import dataclasses
 
-from mace_tf.networks.config import FIRST_NETWORK, NetworkConfig  # noqa: F401 (re-exported)
+from mace_tf.networks.config import FIRST_NETWORK, NetworkConfig, require  # noqa: F401
 
 MODELS = ("mace", "shared", "cloned", "tfa_ppo")
 OPTIMIZERS = ("adam", "rmsprop")
@@ -53,9 +53,7 @@ class MaceConfig:
   num_epochs: int = 1
 
   def __post_init__(self):
-    def need(ok, msg):
-      if not ok:
-        raise ValueError(msg)
+    need = require
     need(self.model in MODELS, f"model must be one of {MODELS}, got {self.model!r}")
     need(self.optimizer in OPTIMIZERS,
          f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")

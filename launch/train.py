@@ -44,12 +44,11 @@ def main(argv):
   launch.quiet_logs()
   try:
     game, agent, train = configs_from_flags()
-    os.makedirs(FLAGS.root_dir, exist_ok=True)
-    with open(os.path.join(FLAGS.root_dir, "commands.txt"), "a") as f:
-      f.write("python -m launch.train " + " ".join(sys.argv[1:]) + "\n")
     result = train_lib.train(root_dir=FLAGS.root_dir, game=game, agent_config=agent,
-                             train_config=train, progress=FLAGS.progress)
-  except (ValueError, checkpoints.CheckpointMismatchError) as e:
+                             train_config=train, progress=FLAGS.progress,
+                             command="python -m launch.train " + " ".join(sys.argv[1:]))
+  except (ValueError, checkpoints.CheckpointRestoreError, checkpoints.RunLockedError,
+          train_lib.RunDirectoryError, train_lib.TrainingDivergedError) as e:
     sys.exit(f"train: {e}")
   keys = ("charts/episode_terminal_reward", "charts/success_rate", "eval/greedy_terminal_reward",
           "eval/greedy_success_rate", "charts/cumulative_terminal_reward", "perf/samples_per_s")

@@ -9,6 +9,8 @@ Time steps: `step_type [B]`, `reward [B, N]` (one reward per hunter, non-zero on
 terminal state), `observation` as documented in `observation.py`.
 """
 
+import dataclasses
+import json
 from typing import Any, Dict, Optional
 
 import numpy as np
@@ -186,6 +188,40 @@ class HunterGame(py_environment.PyEnvironment):
     return {"game": None if self._state is None else self._state.copy(),
             "last": self._last.copy(), "rng": self._rng.bit_generator.state,
             "current_time_step": self._current_time_step}
+
+  @staticmethod
+  def state_to_arrays(state: Dict[str, Any]) -> Dict[str, np.ndarray]:
+    """`get_state()` as flat named arrays (for an `.npz`, which loads no code): the games' arrays,
+    the time step's, and the RNG state as JSON text (its integers exceed 64 bits)."""
+    out = {"last": np.asarray(state["last"]),
+           "rng_json": np.asarray(json.dumps(state["rng"]))}
+    if state["game"] is not None:
+      out.update({f"game.{f.name}": np.asarray(getattr(state["game"], f.name))
+                  for f in dataclasses.fields(state["game"])})
+    step = state["current_time_step"]
+    if step is not None:
+      out.update({f"step.{k}": np.asarray(getattr(step, k))
+                  for k in ("step_type", "reward", "discount")})
+      out.update({f"step.observation.{k}": np.asarray(v) for k, v in step.observation.items()})
+    return out
+
+  @staticmethod
+  def state_from_arrays(arrays) -> Dict[str, Any]:
+    """The inverse of `state_to_arrays` (`arrays`: a mapping, e.g. `np.load(path)`)."""
+    names = list(arrays.keys())
+    game = None
+    if any(n.startswith("game.") for n in names):
+      game = rules.GameState(**{n[len("game."):]: np.array(arrays[n])
+                                for n in names if n.startswith("game.")})
+    step = None
+    if "step.step_type" in names:
+      obs = {n[len("step.observation."):]: np.array(arrays[n])
+             for n in names if n.startswith("step.observation.")}
+      step = ts.TimeStep(step_type=np.array(arrays["step.step_type"]),
+                         reward=np.array(arrays["step.reward"]),
+                         discount=np.array(arrays["step.discount"]), observation=obs)
+    return {"game": game, "last": np.array(arrays["last"]),
+            "rng": json.loads(str(arrays["rng_json"])), "current_time_step": step}
 
   def set_state(self, state: Dict[str, Any]) -> None:
     self._state = None if state["game"] is None else state["game"].copy()

@@ -20,6 +20,22 @@ def _to_tensors(nest):
   return tf.nest.map_structure(tf.convert_to_tensor, nest)
 
 
+class DivergenceError(RuntimeError):
+  """A loss term or the gradient went non-finite (`term`: which one, checked in loss order)."""
+
+  def __init__(self, term: str):
+    super().__init__(f"{term} is not finite")
+    self.term = term
+
+
+def check_finite(terms) -> None:
+  """Raises DivergenceError naming the first of `terms` (name -> scalar) that is not finite: one
+  finiteness test per update (the scalars are already computed)."""
+  for name, value in terms:
+    if not np.isfinite(float(value)):
+      raise DivergenceError(name)
+
+
 def make_learner(game: rules.GameConfig, agent_config: MaceConfig, train_config):
   """A `MaceLearner` or, for `agent_config.model == "tfa_ppo"`, a `TFAPPOLearner` (which collects
   with its own TF-Agents driver, whatever `train_config.collect`)."""
@@ -113,8 +129,20 @@ class MaceLearner:
   def env_state(self):
     return self.env.get_state() if self._host else None
 
+  @property
+  def env_codec(self):
+    """How the games' state is checkpointed (host games only; the compiled loop's are variables)."""
+    return ((hunters.HunterGame.state_to_arrays, hunters.HunterGame.state_from_arrays)
+            if self._host else None)
+
   def run_iteration(self):
+    """One collect-and-update iteration: (LossInfo, episode statistics, samples). Raises
+    DivergenceError if a loss term or the gradient norm is not finite."""
     loss_info, stats = self.loop.run_iteration()
+    e = loss_info.extra
+    check_finite((("losses/policy_gradient", e.policy_gradient_loss), ("losses/kl", e.kl_loss),
+                  ("losses/value", e.value_loss), ("losses/entropy", e.entropy),
+                  ("losses/total", loss_info.loss), ("losses/grad_norm (the gradient)", e.grad_norm)))
     return loss_info, stats, self._samples_per_iteration
 
   def greedy_action(self, time_step):
@@ -162,8 +190,15 @@ class TFAPPOLearner:
   def env_state(self):
     return None
 
+  env_codec = None
+
   def run_iteration(self):
     loss_info, samples = self.loop.run_iteration()
+    e = loss_info.extra
+    check_finite((("losses/policy_gradient", e.policy_gradient_loss),
+                  ("losses/value", e.value_estimation_loss),
+                  ("losses/entropy_regularization", e.entropy_regularization_loss),
+                  ("losses/total", loss_info.loss)))
     return loss_info, self.loop.env.pyenv.pop_episode_stats(), samples
 
   def greedy_action(self, time_step):

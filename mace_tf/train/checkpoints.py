@@ -1,12 +1,15 @@
-"""A run's checkpoints: agent, optimizer, counters and RNG (TF checkpoint), the games' state (pickle),
-and `run_config.json`, the settings a resumed run must not contradict."""
+"""A run's checkpoints: agent, optimizer, counters and RNG (TF checkpoint), the games' state (`.npz`),
+`run_config.json` (the settings a resumed run must not contradict) and the run's lock."""
 
 import dataclasses
+import fcntl
+import glob
 import json
 import os
-import pickle
-from typing import Any, Dict, Optional
+import socket
+from typing import Any, Callable, Dict, Optional
 
+import numpy as np
 import tensorflow as tf
 
 # Settings that define a run: resuming with others would not continue the same run.
@@ -48,43 +51,124 @@ def check_or_write_run_config(root_dir: str, config: Dict[str, Any]) -> None:
   os.replace(tmp, path)
 
 
-class RunCheckpointer:
-  """Saves and restores a `tf.train.Checkpoint` of `trackables` plus the games' Python state."""
+class CheckpointRestoreError(RuntimeError):
+  """No checkpoint of a run directory restores."""
 
-  def __init__(self, root_dir: str, max_to_keep: int = 3, **trackables):
+
+class RunCheckpointer:
+  """Saves and restores a `tf.train.Checkpoint` of `trackables` plus the games' state.
+
+  A checkpoint is the pair (TF checkpoint `ckpt-N`, games' state `ckpt-N.env.npz`, an `.npz` of plain
+  arrays that loads no code). The games' state is written first (to a temporary name, then renamed),
+  then the TF checkpoint, whose `checkpoint` index file TensorFlow rewrites last: a kill at any
+  moment leaves the index naming the old pair or the new one, and a state file whose TF checkpoint
+  never landed is an orphan that the next save removes. On restore, a checkpoint that fails
+  (truncated or missing data, a missing or unreadable state file) is reported in one line and the
+  next older one is tried.
+  """
+
+  def __init__(self, root_dir: str, max_to_keep: int = 3, env_codec=None,
+               log_fn: Callable[[str], None] = print, **trackables):
+    """`env_codec`: (to_arrays, from_arrays) for the games' state, or None if the run has none
+    (the compiled loop keeps its games in TF variables)."""
     self._dir = os.path.join(root_dir, "checkpoints")
     self._checkpoint = tf.train.Checkpoint(**trackables)
     self._manager = tf.train.CheckpointManager(self._checkpoint, self._dir, max_to_keep=max_to_keep)
+    self._codec = env_codec
+    self._log = log_fn or (lambda _: None)
+    self.restored = None  # the checkpoint restore_latest used
 
-  def _env_path(self, checkpoint_path: str) -> str:
-    return checkpoint_path + ".env.pkl"
+  @staticmethod
+  def _env_path(checkpoint_path: str) -> str:
+    return checkpoint_path + ".env.npz"
 
-  def save(self, env_state: Any) -> str:
-    # The games' state is written first: a checkpoint that exists always has it.
-    number = self._checkpoint.save_counter.numpy() + 1
-    env_path = self._env_path(os.path.join(self._dir, f"ckpt-{number}"))
+  def save(self, env_state: Any = None) -> str:
+    number = int(self._checkpoint.save_counter.numpy()) + 1
     os.makedirs(self._dir, exist_ok=True)
-    with open(env_path + ".tmp", "wb") as f:
-      pickle.dump(env_state, f)
-    os.replace(env_path + ".tmp", env_path)
+    if self._codec is not None:
+      env_path = self._env_path(os.path.join(self._dir, f"ckpt-{number}"))
+      tmp = env_path + ".tmp.npz"
+      np.savez(tmp, **self._codec[0](env_state))
+      os.replace(tmp, env_path)
     path = self._manager.save()
-    for stale in tf.io.gfile.glob(os.path.join(self._dir, "ckpt-*.env.pkl")):
-      if stale[: -len(".env.pkl")] not in self._manager.checkpoints:
+    kept = set(self._manager.checkpoints)
+    for stale in glob.glob(os.path.join(self._dir, "ckpt-*.env.npz*")):
+      if stale.endswith(".tmp.npz") or stale[: -len(".env.npz")] not in kept:
         os.remove(stale)
     return path
 
   def restore_latest(self) -> Optional[Any]:
-    """Restores the newest checkpoint if any; returns the games' state saved with it, or None."""
-    latest = self._manager.latest_checkpoint
-    if latest is None:
+    """Restores the newest checkpoint that restores; returns the games' state saved with it (None
+    without a codec or without checkpoints).
+
+    Raises:
+      CheckpointRestoreError: checkpoints exist but none restores (one line naming the directory).
+    """
+    candidates = list(reversed(self._manager.checkpoints))
+    if not candidates:
       return None
-    self._checkpoint.restore(latest).assert_existing_objects_matched()
-    env_path = self._env_path(latest)
-    if os.path.exists(env_path):
-      with open(env_path, "rb") as f:
-        return pickle.load(f)
-    return None
+    for path in candidates:
+      try:
+        env_state = None
+        if self._codec is not None:
+          with np.load(self._env_path(path), allow_pickle=False) as arrays:
+            env_state = self._codec[1](arrays)
+        self._checkpoint.restore(path).assert_existing_objects_matched()
+      except (OSError, ValueError, KeyError, IndexError, AssertionError, tf.errors.OpError) as e:
+        reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        self._log(f"warning: checkpoint {path} does not restore ({type(e).__name__}: {reason}); "
+                  f"trying the next older one")
+        continue
+      self.restored = path
+      return env_state
+    raise CheckpointRestoreError(
+        f"no checkpoint in {self._dir} restores ({len(candidates)} tried); move the directory "
+        f"away to start the run afresh")
 
   @property
   def latest(self) -> Optional[str]:
     return self._manager.latest_checkpoint
+
+
+class RunLock:
+  """One trainer per run directory: an exclusive `flock` on `<root_dir>/.lock`, held while the
+  trainer lives. The kernel drops it when the process dies, however it dies, so a killed trainer's
+  lock never blocks the next one."""
+
+  def __init__(self, root_dir: str):
+    self._path = os.path.join(root_dir, ".lock")
+    self._file = None
+
+  def acquire(self) -> None:
+    """Raises RunLockedError if a live trainer holds the directory."""
+    self._file = open(self._path, "a+")
+    try:
+      fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      self._file.seek(0)
+      holder = self._file.read().strip() or "another process"
+      self._file.close()
+      self._file = None
+      raise RunLockedError(f"{os.path.dirname(self._path)} is in use by a live trainer "
+                           f"({holder}); wait for it to finish or use another --root_dir") from None
+    self._file.seek(0)
+    self._file.truncate()
+    self._file.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+    self._file.flush()
+
+  def release(self) -> None:
+    if self._file is not None:
+      fcntl.flock(self._file, fcntl.LOCK_UN)
+      self._file.close()
+      self._file = None
+
+  def __enter__(self):
+    self.acquire()
+    return self
+
+  def __exit__(self, *exc):
+    self.release()
+
+
+class RunLockedError(RuntimeError):
+  """A live trainer holds the run directory."""

@@ -109,14 +109,51 @@ def set_threads(*, intra_op: int, inter_op: int, log_fn: Optional[Callable[[str]
 
 def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
           train_config: TrainConfig, progress: bool = True,
-          log_fn: Optional[Callable[[str], None]] = print) -> Dict[str, float]:
+          log_fn: Optional[Callable[[str], None]] = print,
+          command: Optional[str] = None) -> Dict[str, float]:
   """Trains (or resumes training) a MACE / Shared / Cloned agent, or the stock TF-Agents PPO
   baseline (`agent_config.model == "tfa_ppo"`); returns the final metrics.
 
-  Raises:
+  Raises (each with a one-line message):
     checkpoints.CheckpointMismatchError: a setting contradicts the run already in `root_dir`.
+    checkpoints.CheckpointRestoreError: checkpoints exist but none restores.
+    checkpoints.RunLockedError: a live trainer holds `root_dir`.
+    RunDirectoryError: `root_dir` cannot be created, read or written.
+    TrainingDivergedError: a loss term or the gradient went non-finite.
   """
-  os.makedirs(root_dir, exist_ok=True)
+  _check_writable(root_dir)
+  lock = checkpoints.RunLock(root_dir)
+  lock.acquire()
+  try:
+    if command:  # the run's history of commands, for reports
+      with open(os.path.join(root_dir, "commands.txt"), "a") as f:
+        f.write(command + "\n")
+    return _train_locked(root_dir=root_dir, game=game, agent_config=agent_config,
+                         train_config=train_config, progress=progress, log_fn=log_fn)
+  finally:
+    lock.release()
+
+
+def _check_writable(root_dir: str) -> None:
+  """Raises RunDirectoryError (one line) if `root_dir` cannot be created, read or written."""
+  try:
+    os.makedirs(root_dir, exist_ok=True)
+  except OSError as e:
+    raise RunDirectoryError(f"cannot create the run directory {root_dir}: {e.strerror}") from None
+  if not os.access(root_dir, os.R_OK | os.W_OK | os.X_OK):
+    raise RunDirectoryError(f"the run directory {root_dir} is not readable and writable by this "
+                            f"user; fix its permissions or use another --root_dir")
+
+
+class RunDirectoryError(RuntimeError):
+  """The run directory cannot be used."""
+
+
+class TrainingDivergedError(RuntimeError):
+  """A loss term or the gradient went non-finite; training stopped before saving it."""
+
+
+def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_fn):
   checkpoints.check_or_write_run_config(
       root_dir, checkpoints.run_config_dict(game, agent_config, train_config))
   tc = train_config
@@ -128,12 +165,12 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   episodes = tf.Variable(0, dtype=tf.int64, name="episodes")
   cumulative_reward = tf.Variable(0.0, dtype=tf.float64, name="cumulative_terminal_reward")
   checkpointer = checkpoints.RunCheckpointer(
-      root_dir, samples=samples, episodes=episodes, cumulative_reward=cumulative_reward,
-      **learner.trackables)
+      root_dir, env_codec=learner.env_codec, log_fn=log_fn, samples=samples, episodes=episodes,
+      cumulative_reward=cumulative_reward, **learner.trackables)
   writer = metrics.MetricsWriter(root_dir)
   env_state = checkpointer.restore_latest()
-  if checkpointer.latest and log_fn:
-    log_fn(f"resumed from {checkpointer.latest} at {int(samples.numpy()):,} samples")
+  if checkpointer.restored and log_fn:
+    log_fn(f"resumed from {checkpointer.restored} at {int(samples.numpy()):,} samples")
   learner.start(env_state)
   writer.truncate_after(int(samples.numpy()))
   exporter = export.PolicyExporter(root_dir, learner.policies, samples)
@@ -158,7 +195,16 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   final = {}
   loss_info = None
   while int(samples.numpy()) < tc.num_samples:
-    loss_info, stats, new_samples = learner.run_iteration()
+    try:
+      loss_info, stats, new_samples = learner.run_iteration()
+    except builder.DivergenceError as e:
+      # Nothing of this update is saved: the last checkpoint holds the last finite weights.
+      if pbar is not None:
+        pbar.close()
+      raise TrainingDivergedError(
+          f"training diverged: {e.term} went non-finite in the update after "
+          f"{int(samples.numpy()):,} samples; nothing non-finite was saved; the last good "
+          f"checkpoint is {checkpointer.latest or 'none (no checkpoint yet)'}") from None
     samples.assign_add(new_samples)
     episodes.assign_add(stats["length"].size)
     cumulative_reward.assign_add(float(stats["total_reward"].sum()))

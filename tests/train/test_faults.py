@@ -1,0 +1,202 @@
+"""Faults a run survives: corrupt checkpoints, divergence, a second trainer, kills, a bad directory."""
+
+import glob
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.envs import rules
+from mace_tf.train import checkpoints, metrics, train_lib
+
+GAME = rules.GameConfig(kind=rules.HARE, num_hunters=2, num_prey=2, hit_points=1, time_limit=6,
+                        grid_size=7)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+B, L = 8, 4  # 32 samples per iteration
+
+
+def train(root, num_samples, *, collect="graph", log=None, **agent):
+  return train_lib.train(
+      root_dir=str(root), game=GAME, agent_config=MaceConfig(model="mace", **agent),
+      train_config=train_lib.TrainConfig(num_envs=B, rollout_length=L, num_samples=num_samples,
+                                         seed=1, checkpoint_every=320, log_every=160,
+                                         eval_episodes=4, collect=collect),
+      progress=False, log_fn=(log.append if log is not None else None))
+
+
+def _checkpoint_numbers(root):
+  return sorted(int(p.split("ckpt-")[1].split(".")[0])
+                for p in glob.glob(os.path.join(root, "checkpoints", "ckpt-*.index")))
+
+
+@pytest.mark.parametrize("collect", ["graph", "host"])
+def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(tmp_path, collect):
+  root = tmp_path / "run"
+  train(root, 960, collect=collect)  # checkpoints at 320, 640, 960
+  newest = _checkpoint_numbers(root)[-1]
+  data = glob.glob(str(root / "checkpoints" / f"ckpt-{newest}.data-*"))[0]
+  with open(data, "r+b") as f:  # a full disk: the file cut in half
+    f.truncate(os.path.getsize(data) // 2)
+  log = []
+  final = train(root, 1280, collect=collect, log=log)
+  warnings = [l for l in log if l.startswith("warning:")]
+  assert len(warnings) == 1 and f"ckpt-{newest}" in warnings[0] and "\n" not in warnings[0]
+  assert any(l.startswith(f"resumed from") and f"ckpt-{newest - 1}" in l and "640 samples" in l
+             for l in log)
+  assert metrics.read_metrics(str(root))[-1]["samples"] == 1280 and final
+  samples = [l["samples"] for l in metrics.read_metrics(str(root))]
+  assert samples == sorted(set(samples))  # the lines after 640 were rewritten, not duplicated
+
+
+def test_a_missing_game_state_counts_as_a_broken_checkpoint(tmp_path):
+  root = tmp_path / "run"
+  train(root, 640, collect="host")
+  newest = _checkpoint_numbers(root)[-1]
+  os.remove(root / "checkpoints" / f"ckpt-{newest}.env.npz")
+  log = []
+  train(root, 960, collect="host", log=log)
+  assert any("does not restore" in l for l in log)
+  assert any(f"ckpt-{newest - 1}" in l and "320 samples" in l for l in log if "resumed" in l)
+
+
+def test_no_checkpoint_restoring_is_one_clear_error(tmp_path):
+  root = tmp_path / "run"
+  train(root, 640)
+  for data in glob.glob(str(root / "checkpoints" / "ckpt-*.data-*")):
+    with open(data, "r+b") as f:
+      f.truncate(10)
+  with pytest.raises(checkpoints.CheckpointRestoreError, match="no checkpoint in .*checkpoints "
+                     "restores") as e:
+    train(root, 960)
+  assert "\n" not in str(e.value)
+
+
+def test_game_state_is_not_pickled(tmp_path):
+  root = tmp_path / "run"
+  train(root, 320, collect="host")
+  (state,) = glob.glob(str(root / "checkpoints" / "*.env.npz"))
+  with np.load(state, allow_pickle=False) as arrays:  # loads no code, or raises
+    assert "game.hunter_pos" in arrays and json.loads(str(arrays["rng_json"]))
+  assert not glob.glob(str(root / "checkpoints" / "*.pkl"))
+
+
+def test_a_diverging_run_stops_naming_the_term_and_saves_nothing_non_finite(tmp_path):
+  root = tmp_path / "run"
+  with pytest.raises(train_lib.TrainingDivergedError) as e:
+    train(root, 100_000, learning_rate=1e4, max_grad_norm=0.0)
+  message = str(e.value)
+  assert "went non-finite in the update after" in message and "losses/" in message
+  assert "\n" not in message
+  for number in _checkpoint_numbers(root):
+    reader = tf.train.load_checkpoint(str(root / "checkpoints" / f"ckpt-{number}"))
+    for name in reader.get_variable_to_shape_map():
+      value = reader.get_tensor(name)
+      if np.issubdtype(np.asarray(value).dtype, np.floating):
+        assert np.isfinite(value).all(), name
+  for saved in glob.glob(str(root / "export" / "*" / "*" / "variables" / "variables.index")):
+    reader = tf.train.load_checkpoint(saved[: -len(".index")])
+    for name in reader.get_variable_to_shape_map():
+      value = np.asarray(reader.get_tensor(name))
+      if np.issubdtype(value.dtype, np.floating):
+        assert np.isfinite(value).all(), (saved, name)
+  if _checkpoint_numbers(root):  # the message names the last good one
+    assert f"ckpt-{_checkpoint_numbers(root)[-1]}" in message
+
+
+def test_a_forced_nan_names_the_first_non_finite_term():
+  from mace_tf.train import builder
+  with pytest.raises(builder.DivergenceError, match="losses/value"):
+    builder.check_finite([("losses/policy_gradient", 1.0), ("losses/value", float("nan")),
+                          ("losses/entropy", float("inf"))])
+  builder.check_finite([("a", 0.0), ("b", -3.0)])
+
+
+def test_a_second_trainer_is_refused_and_a_dead_ones_lock_is_not(tmp_path):
+  root = tmp_path / "run"
+  root.mkdir()
+  with checkpoints.RunLock(str(root)):  # a live trainer (this process holds the lock)
+    with pytest.raises(checkpoints.RunLockedError, match="in use by a live trainer"):
+      train(root, 320)
+  # A trainer killed while holding the lock: the kernel released it with the process.
+  holder = subprocess.Popen([sys.executable, "-c", (
+      "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); "
+      "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)"),
+      str(root / ".lock")], stdout=subprocess.PIPE, text=True)
+  assert holder.stdout.readline().strip() == "locked"
+  with pytest.raises(checkpoints.RunLockedError):
+    train(root, 320)
+  holder.kill()
+  holder.wait()
+  train(root, 320)  # the lock file is still there; it blocks nothing
+  assert os.path.exists(root / ".lock")
+
+
+def test_an_unusable_run_directory_is_one_clear_line(tmp_path):
+  blocker = tmp_path / "a_file"
+  blocker.write_text("")
+  with pytest.raises(train_lib.RunDirectoryError, match="cannot create the run directory"):
+    train(blocker / "run", 320)
+
+
+def _kill_and_resume(root, *, kills, num_samples, seed):
+  """Runs `launch.train` on `root`, SIGKILLing it at random moments `kills` times (rerunning after
+  each), then lets it finish. Returns the samples of the last metric line before each kill and the
+  sample count each rerun resumed from."""
+  rng = random.Random(seed)
+  args = [sys.executable, "-m", "launch.train", "--flagfile=launch/games/fig1.flags",
+          f"--root_dir={root}", f"--num_samples={num_samples}", "--num_envs=8",
+          "--rollout_length=4", "--checkpoint_every=640", "--log_every=320", "--eval_episodes=4",
+          "--noprogress", "--learning_rate=0.003"]
+  env = dict(os.environ, PYTHONPATH=ROOT)
+  lost = []
+  for _ in range(kills):
+    before = metrics.read_metrics(str(root))[-1]["samples"] if os.path.exists(
+        os.path.join(root, "metrics.jsonl")) else 0
+    p = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    # Past start-up (~6-10 s of imports and tracing) into training, checkpoint writes included.
+    time.sleep(rng.uniform(6.0, 14.0))
+    p.send_signal(signal.SIGKILL)
+    out, _ = p.communicate()
+    lines = metrics.read_metrics(str(root)) if os.path.exists(
+        os.path.join(root, "metrics.jsonl")) else []
+    at_kill = lines[-1]["samples"] if lines else 0
+    lost.append((before, at_kill, out))
+  final = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+  assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-2000:]
+  return lost, final.stdout
+
+
+def _check_continuous(root, num_samples):
+  lines = metrics.read_metrics(str(root))
+  samples = [l["samples"] for l in lines]
+  assert samples == sorted(set(samples)), "duplicate or unordered metric lines"
+  per_iteration = 8 * 4
+  assert samples[-1] == -(-num_samples // per_iteration) * per_iteration  # the exact count
+  # One line per log_every (320, a multiple of B L) crossing: none missing.
+  assert samples == [320 * k for k in range(1, len(samples) + 1)]
+  cumulative = [l["charts/cumulative_terminal_reward"] for l in lines]
+  assert all(b >= a for a, b in zip(cumulative, cumulative[1:]))  # rewards here are >= 0
+  return lines
+
+
+def test_kills_at_random_moments_leave_a_run_that_completes_exactly(tmp_path):
+  root = tmp_path / "run"
+  lost, _ = _kill_and_resume(str(root), kills=2, num_samples=12_800, seed=0)
+  _check_continuous(root, 12_800)
+
+
+@pytest.mark.slow
+def test_soak_twenty_kills_in_a_row(tmp_path):
+  root = tmp_path / "run"
+  lost, out = _kill_and_resume(str(root), kills=20, num_samples=64_000, seed=1)
+  _check_continuous(root, 64_000)
+  print(json.dumps({"kills": len(lost), "final": out.strip().splitlines()[-2:]}))

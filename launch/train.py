@@ -6,7 +6,6 @@ r"""Trains MACE, Shared or Cloned on a hunter game; checkpoints, metrics and Sav
 Rerunning the same command resumes from the newest checkpoint in --root_dir.
 """
 
-import os
 import sys
 
 from absl import app

@@ -83,7 +83,6 @@ class DeferredGradients:
       dz = tf.concat(dzs, axis=batch_axis)
       if isinstance(xs[0], (list, tuple)):  # a Dense over input parts: the parts' blocks stacked
         units = layer.kernel.shape[-1]
-        flat_dz = tf.reshape(dz, [-1, units])
         flat_dzs = [tf.reshape(d, [-1, units]) for d in dzs]
         weight_grads[id(layer.kernel)] = tf.concat(
             [tf.add_n([tf.matmul(as_float(tf.reshape(x, [-1, x.shape[-1]])), d, transpose_a=True)

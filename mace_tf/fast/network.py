@@ -225,7 +225,6 @@ def entry_view_table(grid_size: int, local_radius: int, ego_bin: int = 0):
   -2^30 (negative whatever the agent's row offset, so dropped)."""
   g, r, side = grid_size, local_radius, 2 * local_radius + 1
   window = side * side * 4
-  views = window + ((g // ego_bin) ** 2 * 4 if ego_bin else 0)
   offsets = np.arange(2 * g) - g
   # Per axis, the window positions each offset falls in: i + r for i in [-r, r], i = o modulo G.
   at = [[i + r for i in range(-r, r + 1) if (o - i) % g == 0] for o in offsets]

@@ -10,7 +10,7 @@ from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.networks.config import NetworkConfig
 from mace_tf.agents.mace.policy import sample_joint_action
 from mace_tf.envs import HareHunters
-from mace_tf.train import builder, train_lib
+from mace_tf.train import builder
 
 N, B, L = 3, 4, 6
 

@@ -1,0 +1,58 @@
+"""Running one trial of a sweep: the base configuration (the flagfile's) with the trial's
+hyperparameters, trained in the trial's own directory by `train_lib.train`, so that a rerun resumes
+it from its checkpoints and a finished trial costs nothing."""
+
+import dataclasses
+import json
+import os
+from typing import Dict, Tuple
+
+from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.envs import rules
+from mace_tf.networks.config import NetworkConfig
+from mace_tf.sweep.search_space import Trial, trial_dir
+from mace_tf.train import metrics, train_lib
+
+_NETWORK_FIELDS = {f.name for f in dataclasses.fields(NetworkConfig)}
+_AGENT_FIELDS = {f.name for f in dataclasses.fields(MaceConfig)} - {"network"}
+
+
+def trial_configs(agent: MaceConfig, train: train_lib.TrainConfig,
+                  trial: Trial) -> Tuple[MaceConfig, train_lib.TrainConfig]:
+  """The base configs with the trial's model, seed and hyperparameters (each routed to the
+  network's or the learner's config); everything else stays as the base (the flagfile) set it."""
+  unknown = set(trial.params) - _NETWORK_FIELDS - _AGENT_FIELDS
+  if unknown:
+    raise ValueError(f"search space: {sorted(unknown)} are not hyperparameters of MaceConfig or "
+                     f"NetworkConfig")
+  network = dataclasses.replace(
+      agent.network, **{k: v for k, v in trial.params.items() if k in _NETWORK_FIELDS})
+  agent = dataclasses.replace(
+      agent, model=trial.model, network=network,
+      **{k: v for k, v in trial.params.items() if k in _AGENT_FIELDS})
+  return agent, dataclasses.replace(train, seed=trial.seed)
+
+
+def is_finished(sweep_dir: str, trial: Trial, num_samples: int) -> bool:
+  """Whether the trial's run already reached `num_samples` (its last metric line)."""
+  path = os.path.join(trial_dir(sweep_dir, trial), "metrics.jsonl")
+  if not os.path.exists(path):
+    return False
+  lines = metrics.read_metrics(trial_dir(sweep_dir, trial))
+  return bool(lines) and lines[-1]["samples"] >= num_samples
+
+
+def run_trial(sweep_dir: str, game: rules.GameConfig, agent: MaceConfig,
+              train: train_lib.TrainConfig, trial: Trial, log_fn=None) -> Dict[str, float]:
+  """Trains (or resumes, or skips if finished) one trial; writes `trial.json` beside its run and
+  returns the run's final metrics."""
+  root = trial_dir(sweep_dir, trial)
+  agent_config, train_config = trial_configs(agent, train, trial)
+  os.makedirs(root, exist_ok=True)
+  with open(os.path.join(root, "trial.json"), "w") as f:
+    json.dump({"model": trial.model, "index": trial.index, "seed": trial.seed,
+               "params": trial.params}, f, indent=2)
+  if is_finished(sweep_dir, trial, train_config.num_samples):
+    return metrics.read_metrics(root)[-1]
+  return train_lib.train(root_dir=root, game=game, agent_config=agent_config,
+                         train_config=train_config, progress=False, log_fn=log_fn)

@@ -56,3 +56,11 @@ def run_trial(sweep_dir: str, game: rules.GameConfig, agent: MaceConfig,
     return metrics.read_metrics(root)[-1]
   return train_lib.train(root_dir=root, game=game, agent_config=agent_config,
                          train_config=train_config, progress=False, log_fn=log_fn)
+
+
+def best_finished(sweep_dir: str, trials, num_samples: int):
+  """(trial, cumulative terminal reward) of the best finished trial, or None."""
+  scored = [(t, metrics.read_metrics(trial_dir(sweep_dir, t))[-1]
+             ["charts/cumulative_terminal_reward"])
+            for t in trials if is_finished(sweep_dir, t, num_samples)]
+  return max(scored, key=lambda p: p[1]) if scored else None

@@ -1,0 +1,56 @@
+"""launch.sweep on local Ray: a tiny sweep end to end, a rerun that repeats nothing, clear errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TINY = ["--flagfile=launch/smoke.flags", "--models=mace,shared", "--trials=2",
+        "--num_samples=768", "--checkpoint_every=256", "--log_every=256", "--eval_episodes=4"]  # B L = 256
+
+
+def sweep(*args, timeout=300):
+  return subprocess.run([sys.executable, "-m", "launch.sweep", *args], cwd=ROOT,
+                        capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_tiny_sweep_runs_end_to_end_and_a_rerun_repeats_no_finished_trial(tmp_path):
+  d = tmp_path / "sweep"
+  p = sweep(*TINY, f"--sweep_dir={d}")
+  assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+  assert "sweep: 0 of 4 trials finished, 4 to run" in p.stdout
+  assert "sweep: 4 of 4 done" in p.stdout and "best so far" in p.stdout
+  names = sorted(os.listdir(d / "trials"))
+  assert names == ["mace_t000", "mace_t001", "shared_t000", "shared_t001"]
+  seeds, stamps = set(), {}
+  for name in names:
+    trial = json.loads((d / "trials" / name / "trial.json").read_text())
+    seeds.add(trial["seed"])
+    assert ("kl_coef" in trial["params"]) == name.startswith("mace")
+    lines = [json.loads(l) for l in (d / "trials" / name / "metrics.jsonl").read_text().splitlines()]
+    assert lines[-1]["samples"] == 768
+    run_config = json.loads((d / "trials" / name / "run_config.json").read_text())
+    assert run_config["agent"]["learning_rate"] == trial["params"]["learning_rate"]
+    assert run_config["agent"]["model"] == name.split("_")[0]
+    stamps[name] = os.path.getmtime(d / "trials" / name / "metrics.jsonl")
+  assert len(seeds) == 4
+  p = sweep(*TINY, f"--sweep_dir={d}")
+  assert p.returncode == 0 and "sweep: 4 of 4 trials finished, 0 to run" in p.stdout
+  assert {n: os.path.getmtime(d / "trials" / n / "metrics.jsonl") for n in names} == stamps
+  # The same directory for another setting is refused.
+  p = sweep(*TINY, f"--sweep_dir={d}", "--grid_size=9")
+  assert p.returncode != 0 and "holds a sweep of another setting" in p.stderr
+
+
+def test_bad_input_is_one_line_each(tmp_path):
+  space = tmp_path / "space.json"
+  space.write_text(json.dumps({"gamma": ["uniform", 0.99, 0.9]}))
+  p = sweep(*TINY, f"--sweep_dir={tmp_path / 'a'}", f"--search_space={space}")
+  assert p.returncode != 0
+  assert p.stderr.strip().splitlines()[-1] == "sweep: search space: gamma: low 0.99 > high 0.9"
+  p = sweep(*TINY, f"--sweep_dir={tmp_path / 'b'}", "--ray_address=127.0.0.1:1", timeout=120)
+  assert p.returncode != 0
+  assert p.stderr.strip().splitlines()[-1].startswith("sweep: cannot reach the Ray cluster at "
+                                                      "127.0.0.1:1")
+  assert "Traceback" not in p.stderr

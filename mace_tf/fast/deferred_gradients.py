@@ -27,8 +27,8 @@ class DeferredGradients:
   """Records the linear layers' (input, pre-activation) of forward passes; see the module doc.
 
   Usage (inside `tape`): `recorder = DeferredGradients(tape)`, run the passes with
-  `network(..., recorder=recorder)`, compute the loss; then (tape closed)
-  `recorder.gradients(loss, variables)`.
+  `FastNetwork(network)(observation, entries, noise, recorder)`, compute the loss; then (tape
+  closed) `recorder.gradients(loss, variables)`.
   """
 
   def __init__(self, tape: tf.GradientTape):
@@ -40,7 +40,7 @@ class DeferredGradients:
   def apply(self, layer, x, as_matmul: bool = False):
     """The layer's output on `x`, its weights held constant on the tape; records (x, z).
 
-    `as_matmul`: a Conv2D applied to its patches `[M, k * k * C]` (see `trunk.apply_layer`).
+    `as_matmul`: a Conv2D applied to its patches `[M, k * k * C]` (see `network.apply_layer`).
     """
     if not isinstance(layer, (PerAgentDense, tf.keras.layers.Conv2D, tf.keras.layers.Dense)):
       raise TypeError(f"{layer.name}: {type(layer).__name__} is not a deferrable layer")

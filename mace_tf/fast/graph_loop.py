@@ -1,6 +1,6 @@
 """GraphLoop: one collect-and-update iteration compiled into a single tf.function.
 
-The B games run in graph (`mace_tf.envs.tf_game`, checked step by step against the numpy rules), so
+The B games run in graph (`mace_tf.fast.tf_game`, checked step by step against the numpy rules), so
 no step leaves TensorFlow. Two ways to update, the same numbers (tested):
 
 * `update="batched"`: collect without a gradient tape, then `MaceAgent.train`'s own loss on the

@@ -4,6 +4,9 @@ import dataclasses
 from typing import Tuple
 
 
+MODELS = ("mace", "shared", "cloned")  # the actor-critics `MaceNetwork` builds
+
+
 def require(ok: bool, message: str) -> None:
   """A config's check: ValueError(`message`) unless `ok` (one clear line for a bad setting)."""
   if not ok:
@@ -42,15 +45,16 @@ class NetworkConfig:
   ego_bin: int = 0
 
   def __post_init__(self):
-    need = require
-    need(self.latent_dim >= 1, f"latent_dim must be >= 1, got {self.latent_dim}")
-    need(self.trunk_units >= 1 and self.local_units >= 1, "trunk_units and local_units must be >= 1")
-    need(self.local_radius >= 0, f"local_radius must be >= 0, got {self.local_radius}")
-    need(self.feature_radius >= 0, f"feature_radius must be >= 0, got {self.feature_radius}")
-    need(self.ego_bin >= 0, f"ego_bin must be >= 0 (0: off), got {self.ego_bin}")
-    need(len(self.conv_filters) >= 1 and all(len(f) == 3 and min(f) >= 1 for f in self.conv_filters),
-         f"conv_filters must be (filters, kernel, stride) triples of positive ints, got "
-         f"{self.conv_filters}")
+    require(self.latent_dim >= 1, f"latent_dim must be >= 1, got {self.latent_dim}")
+    require(self.trunk_units >= 1 and self.local_units >= 1,
+            "trunk_units and local_units must be >= 1")
+    require(self.local_radius >= 0, f"local_radius must be >= 0, got {self.local_radius}")
+    require(self.feature_radius >= 0, f"feature_radius must be >= 0, got {self.feature_radius}")
+    require(self.ego_bin >= 0, f"ego_bin must be >= 0 (0: off), got {self.ego_bin}")
+    require(len(self.conv_filters) >= 1
+            and all(len(f) == 3 and min(f) >= 1 for f in self.conv_filters),
+            f"conv_filters must be (filters, kernel, stride) triples of positive ints, got "
+            f"{self.conv_filters}")
     # Tuples however given (a list from JSON or a flag), so that configs compare and hash.
     object.__setattr__(self, "conv_filters", tuple(tuple(int(v) for v in f)
                                                    for f in self.conv_filters))

@@ -25,12 +25,10 @@ import tensorflow_probability as tfp
 from tf_agents.networks import network
 
 from mace_tf.envs import rules
-from mace_tf.networks.config import NetworkConfig
+from mace_tf.networks.config import MODELS, NetworkConfig
 from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, Trunk
 
 tfd = tfp.distributions
-
-MODELS = ("mace", "shared", "cloned")
 
 MaceNetworkOutput = collections.namedtuple(
     "MaceNetworkOutput", ["logits", "values", "latent", "latent_mean", "latent_stddev"])

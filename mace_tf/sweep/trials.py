@@ -33,13 +33,19 @@ def trial_configs(agent: MaceConfig, train: train_lib.TrainConfig,
   return agent, dataclasses.replace(train, seed=trial.seed)
 
 
+def last_metrics(sweep_dir: str, trial: Trial):
+  """The trial's last metric line, or None if it has none yet."""
+  root = trial_dir(sweep_dir, trial)
+  if not os.path.exists(os.path.join(root, "metrics.jsonl")):
+    return None
+  lines = metrics.read_metrics(root)
+  return lines[-1] if lines else None
+
+
 def is_finished(sweep_dir: str, trial: Trial, num_samples: int) -> bool:
   """Whether the trial's run already reached `num_samples` (its last metric line)."""
-  path = os.path.join(trial_dir(sweep_dir, trial), "metrics.jsonl")
-  if not os.path.exists(path):
-    return False
-  lines = metrics.read_metrics(trial_dir(sweep_dir, trial))
-  return bool(lines) and lines[-1]["samples"] >= num_samples
+  last = last_metrics(sweep_dir, trial)
+  return last is not None and last["samples"] >= num_samples
 
 
 def run_trial(sweep_dir: str, game: rules.GameConfig, agent: MaceConfig,
@@ -52,15 +58,18 @@ def run_trial(sweep_dir: str, game: rules.GameConfig, agent: MaceConfig,
   with open(os.path.join(root, "trial.json"), "w") as f:
     json.dump({"model": trial.model, "index": trial.index, "seed": trial.seed,
                "params": trial.params}, f, indent=2)
-  if is_finished(sweep_dir, trial, train_config.num_samples):
-    return metrics.read_metrics(root)[-1]
+  last = last_metrics(sweep_dir, trial)
+  if last is not None and last["samples"] >= train_config.num_samples:
+    return last
   return train_lib.train(root_dir=root, game=game, agent_config=agent_config,
                          train_config=train_config, progress=False, log_fn=log_fn)
 
 
 def best_finished(sweep_dir: str, trials, num_samples: int):
   """(trial, cumulative terminal reward) of the best finished trial, or None."""
-  scored = [(t, metrics.read_metrics(trial_dir(sweep_dir, t))[-1]
-             ["charts/cumulative_terminal_reward"])
-            for t in trials if is_finished(sweep_dir, t, num_samples)]
+  scored = []
+  for t in trials:
+    last = last_metrics(sweep_dir, t)
+    if last is not None and last["samples"] >= num_samples:
+      scored.append((t, last["charts/cumulative_terminal_reward"]))
   return max(scored, key=lambda p: p[1]) if scored else None

@@ -122,16 +122,12 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
     TrainingDivergedError: a loss term or the gradient went non-finite.
   """
   _check_writable(root_dir)
-  lock = checkpoints.RunLock(root_dir)
-  lock.acquire()
-  try:
+  with checkpoints.RunLock(root_dir):
     if command:  # the run's history of commands, for reports
       with open(os.path.join(root_dir, "commands.txt"), "a") as f:
         f.write(command + "\n")
     return _train_locked(root_dir=root_dir, game=game, agent_config=agent_config,
                          train_config=train_config, progress=progress, log_fn=log_fn)
-  finally:
-    lock.release()
 
 
 def _check_writable(root_dir: str) -> None:

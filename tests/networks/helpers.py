@@ -11,6 +11,8 @@ def psi_input(trunk, observation, grid_entries=None):
   if grid_entries is None:
     x = trunk.psi_input(observation, trunk.feature_map(observation["grid"]))
   else:
-    x = tf.concat(FastTrunk(trunk).psi_input(observation, grid_entries), axis=-1)
+    fast = FastTrunk(trunk)
+    x = tf.concat(fast.psi_input(observation, grid_entries,
+                                 fast.feature_map(observation, grid_entries)), axis=-1)
   batch, n = observation["hunters"].shape[:2]
   return x.numpy().reshape(n, batch, -1).transpose(1, 0, 2)  # rows are agent-major

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from mace_tf.agents.mace.config import FIRST_NETWORK, MaceConfig
+from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.networks.config import FIRST_NETWORK
 from mace_tf.envs import rules
 from mace_tf.train import checkpoints, export, metrics, train_lib
 

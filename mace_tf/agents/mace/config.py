@@ -3,9 +3,10 @@ own sizes are a `NetworkConfig` inside."""
 
 import dataclasses
 
-from mace_tf.networks.config import FIRST_NETWORK, NetworkConfig, require  # noqa: F401
+from mace_tf.networks import config as network_config
+from mace_tf.networks.config import NetworkConfig, require
 
-MODELS = ("mace", "shared", "cloned", "tfa_ppo")
+MODELS = network_config.MODELS + ("tfa_ppo",)
 OPTIMIZERS = ("adam", "rmsprop")
 
 
@@ -53,20 +54,20 @@ class MaceConfig:
   num_epochs: int = 1
 
   def __post_init__(self):
-    need = require
-    need(self.model in MODELS, f"model must be one of {MODELS}, got {self.model!r}")
-    need(self.optimizer in OPTIMIZERS,
-         f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-    need(isinstance(self.network, NetworkConfig),
-         f"network must be a NetworkConfig, got {type(self.network).__name__}")
-    need(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
-    need(0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}")
-    need(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
+    require(self.model in MODELS, f"model must be one of {MODELS}, got {self.model!r}")
+    require(self.optimizer in OPTIMIZERS,
+            f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+    require(isinstance(self.network, NetworkConfig),
+            f"network must be a NetworkConfig, got {type(self.network).__name__}")
+    require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
+    require(0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}")
+    require(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
     for name in ("vf_coef", "ent_coef", "kl_coef", "max_grad_norm", "ppo_clip"):
-      need(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
-    need(self.num_epochs >= 1, f"num_epochs must be >= 1, got {self.num_epochs}")
-    need(self.ppo_clip > 0 or self.num_epochs == 1 or self.model == "tfa_ppo",
-         "num_epochs > 1 needs the clipped surrogate (ppo_clip > 0): A2C takes one step per rollout")
+      require(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
+    require(self.num_epochs >= 1, f"num_epochs must be >= 1, got {self.num_epochs}")
+    require(self.ppo_clip > 0 or self.num_epochs == 1 or self.model == "tfa_ppo",
+            "num_epochs > 1 needs the clipped surrogate (ppo_clip > 0): A2C takes one step per "
+            "rollout")
 
   @property
   def latent_dim(self) -> int:

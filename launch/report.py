@@ -1,9 +1,15 @@
-r"""Summarizes training runs side by side: a Markdown table, a JSON summary and learning curves.
+r"""Reports on training runs side by side, or on sweeps as the paper's Table 1 and figures.
 
   python -m launch.report --runs=runs/fig1/mace,runs/fig1/shared,runs/fig1/cloned --name=fig1
+  python -m launch.report --sweeps=runs/sweeps/stag10,runs/sweeps/hare10 --output_dir=results/sweeps \
+      --kl_ablation=runs/kl_ablation/stag10
 
-Writes `results/<name>/report.md`, `summary.json`, `curves.png` and a copy of each run's
-`metrics.jsonl` (`<label>_metrics.jsonl`). The label of a run is its directory's name.
+With --runs: `results/<name>/report.md`, `summary.json`, `curves.png` and a copy of each run's
+`metrics.jsonl` (`<label>_metrics.jsonl`); the label of a run is its directory's name.
+With --sweeps (directories of `launch.sweep`): in --output_dir the Table 1 analog (mean of each
+model's best 5 trials, with their spread, the paper's numbers and the reference rows), figures 3 and
+4, per-episode reward at 1M, the best trials' hyperparameters and the KL ablation
+(`mace_tf/sweep/report.py` says exactly how).
 """
 
 import os
@@ -12,9 +18,18 @@ import sys
 from absl import app
 from absl import flags
 
+from mace_tf.sweep import report as sweep_report
 from mace_tf.train import run_report
 
 flags.DEFINE_list("runs", None, "Run directories (each with metrics.jsonl and run_config.json).")
+flags.DEFINE_list("sweeps", None, "Sweep directories (launch.sweep's --sweep_dir), in place of --runs.")
+flags.DEFINE_string("output_dir", None, "Where the sweep report goes (with --sweeps).")
+flags.DEFINE_string("kl_ablation", None, "With --sweeps: a directory of MACE runs <variant>_s<seed> "
+                    "(mace: with the KL term, mace_nokl: kl_coef = 0) for the KL ablation.")
+flags.DEFINE_string("references_dir", "results/paper_scale/references",
+                    "The reference policies' rows: <setting>_<random|nearest>.json of launch.evaluate.")
+flags.DEFINE_integer("best", 5, "With --sweeps: the best trials per model that a row averages "
+                     "(the paper: 5).", lower_bound=1)
 flags.DEFINE_string("name", None, "Report name: results/<name>/.")
 flags.DEFINE_string("title", None, "Title of the report (default: the name).")
 flags.DEFINE_string("results_dir", "results", "Where reports go.")
@@ -26,10 +41,34 @@ flags.DEFINE_integer("window", 3, "Metric lines averaged for the final per-episo
 FLAGS = flags.FLAGS
 
 
+def _sweeps_main():
+  if not FLAGS.output_dir:
+    sys.exit("report: --sweeps needs --output_dir")
+  at = [int(a) for a in FLAGS.at_samples]
+  try:
+    tables = sweep_report.write_report(
+        FLAGS.sweeps, FLAGS.output_dir, references_dir=FLAGS.references_dir,
+        kl_ablation_dir=FLAGS.kl_ablation, at_samples=at, k=FLAGS.best,
+        command="python -m launch.report " + " ".join(sys.argv[1:]))
+  except (OSError, ValueError) as e:
+    sys.exit(f"report: {e}")
+  for t in tables:
+    for model, row in t["rows"].items():
+      score = row["cumulative"][str(max(at))]
+      print(f"{t['setting']} {t['configuration']} {model}: {row['finished']} of {row['trials']} "
+            f"trials finished; best {len(row['best'])} mean "
+            f"{sweep_report.fmt(score['mean'] if score else None)} at {max(at):,} samples")
+  print(f"wrote {FLAGS.output_dir}/report.md, summary.json and the figures")
+
+
 def main(argv):
   del argv
+  if FLAGS.sweeps:
+    if FLAGS.runs:
+      sys.exit("report: give --runs or --sweeps, not both")
+    return _sweeps_main()
   if not FLAGS.runs or not FLAGS.name:
-    sys.exit("report: --runs and --name are required")
+    sys.exit("report: --runs and --name (or --sweeps and --output_dir) are required")
   out_dir = os.path.join(FLAGS.results_dir, FLAGS.name)
   try:
     summaries = run_report.write_report(

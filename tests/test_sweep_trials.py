@@ -48,3 +48,25 @@ def test_a_rerun_skips_a_finished_trial_and_resumes_an_unfinished_one(tmp_path):
   assert os.path.getmtime(os.path.join(root, "metrics.jsonl")) == before
   assert final["samples"] == 640 == metrics.read_metrics(root)[-1]["samples"]
   assert os.path.exists(os.path.join(root, "trial.json"))
+
+
+def test_a_diverging_trial_is_finished_with_what_it_earned_and_not_retried(tmp_path):
+  sweep = str(tmp_path)
+  base = MaceConfig(model="shared", max_grad_norm=0.0)
+  trial = ss.Trial(model="shared", index=0, seed=3, params={"learning_rate": 1e4})
+  tc = train_lib.TrainConfig(num_envs=8, rollout_length=4, num_samples=100_000,
+                             checkpoint_every=160, log_every=32, eval_episodes=4)
+  log = []
+  final = trials.run_trial(sweep, GAME, base, tc, trial, log_fn=log.append)
+  record = trials.divergence(sweep, trial)
+  assert record is not None and "went non-finite" in record["message"]
+  assert final["diverged"] == 1.0 and final["samples"] == record["samples"] < 100_000
+  assert any(l.startswith("shared_t000: training diverged") for l in log)
+  assert trials.is_finished(sweep, trial, 100_000)
+  root = ss.trial_dir(sweep, trial)
+  before = os.path.getmtime(os.path.join(root, "metrics.jsonl"))
+  again = trials.run_trial(sweep, GAME, base, tc, trial)  # not retried
+  assert os.path.getmtime(os.path.join(root, "metrics.jsonl")) == before
+  assert again["charts/cumulative_terminal_reward"] == final["charts/cumulative_terminal_reward"]
+  best = trials.best_finished(sweep, [trial], 100_000)
+  assert best[0] == trial and best[1] == final["charts/cumulative_terminal_reward"]

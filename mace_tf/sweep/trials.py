@@ -1,6 +1,11 @@
 """Running one trial of a sweep: the base configuration (the flagfile's) with the trial's
 hyperparameters, trained in the trial's own directory by `train_lib.train`, so that a rerun resumes
-it from its checkpoints and a finished trial costs nothing."""
+it from its checkpoints and a finished trial costs nothing.
+
+A random search over Table 2's learning rates (up to 1e-1) has trials whose loss goes non-finite.
+Such a trial is finished, not failed: `diverged.json` records where, a rerun does not retry it, and
+its score is the cumulative terminal reward it had earned (it earns nothing after it stopped).
+"""
 
 import dataclasses
 import json
@@ -33,6 +38,18 @@ def trial_configs(agent: MaceConfig, train: train_lib.TrainConfig,
   return agent, dataclasses.replace(train, seed=trial.seed)
 
 
+DIVERGED = "diverged.json"
+
+
+def divergence(sweep_dir: str, trial: Trial):
+  """`{"samples": ..., "message": ...}` if the trial stopped on a non-finite loss, else None."""
+  path = os.path.join(trial_dir(sweep_dir, trial), DIVERGED)
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    return json.load(f)
+
+
 def last_metrics(sweep_dir: str, trial: Trial):
   """The trial's last metric line, or None if it has none yet."""
   root = trial_dir(sweep_dir, trial)
@@ -43,7 +60,9 @@ def last_metrics(sweep_dir: str, trial: Trial):
 
 
 def is_finished(sweep_dir: str, trial: Trial, num_samples: int) -> bool:
-  """Whether the trial's run already reached `num_samples` (its last metric line)."""
+  """Whether the trial's run already reached `num_samples` (its last metric line) or diverged."""
+  if divergence(sweep_dir, trial) is not None:
+    return True
   last = last_metrics(sweep_dir, trial)
   return last is not None and last["samples"] >= num_samples
 
@@ -51,25 +70,40 @@ def is_finished(sweep_dir: str, trial: Trial, num_samples: int) -> bool:
 def run_trial(sweep_dir: str, game: rules.GameConfig, agent: MaceConfig,
               train: train_lib.TrainConfig, trial: Trial, log_fn=None) -> Dict[str, float]:
   """Trains (or resumes, or skips if finished) one trial; writes `trial.json` beside its run and
-  returns the run's final metrics."""
+  returns the run's final metrics (with `"diverged": 1.0` for a trial stopped by a non-finite loss)."""
   root = trial_dir(sweep_dir, trial)
   agent_config, train_config = trial_configs(agent, train, trial)
   os.makedirs(root, exist_ok=True)
   with open(os.path.join(root, "trial.json"), "w") as f:
     json.dump({"model": trial.model, "index": trial.index, "seed": trial.seed,
                "params": trial.params}, f, indent=2)
-  last = last_metrics(sweep_dir, trial)
-  if last is not None and last["samples"] >= train_config.num_samples:
-    return last
-  return train_lib.train(root_dir=root, game=game, agent_config=agent_config,
-                         train_config=train_config, progress=False, log_fn=log_fn)
+  if is_finished(sweep_dir, trial, train_config.num_samples):
+    return _final(sweep_dir, trial)
+  try:
+    return train_lib.train(root_dir=root, game=game, agent_config=agent_config,
+                           train_config=train_config, progress=False, log_fn=log_fn)
+  except train_lib.TrainingDivergedError as e:
+    last = last_metrics(sweep_dir, trial) or {"samples": 0}
+    with open(os.path.join(root, DIVERGED), "w") as f:
+      json.dump({"samples": last["samples"], "message": str(e)}, f, indent=2)
+    if log_fn:
+      log_fn(f"{trial.name}: {e}")
+    return _final(sweep_dir, trial)
+
+
+def _final(sweep_dir: str, trial: Trial) -> Dict[str, float]:
+  final = dict(last_metrics(sweep_dir, trial) or {"samples": 0,
+                                                   "charts/cumulative_terminal_reward": 0.0})
+  if divergence(sweep_dir, trial) is not None:
+    final["diverged"] = 1.0
+  return final
 
 
 def best_finished(sweep_dir: str, trials, num_samples: int):
-  """(trial, cumulative terminal reward) of the best finished trial, or None."""
+  """(trial, cumulative terminal reward) of the best finished trial (diverged ones included, at
+  what they had earned), or None."""
   scored = []
   for t in trials:
-    last = last_metrics(sweep_dir, t)
-    if last is not None and last["samples"] >= num_samples:
-      scored.append((t, last["charts/cumulative_terminal_reward"]))
+    if is_finished(sweep_dir, t, num_samples):
+      scored.append((t, _final(sweep_dir, t).get("charts/cumulative_terminal_reward", 0.0)))
   return max(scored, key=lambda p: p[1]) if scored else None

@@ -24,7 +24,7 @@ def _trainable(config):
   trial = Trial(**config["trial"])
   final = trials_lib.run_trial(config["sweep_dir"], game, agent, train, trial)
   return {"cumulative_terminal_reward": final.get("charts/cumulative_terminal_reward", 0.0),
-          "samples": final.get("samples", 0)}
+          "samples": final.get("samples", 0), "diverged": final.get("diverged", 0.0)}
 
 
 def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
@@ -55,6 +55,8 @@ def run(sweep_dir: str, game, agent, train, todo, *, total: int, address=None,
   except Exception as e:  # Ray raises ConnectionError, RuntimeError or its own types
     raise RayUnavailableError(f"cannot start or reach Ray at {address or 'local'}: "
                               f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+  # Tune runs each trial in its own working directory: a relative sweep_dir would land there.
+  sweep_dir = os.path.abspath(sweep_dir)
   done = total - len(todo)
 
   class Progress(tune.Callback):
@@ -78,7 +80,7 @@ def run(sweep_dir: str, game, agent, train, todo, *, total: int, address=None,
   try:
     tuner = tune.Tuner(
         tune.with_resources(_trainable, {"cpu": cpus_per_trial}), param_space=space,
-        run_config=tune.RunConfig(storage_path=os.path.join(os.path.abspath(sweep_dir), "ray"),
+        run_config=tune.RunConfig(storage_path=os.path.join(sweep_dir, "ray"),
                                   name="tune", verbose=0, callbacks=[Progress()]))
     results = tuner.fit()
   finally:

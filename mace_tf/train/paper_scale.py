@@ -94,10 +94,14 @@ def load_reference(references_dir: str, setting: str, policy: str) -> Optional[D
   if not os.path.exists(path):
     return None
   with open(path) as f:
-    budget = json.load(f)["budget"]
+    data = json.load(f)
+  budget = data["budget"]
   return {"cumulative": {int(k): v for k, v in budget["cumulative_at"].items()},
           "episode_reward": budget["episode_reward"], "episode_length": budget["episode_length"],
-          "success_rate": budget["success_rate"]}
+          "success_rate": budget["success_rate"],
+          # {length: episodes} of the 100 evaluated episodes (figure 4's reference lines)
+          "episode_length_counts": {int(k): v for k, v in
+                                    data.get("episode_length", {}).get("counts", {}).items()}}
 
 
 def setting_table(runs_dir: str, references_dir: str, setting: str,

@@ -219,7 +219,7 @@ def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_f
           "charts/episodes": int(episodes.numpy()),
           "charts/cumulative_terminal_reward": float(cumulative_reward.numpy()),
           "perf/samples_per_s": (s - start_samples) / (time.perf_counter() - start_time),
-          **learner.loss_scalars(loss_info), **_episode_scalars(window)}
+          **learner.loss_scalars(loss_info), **_episode_scalars(window, game.time_limit)}
       if done or (tc.eval_every and s // tc.eval_every > last["eval"]):
         last["eval"] = s // tc.eval_every if tc.eval_every else 0
         scalars.update({f"eval/greedy_{k}": v for k, v in greedy_eval().items()})
@@ -236,10 +236,21 @@ def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_f
   return final
 
 
-def _episode_scalars(window) -> Dict[str, float]:
+EPISODE_LENGTH_BINS = 20
+
+
+def episode_length_counts(lengths, time_limit: int):
+  """Counts of episode lengths in `EPISODE_LENGTH_BINS` equal bins over [0, T] (T in the last bin):
+  summed over metric lines they give the length distribution of training (figure 4)."""
+  counts, _ = np.histogram(lengths, bins=EPISODE_LENGTH_BINS, range=(0, time_limit))
+  return [int(c) for c in counts]
+
+
+def _episode_scalars(window, time_limit: int) -> Dict[str, float]:
   if not window["total_reward"]:
     return {}
   return {
+      "charts/episode_length_counts": episode_length_counts(window["length"], time_limit),
       "charts/episode_terminal_reward": float(np.mean(window["total_reward"])),
       "charts/episode_length": float(np.mean(window["length"])),
       "charts/success_rate": float(np.mean(window["success"])),

@@ -17,7 +17,8 @@ def sweep(*args, timeout=300):
 
 def test_a_tiny_sweep_runs_end_to_end_and_a_rerun_repeats_no_finished_trial(tmp_path):
   d = tmp_path / "sweep"
-  p = sweep(*TINY, f"--sweep_dir={d}")
+  # A relative --sweep_dir: Tune runs each trial in a directory of its own, not in this one.
+  p = sweep(*TINY, f"--sweep_dir={os.path.relpath(d, ROOT)}")
   assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
   assert "sweep: 0 of 4 trials finished, 4 to run" in p.stdout
   assert "sweep: 4 of 4 done" in p.stdout and "best so far" in p.stdout
@@ -41,6 +42,23 @@ def test_a_tiny_sweep_runs_end_to_end_and_a_rerun_repeats_no_finished_trial(tmp_
   # The same directory for another setting is refused.
   p = sweep(*TINY, f"--sweep_dir={d}", "--grid_size=9")
   assert p.returncode != 0 and "holds a sweep of another setting" in p.stderr
+  # The report turns it into the table and the figures.
+  out = tmp_path / "report"
+  p = subprocess.run([sys.executable, "-m", "launch.report", f"--sweeps={d}", f"--output_dir={out}",
+                      "--at_samples=512,768"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert p.returncode == 0, p.stderr[-3000:]
+  text = (out / "report.md").read_text()
+  summary = json.loads((out / "summary.json").read_text())
+  (table,) = summary["sweeps"]
+  for model in ("mace", "shared"):
+    finals = sorted((t["cumulative"]["768"] for t in table["trials"] if t["model"] == model),
+                    reverse=True)
+    row = table["rows"][model]
+    assert row["finished"] == 2 and len(row["best"]) == 2
+    assert row["cumulative"]["768"]["mean"] == sum(finals) / 2
+    assert f"| hare2_t6 | paper-faithful | mace_tf {model} (best 2) |" in text
+  for png in ("figure3_paper_faithful.png", "per_episode_paper_faithful.png", "figure4.png"):
+    assert (out / png).stat().st_size > 1000
 
 
 def test_bad_input_is_one_line_each(tmp_path):

@@ -54,6 +54,16 @@ def test_metrics_lines(fig1_run):
                "latent/sigma_mean", "latent/kl_dim_0", "perf/samples_per_s"):
     assert name in lines[-1]
   assert os.listdir(os.path.join(root, "summaries"))
+  # The length histogram of each line counts that line's episodes (T = 6: bins of 0.3 steps).
+  for line in lines:
+    counts = line["charts/episode_length_counts"]
+    assert len(counts) == train_lib.EPISODE_LENGTH_BINS
+    assert sum(counts) == line["charts/episodes_in_window"]
+
+
+def test_episode_length_counts_bin_over_zero_to_the_time_limit():
+  counts = train_lib.episode_length_counts([1, 49, 50, 51, 999, 1000, 1000], 1000)
+  assert counts[0] == 2 and counts[1] == 2 and counts[19] == 3 and sum(counts) == 7
 
 
 def test_exports_in_serving_layout(fig1_run):

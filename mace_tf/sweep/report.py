@@ -1,0 +1,363 @@
+"""The report of sweeps (what `launch.report --sweeps` writes; no flags here).
+
+The paper reports "the best 5 runs seen" of its random search (section 4, appendix 8.2). Here a
+model's best 5 are its finished trials ranked by the cumulative total terminal reward at the sweep's
+sample budget; the same 5 give every column (500k and 1M, per episode, length). A trial stopped by a
+non-finite loss is finished at what it had earned (its cumulative reward stays flat after it
+stopped); a trial still short of the budget is pending and left out.
+
+Writes into the output directory:
+  report.md       the Table 1 analog, per-episode reward at 1M, the best trials' hyperparameters,
+                  the KL ablation, the model orderings against the paper's;
+  summary.json    every trial's score and hyperparameters, and the tables' numbers;
+  figure3_<configuration>.png   cumulative terminal reward, mean and min-max band of the best 5;
+  per_episode_<configuration>.png   per-episode reward and episode length, the same bands;
+  figure4.png     the distributions of training episode lengths (best 5, pooled over training);
+  kl_ablation.png sigma, KL and reward of MACE with and without the KL term.
+"""
+
+import dataclasses
+import json
+import os
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from mace_tf.train import metrics
+from mace_tf.train import paper_scale
+
+LEARNING, PAPER_FAITHFUL = "learning", "paper-faithful"
+MODEL_ORDER = ("mace", "shared", "cloned", "tfa_ppo")
+COLORS = {"mace": "tab:orange", "shared": "tab:olive", "cloned": "tab:blue", "tfa_ppo": "tab:purple",
+          "mace_nokl": "tab:red"}
+PAPER_TIME_LIMIT = {"hare": 2000, "stag": 1000}  # Figure 3's T; figure 7 is Hare-Hunters at 1000
+GRID_POINTS = 101
+
+
+@dataclasses.dataclass
+class TrialRun:
+  """One trial of a sweep as its files hold it."""
+
+  name: str
+  model: str
+  params: Dict
+  seed: int
+  lines: List[Dict]
+  diverged_at: Optional[int]
+
+  @property
+  def samples(self) -> int:
+    return self.lines[-1]["samples"] if self.lines else 0
+
+  def finished(self, num_samples: int) -> bool:
+    return self.diverged_at is not None or self.samples >= num_samples
+
+  def cumulative_at(self, samples: int) -> Optional[float]:
+    """Cumulative terminal reward at `samples`; a diverged trial keeps what it had earned."""
+    value = paper_scale.cumulative_at(self.lines, samples)
+    if value is None and self.diverged_at is not None:
+      return self.lines[-1]["charts/cumulative_terminal_reward"] if self.lines else 0.0
+    return value
+
+
+def setting_name(game: Dict) -> str:
+  """`stag10`, `hare20_moving`, ...: the paper's names; another time limit adds `_t<T>`."""
+  name = f"{game['kind']}{game['num_hunters']}" + ("_moving" if game["moving_prey"] else "")
+  if game["time_limit"] != PAPER_TIME_LIMIT.get(game["kind"]):
+    name += f"_t{game['time_limit']}"
+  return name
+
+
+def configuration_name(agent: Dict) -> str:
+  """Whether the sweep's flagfile had issue 12's learning fixes or none (the paper-faithful twin)."""
+  fixes = agent.get("frozen_clock") or agent.get("normalize_advantages") or agent.get("ego_bin")
+  return LEARNING if fixes else PAPER_FAITHFUL
+
+
+def load_sweep(sweep_dir: str) -> Dict:
+  """The sweep's setting and its trials; ValueError naming what cannot be read."""
+  path = os.path.join(sweep_dir, "sweep.json")
+  if not os.path.exists(path):
+    raise ValueError(f"{sweep_dir} is not a sweep directory (no sweep.json)")
+  with open(path) as f:
+    sweep = json.load(f)
+  trials_dir = os.path.join(sweep_dir, "trials")
+  runs = []
+  for name in sorted(os.listdir(trials_dir)) if os.path.isdir(trials_dir) else []:
+    root = os.path.join(trials_dir, name)
+    if not os.path.exists(os.path.join(root, "trial.json")):
+      continue
+    with open(os.path.join(root, "trial.json")) as f:
+      trial = json.load(f)
+    lines = metrics.read_metrics(root) if os.path.exists(os.path.join(root, "metrics.jsonl")) else []
+    diverged = None
+    if os.path.exists(os.path.join(root, "diverged.json")):
+      with open(os.path.join(root, "diverged.json")) as f:
+        diverged = json.load(f)["samples"]
+    runs.append(TrialRun(name=name, model=trial["model"], params=trial["params"],
+                         seed=trial["seed"], lines=lines, diverged_at=diverged))
+  return {"dir": sweep_dir, "setting": setting_name(sweep["game"]),
+          "configuration": configuration_name(sweep["agent"]), "game": sweep["game"],
+          "num_samples": sweep["num_samples"], "models": sweep["models"], "trials": runs}
+
+
+def best_trials(runs: Sequence[TrialRun], num_samples: int, k: int = 5) -> List[TrialRun]:
+  """The `k` finished trials with the highest cumulative terminal reward at `num_samples`."""
+  done = [r for r in runs if r.finished(num_samples)]
+  return sorted(done, key=lambda r: -r.cumulative_at(num_samples))[:k]
+
+
+def _near(run: TrialRun, samples: int, key: str, window: int) -> Optional[float]:
+  """Mean of `key` over the last metric lines (at most `window` samples back) at or before
+  `samples` that have it: the sampling policy's per-episode numbers there."""
+  upto = min(samples, run.samples)
+  values = [l[key] for l in run.lines if key in l and upto - window < l["samples"] <= upto]
+  return float(np.mean(values)) if values else None
+
+
+def _spread(values: Sequence[Optional[float]]) -> Optional[Dict]:
+  values = [v for v in values if v is not None]
+  if not values:
+    return None
+  return {"mean": float(np.mean(values)), "min": float(min(values)), "max": float(max(values)),
+          "n": len(values)}
+
+
+def model_row(runs: Sequence[TrialRun], num_samples: int, at_samples: Sequence[int], *,
+              k: int = 5, window: int = 30_000) -> Dict:
+  """One model's row of the Table 1 analog: mean, min and max over its best `k` trials."""
+  best = best_trials(runs, num_samples, k)
+  return {
+      "trials": len(runs), "finished": sum(r.finished(num_samples) for r in runs),
+      "diverged": sum(r.diverged_at is not None for r in runs), "best": [r.name for r in best],
+      "cumulative": {str(s): _spread([r.cumulative_at(s) for r in best]) for s in at_samples},
+      "episode_reward": _spread([_near(r, num_samples, "charts/episode_terminal_reward", window)
+                                 for r in best]),
+      "episode_length": _spread([_near(r, num_samples, "charts/episode_length", window)
+                                 for r in best]),
+      "greedy_reward": _spread([r.lines[-1].get("eval/greedy_terminal_reward") for r in best
+                                if r.lines]),
+  }
+
+
+def curve(run: TrialRun, key: str, grid: np.ndarray, *, flat_after_end: bool) -> np.ndarray:
+  """`key` of a trial on a sample grid (linear between metric lines). Past a diverged trial's end
+  its cumulative reward stays flat; other quantities are NaN there."""
+  xs = np.array([l["samples"] for l in run.lines if key in l], np.float64)
+  ys = np.array([l[key] for l in run.lines if key in l], np.float64)
+  if xs.size == 0:
+    return np.full(grid.shape, np.nan)
+  out = np.interp(grid, np.concatenate([[0.0], xs]),
+                  np.concatenate([[0.0 if flat_after_end else ys[0]], ys]))
+  if not flat_after_end:
+    out[grid > xs[-1]] = np.nan
+  return out
+
+
+def length_distribution(runs: Sequence[TrialRun]) -> Optional[np.ndarray]:
+  """The pooled counts of training episode lengths (`charts/episode_length_counts` of every line)."""
+  counts = [np.asarray(l["charts/episode_length_counts"]) for r in runs for l in r.lines
+            if "charts/episode_length_counts" in l]
+  return np.sum(counts, axis=0) if counts else None
+
+
+def build(sweep_dirs: Sequence[str], *, references_dir: str,
+          at_samples: Sequence[int] = (500_000, 1_000_000), k: int = 5) -> List[Dict]:
+  """Every sweep's rows: per model its Table 1 analog row, and the paper's and reference rows."""
+  tables = []
+  for d in sweep_dirs:
+    sweep = load_sweep(d)
+    by_model = {m: [r for r in sweep["trials"] if r.model == m] for m in sweep["models"]}
+    references = {p: paper_scale.load_reference(references_dir, sweep["setting"], p)
+                  for p in paper_scale.REFERENCES}
+    tables.append({
+        **sweep, "by_model": by_model,
+        "rows": {m: model_row(rs, sweep["num_samples"], at_samples, k=k)
+                 for m, rs in by_model.items()},
+        "paper": paper_scale.PAPER_TABLE1.get(sweep["setting"], {}),
+        "references": {p: r for p, r in references.items() if r is not None}})
+  return tables
+
+
+def fmt(x) -> str:
+  if x is None:
+    return "-"
+  return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def _cell(s: Optional[Dict]) -> str:
+  if s is None:
+    return "-"
+  return fmt(s["mean"]) if s["n"] == 1 else f"{fmt(s['mean'])} [{fmt(s['min'])}, {fmt(s['max'])}]"
+
+
+def _ordering(scores: Dict[str, float]) -> str:
+  return " > ".join(m for m, _ in sorted(scores.items(), key=lambda p: -p[1]))
+
+
+def table1_markdown(tables: Sequence[Dict], at_samples: Sequence[int], k: int) -> List[str]:
+  label = lambda s: f"@ {s / 1e6:g}M" if s % 1_000_000 == 0 else f"@ {s / 1000:g}k"
+  head = (["setting", "configuration", "row"] + [label(s) for s in at_samples]
+          + ["per episode @ end", "length @ end", "greedy @ end", "trials (finished, diverged)"])
+  out = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+  for t in tables:
+    s, c = t["setting"], t["configuration"]
+    for model in sorted(t["rows"], key=MODEL_ORDER.index):
+      row = t["rows"][model]
+      best = len(row["best"])
+      out.append("| " + " | ".join(
+          [s, c, f"mace_tf {model} (best {best})"]
+          + [_cell(row["cumulative"][str(a)]) for a in at_samples]
+          + [_cell(row["episode_reward"]), _cell(row["episode_length"]), _cell(row["greedy_reward"]),
+             f"{row['trials']} ({row['finished']}, {row['diverged']})"]) + " |")
+    if c == LEARNING:  # the paper's and the references' rows once per setting
+      for model, values in t["paper"].items():
+        out.append("| " + " | ".join([s, "paper", f"paper {model} (best 5)"]
+                                     + [fmt(v) for v in values] + ["-"] * 4) + " |")
+      for policy, r in t["references"].items():
+        out.append("| " + " | ".join(
+            [s, "reference", policy] + [fmt(r["cumulative"].get(a)) for a in at_samples]
+            + [fmt(r["episode_reward"]), fmt(r["episode_length"]), "-", "-"]) + " |")
+  return out
+
+
+def orderings_markdown(tables: Sequence[Dict], budget: int) -> List[str]:
+  out = []
+  for t in tables:
+    ours = {m: r["cumulative"][str(budget)]["mean"] for m, r in t["rows"].items()
+            if r["cumulative"].get(str(budget))}
+    paper = {m: v[1] for m, v in t["paper"].items()}
+    line = f"- {t['setting']} ({t['configuration']}): ours {_ordering(ours) or '-'}"
+    common = {m: v for m, v in ours.items() if m in paper}
+    if len(common) >= 2:
+      agree = _ordering(common) == _ordering({m: paper[m] for m in common})
+      line += (f"; paper {_ordering(paper)}; {'the same' if agree else 'a different'} order of "
+               f"{', '.join(sorted(common, key=MODEL_ORDER.index))}")
+    out.append(line)
+  return out
+
+
+def hyperparameters_markdown(tables: Sequence[Dict], num_show: int = 1) -> List[str]:
+  out = ["| setting | configuration | model | trial | score | hyperparameters |",
+         "| --- | --- | --- | --- | --- | --- |"]
+  for t in tables:
+    by_name = {r.name: r for r in t["trials"]}
+    for model in sorted(t["rows"], key=MODEL_ORDER.index):
+      for name in t["rows"][model]["best"][:num_show]:
+        r = by_name[name]
+        params = ", ".join(f"{p}={v:.3g}" if isinstance(v, float) else f"{p}={v}"
+                           for p, v in r.params.items())
+        out.append(f"| {t['setting']} | {t['configuration']} | {model} | {name} (seed {r.seed}) | "
+                   f"{fmt(r.cumulative_at(t['num_samples']))} | {params} |")
+  return out
+
+
+def kl_ablation(ablation_dir: str) -> Optional[Dict]:
+  """MACE with (`mace_s<seed>`) and without (`mace_nokl_s<seed>`) the KL term: per variant the
+  seed statistics of the final cumulative reward, per-episode reward, KL and sigma."""
+  runs = paper_scale.find_runs(os.path.dirname(os.path.normpath(ablation_dir)),
+                               os.path.basename(os.path.normpath(ablation_dir)))
+  if not runs:
+    return None
+  out = {}
+  for variant, seeds in runs.items():
+    lines = {seed: paper_scale.read_metrics(path) for seed, path in seeds.items()}
+    last = {seed: ls[-1] for seed, ls in lines.items()}
+    stat = lambda key: paper_scale.seed_statistics([l.get(key) for l in last.values()])
+    out[variant] = {
+        "seeds": sorted(lines), "samples": [l["samples"] for l in last.values()],
+        "cumulative": stat("charts/cumulative_terminal_reward"),
+        "episode_reward": paper_scale.seed_statistics(
+            [paper_scale.run_summary(ls, [])["episode_reward_final"] for ls in lines.values()]),
+        "kl": stat("losses/kl"), "sigma_mean": stat("latent/sigma_mean"),
+        "sigma_min": stat("latent/sigma_min"), "lines": lines}
+  return out
+
+
+def kl_markdown(ablation: Dict) -> List[str]:
+  st = lambda s: "-" if s is None else (
+      f"{fmt(s['median'])} [{fmt(s['min'])}, {fmt(s['max'])}]" if s["seeds"] > 1
+      else fmt(s["median"]))
+  out = ["| variant | seeds | cumulative @ end | per episode @ end | KL @ end | sigma mean @ end "
+         "| sigma min @ end |", "| --- | --- | --- | --- | --- | --- | --- |"]
+  for variant in sorted(ablation):
+    a = ablation[variant]
+    out.append(f"| {variant} | {len(a['seeds'])} | {st(a['cumulative'])} | "
+               f"{st(a['episode_reward'])} | {st(a['kl'])} | {st(a['sigma_mean'])} | "
+               f"{st(a['sigma_min'])} |")
+  return out
+
+
+def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str,
+                 kl_ablation_dir: Optional[str] = None, command: str = "",
+                 at_samples: Sequence[int] = (500_000, 1_000_000), k: int = 5) -> List[Dict]:
+  """Writes report.md, summary.json and the figures of the sweeps (and the KL ablation's runs) into
+  `out_dir`; returns the tables. ValueError (one line) for a directory that is not a sweep."""
+  from mace_tf.sweep import figures  # pylint: disable=g-import-not-at-top (matplotlib)
+  tables = build(sweep_dirs, references_dir=references_dir, at_samples=at_samples, k=k)
+  ablation = kl_ablation(kl_ablation_dir) if kl_ablation_dir else None
+  if kl_ablation_dir and ablation is None:
+    raise ValueError(f"{kl_ablation_dir} holds no runs named <variant>_s<seed>")
+  os.makedirs(out_dir, exist_ok=True)
+  budget = max(at_samples)
+  md = ["# Sweeps: the Table 1 analog", "",
+        f"Command: `{command}`", "",
+        f"Each mace_tf row is the mean [min, max] of the model's best {k} finished trials of a random "
+        "search over Table 2's ranges, ranked by the cumulative total terminal reward at the sweep's "
+        "budget; the same trials give every column. 'per episode' and 'length' are the sampling "
+        "policy's over the last 30k samples of training, 'greedy' the final greedy evaluation. "
+        "A diverged trial counts at what it had earned. Paper rows: Table 1 (best 5 of its search); "
+        "reference rows: the policy played for the same budget.", ""]
+  md += table1_markdown(tables, at_samples, k)
+  stag10 = [t for t in tables if t["setting"] == "stag10"]
+  if stag10:
+    md += ["", "## Per-episode reward at 1M samples, stag10 frozen", "",
+           "Paper (section 4): 6.61 MACE, 6.22 Shared, 4.64 Cloned.", ""]
+    for t in stag10:
+      for model in sorted(t["rows"], key=MODEL_ORDER.index):
+        md.append(f"- {t['configuration']} {model}: {_cell(t['rows'][model]['episode_reward'])} "
+                  f"(sampling policy, best {len(t['rows'][model]['best'])}); greedy "
+                  f"{_cell(t['rows'][model]['greedy_reward'])}")
+  md += ["", f"## Model orderings at {budget:,} samples (mean of the best {k})", ""]
+  md += orderings_markdown(tables, budget)
+  md += ["", "## Hyperparameters of the best trial of each model", ""]
+  md += hyperparameters_markdown(tables)
+  if ablation:
+    md += ["", "## KL ablation (section 4, 'Using the ELBO')", "",
+           "MACE on the stag10 preset with its kl_coef (mace) and with kl_coef = 0 (mace_nokl): "
+           "median [min, max] over seeds at the end of training. Figure: kl_ablation.png.", ""]
+    md += kl_markdown(ablation)
+  md += ["", "## Figures", ""]
+  for configuration in (LEARNING, PAPER_FAITHFUL):
+    group = [t for t in tables if t["configuration"] == configuration]
+    if not group:
+      continue
+    slug = configuration.replace("-", "_")
+    figures.learning_curves(os.path.join(out_dir, f"figure3_{slug}.png"), group,
+                            f"Cumulative terminal reward, best {k} per model ({configuration})")
+    figures.per_episode_curves(os.path.join(out_dir, f"per_episode_{slug}.png"), group,
+                               f"Per episode, best {k} per model ({configuration})")
+    md += [f"- `figure3_{slug}.png`: figure 3 (and 7 for Hare-Hunters at T = 1000, if swept), "
+           f"{configuration}: cumulative terminal reward, mean and min-max band of the best {k}.",
+           f"- `per_episode_{slug}.png`: per-episode terminal reward and episode length, the same bands."]
+  figures.length_distributions(os.path.join(out_dir, "figure4.png"), tables)
+  md.append(f"- `figure4.png`: figure 4, the training episode lengths of each model's best {k}, "
+            "pooled over training, as shares per T/20 bin (log scale).")
+  if ablation:
+    figures.kl_ablation(os.path.join(out_dir, "kl_ablation.png"), ablation)
+    md.append("- `kl_ablation.png`: sigma, KL and per-episode reward with and without the KL term.")
+  with open(os.path.join(out_dir, "report.md"), "w") as f:
+    f.write("\n".join(md) + "\n")
+  summary = {"command": command, "best_k": k, "sweeps": [{
+      "dir": t["dir"], "setting": t["setting"], "configuration": t["configuration"],
+      "game": t["game"], "num_samples": t["num_samples"], "rows": t["rows"], "paper": t["paper"],
+      "trials": [{"name": r.name, "model": r.model, "seed": r.seed, "params": r.params,
+                  "samples": r.samples, "diverged_at": r.diverged_at,
+                  "cumulative": {str(s): r.cumulative_at(s) for s in at_samples}}
+                 for r in t["trials"]]} for t in tables]}
+  if ablation:
+    summary["kl_ablation"] = {v: {k2: x for k2, x in a.items() if k2 != "lines"}
+                              for v, a in ablation.items()}
+  with open(os.path.join(out_dir, "summary.json"), "w") as f:
+    json.dump(summary, f, indent=2)
+  return tables

@@ -1,0 +1,134 @@
+"""The sweep report on hand-built sweeps: best-5 ranking, means and spreads, diverged and pending
+trials, curves, the length distribution, the KL ablation's statistics."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from mace_tf.sweep import report
+
+GAME = {"kind": "stag", "num_hunters": 10, "num_prey": 10, "hit_points": 2, "time_limit": 1000,
+        "grid_size": 50, "moving_prey": False}
+LEARNING = {"model": "mace", "ego_bin": 5, "frozen_clock": True, "normalize_advantages": True}
+
+
+def write_trial(sweep, name, *, finals, per_episode=1.0, samples=1_000_000, diverged=None,
+                seed=1, params=None):
+  """A trial whose cumulative reward rises linearly to `finals` over `samples` (lines every 100k)."""
+  root = sweep / "trials" / name
+  root.mkdir(parents=True)
+  (root / "trial.json").write_text(json.dumps({"model": name.split("_t")[0], "index": 0,
+                                               "seed": seed, "params": params or {"gamma": 0.9}}))
+  lines = []
+  for s in range(100_000, samples + 1, 100_000):
+    counts = [0] * 20
+    counts[s // 100_000 % 20] = 2
+    lines.append({"samples": s, "charts/cumulative_terminal_reward": finals * s / samples,
+                  "charts/episode_terminal_reward": per_episode, "charts/episode_length": 50.0,
+                  "charts/episode_length_counts": counts, "latent/sigma_mean": 0.5,
+                  "losses/kl": 0.1})
+  (root / "metrics.jsonl").write_text("".join(json.dumps(l) + "\n" for l in lines))
+  if diverged is not None:
+    (root / "diverged.json").write_text(json.dumps({"samples": diverged, "message": "x"}))
+
+
+def make_sweep(tmp_path, agent=LEARNING, name="s"):
+  sweep = tmp_path / name
+  sweep.mkdir()
+  (sweep / "sweep.json").write_text(json.dumps({"game": GAME, "agent": agent, "num_samples": 1_000_000,
+                                                "models": ["mace", "shared"], "sweep_seed": 0}))
+  return sweep
+
+
+def test_the_row_is_the_mean_of_the_best_five_finished_trials(tmp_path):
+  sweep = make_sweep(tmp_path)
+  for i, final in enumerate([100.0, 700.0, 300.0, 500.0, 200.0, 600.0]):
+    write_trial(sweep, f"mace_t{i:03d}", finals=final, per_episode=final / 100)
+  write_trial(sweep, "mace_t006", finals=400.0, per_episode=4.0, samples=300_000,
+              diverged=300_000)  # earned 400
+  write_trial(sweep, "mace_t007", finals=9000.0, samples=500_000)  # pending: left out
+  write_trial(sweep, "shared_t000", finals=50.0)
+  (table,) = report.build([str(sweep)], references_dir=str(tmp_path / "none"))
+  assert table["setting"] == "stag10" and table["configuration"] == report.LEARNING
+  row = table["rows"]["mace"]
+  assert row["best"] == ["mace_t001", "mace_t005", "mace_t003", "mace_t006", "mace_t002"]
+  assert row["trials"] == 8 and row["finished"] == 7 and row["diverged"] == 1
+  at_1m = row["cumulative"]["1000000"]
+  assert at_1m == {"mean": pytest.approx((700 + 600 + 500 + 400 + 300) / 5), "min": 300.0,
+                   "max": 700.0, "n": 5}
+  # At 500k the same five: half of each, and the diverged trial's 400 (all it earned).
+  assert row["cumulative"]["500000"]["mean"] == pytest.approx((350 + 300 + 250 + 400 + 150) / 5)
+  # Per episode: the last 30k samples, here the 1M line (the diverged one: its last line).
+  assert row["episode_reward"]["mean"] == pytest.approx((7 + 6 + 5 + 4 + 3) / 5)
+  assert table["rows"]["shared"]["cumulative"]["1000000"]["n"] == 1
+
+
+def test_curves_and_length_distribution(tmp_path):
+  sweep = make_sweep(tmp_path)
+  write_trial(sweep, "mace_t000", finals=1000.0)
+  write_trial(sweep, "mace_t001", finals=400.0, samples=400_000, diverged=400_000)
+  (table,) = report.build([str(sweep)], references_dir=str(tmp_path))
+  runs = {r.name: r for r in table["trials"]}
+  grid = np.array([0.0, 50_000, 400_000, 1_000_000])
+  np.testing.assert_allclose(
+      report.curve(runs["mace_t000"], "charts/cumulative_terminal_reward", grid,
+                   flat_after_end=True), [0, 50, 400, 1000])
+  np.testing.assert_allclose(  # flat once it stopped
+      report.curve(runs["mace_t001"], "charts/cumulative_terminal_reward", grid,
+                   flat_after_end=True), [0, 50, 400, 400])
+  per_episode = report.curve(runs["mace_t001"], "charts/episode_length", grid, flat_after_end=False)
+  assert per_episode[2] == 50.0 and np.isnan(per_episode[3])
+  counts = report.length_distribution([runs["mace_t000"]])
+  # Lines at 100k ... 1M put 2 episodes in bins 1 ... 10.
+  np.testing.assert_array_equal(counts, [0] + [2] * 10 + [0] * 9)
+
+
+def test_names_of_settings_and_configurations():
+  assert report.setting_name(GAME) == "stag10"
+  assert report.setting_name({**GAME, "kind": "hare", "num_hunters": 20, "moving_prey": True,
+                              "time_limit": 2000}) == "hare20_moving"
+  assert report.setting_name({**GAME, "kind": "hare", "time_limit": 1000}) == "hare10_t1000"
+  assert report.configuration_name(LEARNING) == report.LEARNING
+  assert report.configuration_name({"ego_bin": 0, "frozen_clock": False,
+                                    "normalize_advantages": False}) == report.PAPER_FAITHFUL
+
+
+def test_write_report_tables_orderings_and_errors(tmp_path):
+  sweep = make_sweep(tmp_path)
+  for i, final in enumerate([3000.0, 5000.0]):
+    write_trial(sweep, f"mace_t{i:03d}", finals=final, params={"learning_rate": 0.004})
+  write_trial(sweep, "shared_t000", finals=4500.0)
+  faithful = make_sweep(tmp_path, agent={"model": "mace", "ego_bin": 0}, name="p")
+  write_trial(faithful, "mace_t000", finals=10.0)
+  ablation = tmp_path / "kl" / "stag10"
+  for variant, kl in (("mace", 0.2), ("mace_nokl", 0.0)):
+    for seed in (0, 1):
+      root = ablation / f"{variant}_s{seed}"
+      root.mkdir(parents=True)
+      (root / "metrics.jsonl").write_text(json.dumps(
+          {"samples": 1000, "charts/cumulative_terminal_reward": 10.0 + seed, "losses/kl": kl,
+           "latent/sigma_mean": 1.0 - kl, "latent/sigma_min": 0.5,
+           "charts/episode_terminal_reward": 1.0, "charts/episode_length": 9.0,
+           "charts/success_rate": 0.0}) + "\n")
+  out = tmp_path / "out"
+  report.write_report([str(sweep), str(faithful)], str(out), references_dir=str(tmp_path),
+                      kl_ablation_dir=str(ablation), command="cmd")
+  text = (out / "report.md").read_text()
+  assert "| stag10 | learning | mace_tf mace (best 2) | 2,000 [1,500, 2,500] | 4,000 [3,000, 5,000] |" in text
+  assert "| stag10 | paper | paper mace (best 5) | 1,515 | 3,047 |" in text
+  assert ("- stag10 (learning): ours shared > mace; paper mace > cloned > shared; a different order "
+          "of mace, shared") in text
+  assert "- stag10 (paper-faithful): ours mace\n" in text  # one model: no order to compare
+  assert "| stag10 | learning | mace | mace_t001 (seed 1) | 5,000 | learning_rate=0.004 |" in text
+  assert "| mace_nokl | 2 | 10.5 [10, 11] | 1 [1, 1] | 0 [0, 0] | 1 [1, 1] |" in text
+  for png in ("figure3_learning.png", "figure3_paper_faithful.png", "per_episode_learning.png",
+              "figure4.png", "kl_ablation.png"):
+    assert (out / png).stat().st_size > 1000, png
+  summary = json.loads((out / "summary.json").read_text())
+  assert summary["kl_ablation"]["mace"]["kl"]["median"] == pytest.approx(0.2)
+  assert [t["name"] for t in summary["sweeps"][0]["trials"]] == ["mace_t000", "mace_t001",
+                                                                 "shared_t000"]
+  with pytest.raises(ValueError, match="not a sweep directory"):
+    report.build([str(tmp_path / "kl")], references_dir=str(tmp_path))

@@ -24,8 +24,8 @@ from mace_tf.train import run_report
 flags.DEFINE_list("runs", None, "Run directories (each with metrics.jsonl and run_config.json).")
 flags.DEFINE_list("sweeps", None, "Sweep directories (launch.sweep's --sweep_dir), in place of --runs.")
 flags.DEFINE_string("output_dir", None, "Where the sweep report goes (with --sweeps).")
-flags.DEFINE_string("kl_ablation", None, "With --sweeps: a directory of MACE runs <variant>_s<seed> "
-                    "(mace: with the KL term, mace_nokl: kl_coef = 0) for the KL ablation.")
+flags.DEFINE_list("kl_ablation", [], "With --sweeps: directories of MACE runs <variant>_s<seed> "
+                  "(mace: with the KL term, mace_nokl: kl_coef = 0), one KL ablation each.")
 flags.DEFINE_string("references_dir", "results/paper_scale/references",
                     "The reference policies' rows: <setting>_<random|nearest>.json of launch.evaluate.")
 flags.DEFINE_integer("best", 5, "With --sweeps: the best trials per model that a row averages "
@@ -48,7 +48,7 @@ def _sweeps_main():
   try:
     tables = sweep_report.write_report(
         FLAGS.sweeps, FLAGS.output_dir, references_dir=FLAGS.references_dir,
-        kl_ablation_dir=FLAGS.kl_ablation, at_samples=at, k=FLAGS.best,
+        kl_ablation_dirs=FLAGS.kl_ablation, at_samples=at, k=FLAGS.best,
         command="python -m launch.report " + " ".join(sys.argv[1:]))
   except (OSError, ValueError) as e:
     sys.exit(f"report: {e}")

@@ -19,6 +19,7 @@ from absl import flags
 
 import launch
 from launch import train as train_flags  # the flags of launch.train: game, configs, budgets
+from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.sweep import search_space as ss
 from mace_tf.sweep import trials as trials_lib
 
@@ -48,8 +49,14 @@ def _check_sweep_dir(setting: dict) -> None:
   if os.path.exists(path):
     with open(path) as f:
       saved = json.load(f)
-    for key in ("game", "agent", "sweep_seed"):
-      if saved.get(key) != normalized[key]:
+    # A field the library gained since the sweep began counts as the sweep's if it holds its
+    # default (the behaviour the sweep ran with).
+    defaults = json.loads(json.dumps(MaceConfig().flat_dict()))
+    saved_agent = {**{k: v for k, v in defaults.items() if k not in saved.get("agent", {})},
+                   **saved.get("agent", {})}
+    for key, old in (("game", saved.get("game")), ("agent", saved_agent),
+                     ("sweep_seed", saved.get("sweep_seed"))):
+      if old != normalized[key]:
         raise ValueError(f"{FLAGS.sweep_dir} holds a sweep of another setting ({key} differs): "
                          f"use another --sweep_dir")
   os.makedirs(FLAGS.sweep_dir, exist_ok=True)

@@ -5,10 +5,10 @@
 # span sessions.
 #
 #   bash scripts/reproduce.sh                      # everything, in the order below
-#   STEPS="stag10 kl_ablation" bash scripts/reproduce.sh
+#   STEPS="stag10 kl_ablation kl_ablation:stag10_paper" bash scripts/reproduce.sh
 #
 # A step that fails (a trial's error) is reported and the next one starts; a rerun resumes it.
-# Sweeps go to ${SWEEPS:-runs/sweeps}/<preset>/, the ablation's runs to runs/kl_ablation/stag10/.
+# Sweeps go to ${SWEEPS:-runs/sweeps}/<preset>/, the ablations' runs to runs/kl_ablation/<preset>/.
 # Two trials run at once, one core each (on 2 cores: 2 x 21k samples/s at stag10, against 11.5k
 # for one trial on both cores).
 set -euo pipefail
@@ -16,16 +16,19 @@ cd "${REPO:-$(dirname "$0")/..}"
 sweeps=${SWEEPS:-runs/sweeps}
 models=${MODELS:-"mace,shared,cloned,tfa_ppo"}
 py=.venv/bin/python
-steps=${STEPS:-"stag10 hare10 kl_ablation stag10_moving hare10_moving stag10_paper hare10_paper
+steps=${STEPS:-"stag10 hare10 kl_ablation stag10_moving hare10_moving stag10_paper kl_ablation:stag10_paper hare10_paper
   stag10_moving_paper hare10_moving_paper stag20 hare20 stag20_moving hare20_moving"}
 for step in $steps; do
   echo "== $step $(date -u +%FT%TZ)" >&2
-  if [ "$step" = kl_ablation ]; then
-    # MACE on the stag10 preset: the preset's kl_coef against none (section 4, "Using the ELBO").
+  if [ "${step%%:*}" = kl_ablation ]; then
+    # MACE on a preset (kl_ablation:<preset>, default stag10): its kl_coef against none (section 4,
+    # "Using the ELBO").
+    preset=stag10
+    [ "$step" = kl_ablation ] || preset=${step#*:}
     for seed in 0 1 2; do
       for variant in mace:0.001 mace_nokl:0.0; do
-        $py -m launch.train --flagfile=launch/stag10.flags --model=mace --kl_coef=${variant#*:} \
-          --seed=$seed --root_dir=runs/kl_ablation/stag10/${variant%%:*}_s$seed --noprogress
+        $py -m launch.train --flagfile=launch/$preset.flags --model=mace --kl_coef=${variant#*:} \
+          --seed=$seed --root_dir=runs/kl_ablation/$preset/${variant%%:*}_s$seed --noprogress
       done
     done
     continue

@@ -114,7 +114,7 @@ def test_write_report_tables_orderings_and_errors(tmp_path):
            "charts/success_rate": 0.0}) + "\n")
   out = tmp_path / "out"
   report.write_report([str(sweep), str(faithful)], str(out), references_dir=str(tmp_path),
-                      kl_ablation_dir=str(ablation), command="cmd")
+                      kl_ablation_dirs=[str(ablation)], command="cmd")
   text = (out / "report.md").read_text()
   assert "| stag10 | learning | mace_tf mace (best 2) | 2,000 [1,500, 2,500] | 4,000 [3,000, 5,000] |" in text
   assert "| stag10 | paper | paper mace (best 5) | 1,515 | 3,047 |" in text
@@ -124,10 +124,10 @@ def test_write_report_tables_orderings_and_errors(tmp_path):
   assert "| stag10 | learning | mace | mace_t001 (seed 1) | 5,000 | learning_rate=0.004 |" in text
   assert "| mace_nokl | 2 | 10.5 [10, 11] | 1 [1, 1] | 0 [0, 0] | 1 [1, 1] |" in text
   for png in ("figure3_learning.png", "figure3_paper_faithful.png", "per_episode_learning.png",
-              "figure4.png", "kl_ablation.png"):
+              "figure4.png", "kl_ablation_stag10.png"):
     assert (out / png).stat().st_size > 1000, png
   summary = json.loads((out / "summary.json").read_text())
-  assert summary["kl_ablation"]["mace"]["kl"]["median"] == pytest.approx(0.2)
+  assert summary["kl_ablation"]["stag10"]["mace"]["kl"]["median"] == pytest.approx(0.2)
   assert [t["name"] for t in summary["sweeps"][0]["trials"]] == ["mace_t000", "mace_t001",
                                                                  "shared_t000"]
   with pytest.raises(ValueError, match="not a sweep directory"):

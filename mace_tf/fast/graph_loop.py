@@ -153,7 +153,7 @@ class GraphLoop(tf.Module):
     with tf.GradientTape() as tape:
       recorder = deferred_gradients.DeferredGradients(tape)
       experience, outputs, episodes = self.collect(seeds, recorder=recorder)
-      loss_info = agent.loss_from_output(outputs, experience)
+      loss_info = agent.loss_from_output(outputs, experience, layer_fn=recorder.apply)
     return agent.update(loss_info, recorder.gradients(loss_info.loss, variables)), episodes
 
 

@@ -136,6 +136,16 @@ class MaceNetwork(network.Network):
     phi, psi = self._trunk(observation)  # [B, F], [N, B, L]
     return self.heads(phi, psi, noise), network_state
 
+  def latent_logits(self, latent, layer_fn=None):
+    """W_i^lambda lambda of every head: `[..., N, 5]` for `latent [..., d]` (MACE and Shared).
+
+    The logits are linear in lambda (eq. 15), so this is how much a change of lambda moves them.
+    """
+    apply = layer_fn or (lambda layer, x: layer(x))
+    d, n = self._config.latent_dim, self._num_hunters
+    flat = apply(self._latent_part, tf.reshape(latent, [-1, d]))
+    return tf.reshape(flat, tf.concat([tf.shape(latent)[:-1], [n, rules.NUM_ACTIONS]], 0))
+
   def heads(self, phi, psi, noise=None, layer_fn=None) -> MaceNetworkOutput:
     """Eq. 14-15 on the features phi `[B, F]` and psi `[N, B, L]` (agent-major).
 

@@ -130,7 +130,7 @@ def length_distributions(path: str, tables: Sequence[Dict]) -> None:
   plt.close(fig)
 
 
-def kl_ablation(path: str, ablation: Dict) -> None:
+def kl_ablation(path: str, ablation: Dict, name: str) -> None:
   """Sigma (mean and min), KL(Q || N(0, I)) and per-episode reward against samples, every seed."""
   plt = _plt()
   fig, axes = plt.subplots(1, 4, figsize=(16, 3.4))
@@ -152,7 +152,7 @@ def kl_ablation(path: str, ablation: Dict) -> None:
       ax.set_yscale("symlog", linthresh=1e-4)
     ax.grid(alpha=0.3)
   axes[0].legend()
-  fig.suptitle("KL ablation: MACE with the KL term (mace) and without (mace_nokl)")
+  fig.suptitle(f"KL ablation, {name}: MACE with the KL term (mace) and without (mace_nokl)")
   fig.tight_layout()
   fig.savefig(path, dpi=70)
   plt.close(fig)

@@ -13,7 +13,7 @@ Writes into the output directory:
   figure3_<configuration>.png   cumulative terminal reward, mean and min-max band of the best 5;
   per_episode_<configuration>.png   per-episode reward and episode length, the same bands;
   figure4.png     the distributions of training episode lengths (best 5, pooled over training);
-  kl_ablation.png sigma, KL and reward of MACE with and without the KL term.
+  kl_ablation_<name>.png   sigma, KL and reward of MACE with and without the KL term.
 """
 
 import dataclasses
@@ -289,15 +289,18 @@ def kl_markdown(ablation: Dict) -> List[str]:
 
 
 def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str,
-                 kl_ablation_dir: Optional[str] = None, command: str = "",
+                 kl_ablation_dirs: Sequence[str] = (), command: str = "",
                  at_samples: Sequence[int] = (500_000, 1_000_000), k: int = 5) -> List[Dict]:
-  """Writes report.md, summary.json and the figures of the sweeps (and the KL ablation's runs) into
-  `out_dir`; returns the tables. ValueError (one line) for a directory that is not a sweep."""
+  """Writes report.md, summary.json and the figures of the sweeps (and of the KL ablations' runs,
+  one directory each, named by its basename) into `out_dir`; returns the tables. ValueError (one
+  line) for a directory that is not a sweep or holds no ablation runs."""
   from mace_tf.sweep import figures  # pylint: disable=g-import-not-at-top (matplotlib)
   tables = build(sweep_dirs, references_dir=references_dir, at_samples=at_samples, k=k)
-  ablation = kl_ablation(kl_ablation_dir) if kl_ablation_dir else None
-  if kl_ablation_dir and ablation is None:
-    raise ValueError(f"{kl_ablation_dir} holds no runs named <variant>_s<seed>")
+  ablations = {}
+  for d in kl_ablation_dirs:
+    ablations[os.path.basename(os.path.normpath(d))] = kl_ablation(d)
+    if ablations[os.path.basename(os.path.normpath(d))] is None:
+      raise ValueError(f"{d} holds no runs named <variant>_s<seed>")
   os.makedirs(out_dir, exist_ok=True)
   budget = max(at_samples)
   md = ["# Sweeps: the Table 1 analog", "",
@@ -322,10 +325,11 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
   md += orderings_markdown(tables, budget)
   md += ["", "## Hyperparameters of the best trial of each model", ""]
   md += hyperparameters_markdown(tables)
-  if ablation:
-    md += ["", "## KL ablation (section 4, 'Using the ELBO')", "",
-           "MACE on the stag10 preset with its kl_coef (mace) and with kl_coef = 0 (mace_nokl): "
-           "median [min, max] over seeds at the end of training. Figure: kl_ablation.png.", ""]
+  for name, ablation in ablations.items():
+    md += ["", f"## KL ablation, {name} (section 4, 'Using the ELBO')", "",
+           f"MACE on the {name} preset with its kl_coef (mace) and with kl_coef = 0 (mace_nokl): "
+           f"median [min, max] over seeds at the end of training. Figure: kl_ablation_{name}.png.",
+           ""]
     md += kl_markdown(ablation)
   md += ["", "## Figures", ""]
   for configuration in (LEARNING, PAPER_FAITHFUL):
@@ -343,9 +347,10 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
   figures.length_distributions(os.path.join(out_dir, "figure4.png"), tables)
   md.append(f"- `figure4.png`: figure 4, the training episode lengths of each model's best {k}, "
             "pooled over training, as shares per T/20 bin (log scale).")
-  if ablation:
-    figures.kl_ablation(os.path.join(out_dir, "kl_ablation.png"), ablation)
-    md.append("- `kl_ablation.png`: sigma, KL and per-episode reward with and without the KL term.")
+  for name, ablation in ablations.items():
+    figures.kl_ablation(os.path.join(out_dir, f"kl_ablation_{name}.png"), ablation, name)
+    md.append(f"- `kl_ablation_{name}.png`: sigma, KL and per-episode reward with and without the "
+              "KL term.")
   with open(os.path.join(out_dir, "report.md"), "w") as f:
     f.write("\n".join(md) + "\n")
   summary = {"command": command, "best_k": k, "sweeps": [{
@@ -355,9 +360,10 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
                   "samples": r.samples, "diverged_at": r.diverged_at,
                   "cumulative": {str(s): r.cumulative_at(s) for s in at_samples}}
                  for r in t["trials"]]} for t in tables]}
-  if ablation:
-    summary["kl_ablation"] = {v: {k2: x for k2, x in a.items() if k2 != "lines"}
-                              for v, a in ablation.items()}
+  if ablations:
+    summary["kl_ablation"] = {name: {v: {k2: x for k2, x in a.items() if k2 != "lines"}
+                                     for v, a in ablation.items()}
+                              for name, ablation in ablations.items()}
   with open(os.path.join(out_dir, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
   return tables

@@ -100,6 +100,12 @@ class MaceLearner:
   """What `train` needs of a MACE / Shared / Cloned run: its loop, policies, metrics, state."""
 
   def __init__(self, game: rules.GameConfig, agent_config: MaceConfig, tc):
+    if (agent_config.entropy_bonus == "marginal"
+        and agent_config.marginal_samples > tc.num_envs - 1):
+      raise ValueError(f"marginal_samples={agent_config.marginal_samples} needs at least "
+                       f"{agent_config.marginal_samples + 1} games (its draws are the other games' "
+                       f"eps), got num_envs={tc.num_envs}")
+    self._marginal = agent_config.entropy_bonus == "marginal"
     self.env = hunters.make_game(game, batch_size=tc.num_envs, seed=tc.seed)
     self.agent = MaceAgent(tensor_spec.from_spec(self.env.time_step_spec()),
                            tensor_spec.from_spec(self.env.action_spec()), config=agent_config)
@@ -142,14 +148,14 @@ class MaceLearner:
     e = loss_info.extra
     check_finite((("losses/policy_gradient", e.policy_gradient_loss), ("losses/kl", e.kl_loss),
                   ("losses/value", e.value_loss), ("losses/entropy", e.entropy),
+                  ("losses/marginal_entropy", e.marginal_entropy),
                   ("losses/total", loss_info.loss), ("losses/grad_norm (the gradient)", e.grad_norm)))
     return loss_info, stats, self._samples_per_iteration
 
   def greedy_action(self, time_step):
     return self._greedy(_to_tensors(time_step)).numpy()
 
-  @staticmethod
-  def loss_scalars(loss_info) -> Dict[str, float]:
+  def loss_scalars(self, loss_info) -> Dict[str, float]:
     extra = loss_info.extra
     out = {
         "losses/total": float(extra.total_loss),
@@ -162,6 +168,8 @@ class MaceLearner:
         "latent/sigma_min": float(extra.sigma_min),
         "latent/mu_abs_mean": float(extra.mu_abs_mean),
     }
+    if self._marginal:
+      out["losses/marginal_entropy"] = float(extra.marginal_entropy)
     for k, v in enumerate(np.asarray(extra.kl_per_dim)):
       out[f"latent/kl_dim_{k}"] = float(v)
     return out
@@ -205,8 +213,7 @@ class TFAPPOLearner:
     team = time_step._replace(reward=np.sum(time_step.reward, axis=-1, dtype=np.float32))
     return self._greedy(_to_tensors(team)).numpy()
 
-  @staticmethod
-  def loss_scalars(loss_info) -> Dict[str, float]:
+  def loss_scalars(self, loss_info) -> Dict[str, float]:
     extra = loss_info.extra
     return {
         "losses/total": float(loss_info.loss),

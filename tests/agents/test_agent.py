@@ -124,3 +124,34 @@ def test_greedy_policy_is_deterministic_and_uses_mu():
   np.testing.assert_array_equal(greedy, np.argmax(at_mu.logits.numpy(), -1))
   draws = [agent.collect_policy.action(time_step, seed=s).action.numpy() for s in range(5)]
   assert np.mean([np.mean(d != greedy) for d in draws]) > 0.2
+
+
+def test_marginal_entropy_bonus_draws_the_other_games_eps():
+  env, agent = setup("mace", entropy_bonus="marginal", marginal_samples=3, ent_coef=1.0)
+  experience = rollout(env, agent)
+  extra = agent._loss(experience).extra
+  # Distinct eps per game: the marginal over 4 draws is above the per-sample entropy's level.
+  assert float(extra.marginal_entropy) > float(extra.entropy) + 1e-4
+  # Every game given game 0's eps: the K draws equal lambda_0, so the marginal is the per-sample one.
+  eps = experience.policy_info["eps"]
+  same = experience._replace(policy_info={**experience.policy_info,
+                                          "eps": tf.repeat(eps[:1], B, axis=0)})
+  extra = agent._loss(same).extra
+  np.testing.assert_allclose(float(extra.marginal_entropy), float(extra.entropy), rtol=1e-5)
+  # The bonus in the total is the marginal one.
+  np.testing.assert_allclose(
+      float(extra.total_loss), float(extra.policy_gradient_loss + 1e-3 * extra.kl_loss
+                                     + 0.5 * extra.value_loss - extra.marginal_entropy), rtol=1e-5)
+
+
+def test_marginal_entropy_needs_the_latent_and_enough_games():
+  with pytest.raises(ValueError, match="needs the latent of model='mace'"):
+    MaceConfig(model="shared", entropy_bonus="marginal")
+  with pytest.raises(ValueError, match="entropy_bonus must be one of"):
+    MaceConfig(entropy_bonus="joint")
+  from mace_tf.envs import rules
+  from mace_tf.train import train_lib
+  game = rules.GameConfig(kind=rules.HARE, num_hunters=2, num_prey=2, time_limit=6, grid_size=7)
+  with pytest.raises(ValueError, match="marginal_samples=8 needs at least 9 games"):
+    builder.make_learner(game, MaceConfig(entropy_bonus="marginal"),
+                         train_lib.TrainConfig(num_envs=4, rollout_length=4))

@@ -131,3 +131,40 @@ def test_advantage_normalization_uses_only_counted_agent_steps():
   out = losses.normalize_advantages(adv, mask).numpy()
   np.testing.assert_allclose(out[0, :, 0], [-1.0, 1.0], atol=1e-6)
   np.testing.assert_allclose(out[0, 0, 1], 98.0, atol=1e-4)
+
+
+def _entropy(p):
+  p = np.asarray(p, np.float64)
+  return float(-(p * np.log(p)).sum())
+
+
+def test_marginal_entropy_by_hand_with_two_draws():
+  # One game, one step, two agents (the second frozen), 3 actions; draws lambda_0 and lambda_1.
+  logits = np.array([[[[0.0, 1.0, 2.0], [5.0, 0.0, 0.0]]]], np.float32)  # [1, 1, 2, 3]
+  shifts = np.array([[[[[2.0, 0.0, -2.0], [0.0, 9.0, 0.0]]]]], np.float32)  # [1, 1, 1, 2, 3]
+  soft = lambda z: np.exp(z) / np.exp(z).sum()
+  mean = 0.5 * (soft(np.array([0.0, 1.0, 2.0])) + soft(np.array([2.0, 1.0, 0.0])))
+  got = losses.marginal_entropy(logits=logits, shifts=shifts,
+                                agent_mask=np.array([[[True, False]]]), mask=np.array([[True]]))
+  np.testing.assert_allclose(float(got), _entropy(mean), rtol=1e-6)
+  # The per-sample entropy is the same for both draws (mirrored logits), and below the marginal's.
+  assert _entropy(soft(np.array([0.0, 1.0, 2.0]))) < _entropy(mean)
+
+
+def test_marginal_entropy_estimate_approaches_the_exact_value():
+  # logits = b + w * lambda with lambda ~ N(mu, sigma^2), d = 1: the exact marginal P(a | s) by
+  # Gauss-Hermite quadrature against the estimate from K draws.
+  b, w, mu, sigma = np.array([0.3, -0.2, 0.0, 0.5, 0.1]), np.array([2.0, -1.5, 0.0, 0.7, -3.0]), 0.2, 1.3
+  soft = lambda z: np.exp(z - z.max(-1, keepdims=True)) / np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)
+  nodes, weights = np.polynomial.hermite_e.hermegauss(80)
+  exact_p = (weights[:, None] * soft(b + w * (mu + sigma * nodes)[:, None])).sum(0) / weights.sum()
+  exact = _entropy(exact_p)
+  rng = np.random.default_rng(0)
+  eps = rng.standard_normal(4001)
+  logits0 = (b + w * (mu + sigma * eps[0]))[None, None, None].astype(np.float32)  # [1, 1, 1, 5]
+  shifts = (w * sigma * (eps[1:] - eps[0])[:, None])[:, None, None, None].astype(np.float32)
+  got = float(losses.marginal_entropy(logits=logits0, shifts=shifts,
+                                      agent_mask=np.ones([1, 1, 1], bool), mask=np.ones([1, 1], bool)))
+  assert abs(got - exact) < 0.01, (got, exact)
+  per_sample = np.mean([_entropy(soft(b + w * (mu + sigma * e))) for e in eps])
+  assert exact - per_sample > 0.1  # the latent moves this policy: I(a; lambda | s) > 0

@@ -31,6 +31,8 @@ def make(model, seed=0, ego_bin=0, **config):
     # path, box sums of the grid on the plain one) and the frozen hunters' clock.
     ("mace", dict(ego_bin=4, frozen_clock=True)), ("shared", dict(ego_bin=2, frozen_clock=True)),
     ("cloned", dict(ego_bin=4, frozen_clock=True)),
+    # The marginal entropy bonus: the loss applies the latent block itself (K = 2 of B = 3 games).
+    ("mace", dict(entropy_bonus="marginal", marginal_samples=2, ent_coef=0.5)),
 ])
 def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config):
   agent, loop = make(model, **config)
@@ -39,7 +41,7 @@ def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, conf
   with tf.GradientTape() as tape:  # As `iteration()` does it.
     recorder = deferred_gradients.DeferredGradients(tape)
     experience, outputs, _ = loop.collect(seeds, recorder=recorder)
-    fast = agent.loss_from_output(outputs, experience)
+    fast = agent.loss_from_output(outputs, experience, layer_fn=recorder.apply)
   fast_grads = recorder.gradients(fast.loss, variables)
   # The straightforward path: a second forward pass over the recorded rollout (MaceAgent._loss).
   with tf.GradientTape() as tape:

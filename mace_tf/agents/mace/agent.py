@@ -17,7 +17,8 @@ MaceLossInfo = collections.namedtuple("MaceLossInfo", [
     "kl_loss",               # KL(Q(lambda | s) || N(0, I)), before kl_coef (0 for shared, cloned)
     "value_loss",            # sum_i (V_i(s) - R_i)^2, before vf_coef
     "entropy",               # sum_i H(P(a_i | lambda, s)), before ent_coef
-    "total_loss",            # pg + kl_coef * kl + vf_coef * value - ent_coef * entropy
+    "marginal_entropy",      # sum_i H(P(a_i | s)), lambda marginalized (entropy_bonus="marginal"; else 0)
+    "total_loss",            # pg + kl_coef * kl + vf_coef * value - ent_coef * the entropy bonus
     "kl_per_dim",            # [d] KL of each latent dimension (is the latent informative?)
     "sigma_mean",            # mean of sigma(s) over steps and dimensions
     "sigma_min",
@@ -128,12 +129,13 @@ class MaceAgent(tf_agent.TFAgent):
     del weights, training
     return self.loss_from_output(self._forward(experience), experience, advantages_and_returns)
 
-  def loss_from_output(self, output, experience, advantages_and_returns=None):
+  def loss_from_output(self, output, experience, advantages_and_returns=None, layer_fn=None):
     """The loss given the network's output `[B, L + 1]` on the rollout's steps.
 
     `_loss` runs the network over the rollout to get `output`; the compiled training loop
-    (`mace_tf.train.graph_loop`) passes the output it computed while collecting, so the rollout is
-    not run through the network twice.
+    (`mace_tf.fast.graph_loop`) passes the output it computed while collecting, so the rollout is
+    not run through the network twice, and its recorder's `layer_fn` for the layers the loss
+    itself applies (the marginal entropy's latent block).
     """
     c = self._config
     mask, agent_mask = self._masks(experience)
@@ -163,13 +165,31 @@ class MaceAgent(tf_agent.TFAgent):
       kl_per_dim = tf.zeros([c.latent_dim])
     vloss = losses.value_loss(values=_drop_bootstrap(output.values), returns=returns, mask=mask)
     ent = losses.entropy(logits=logits, agent_mask=agent_mask, mask=mask)
-    total = pg + c.kl_coef * kl + c.vf_coef * vloss - c.ent_coef * ent
+    marginal = tf.constant(0.0)
+    if c.entropy_bonus == "marginal":
+      marginal = self.marginal_entropy(logits, stddev, experience, agent_mask, mask, layer_fn)
+    bonus = marginal if c.entropy_bonus == "marginal" else ent
+    total = pg + c.kl_coef * kl + c.vf_coef * vloss - c.ent_coef * bonus
     extra = MaceLossInfo(
-        policy_gradient_loss=pg, kl_loss=kl, value_loss=vloss, entropy=ent, total_loss=total,
+        policy_gradient_loss=pg, kl_loss=kl, value_loss=vloss, entropy=ent,
+        marginal_entropy=marginal, total_loss=total,
         kl_per_dim=kl_per_dim, sigma_mean=tf.reduce_mean(stddev), sigma_min=tf.reduce_min(stddev),
         mu_abs_mean=tf.reduce_mean(tf.abs(mean)), grad_norm=tf.constant(0.0),
         advantage_mean=losses._mean_over_steps(tf.reduce_mean(advantages, -1), mask))
     return tf_agent.LossInfo(total, extra)
+
+  def marginal_entropy(self, logits, stddev, experience, agent_mask, mask, layer_fn=None):
+    """sum_i H(P(a_i | s)) with lambda marginalized (`losses.marginal_entropy`).
+
+    The K extra draws of lambda for game b at step t take the eps that games b + 1 ... b + K (mod B)
+    drew at t: standard normal and independent of game b's own, and the same in both training
+    loops (no new random numbers). logits `[B, L, N, A]`, stddev `[B, L, d]`.
+    """
+    eps = experience.policy_info["eps"][:, :-1]  # [B, L, d]
+    diffs = tf.stack([tf.roll(eps, k, axis=0) - eps
+                      for k in range(1, self._config.marginal_samples + 1)])  # [K, B, L, d]
+    shifts = self._network.latent_logits(stddev[None] * diffs, layer_fn)  # [K, B, L, N, A]
+    return losses.marginal_entropy(logits=logits, shifts=shifts, agent_mask=agent_mask, mask=mask)
 
   def _train(self, experience, weights=None):
     c = self._config

@@ -8,6 +8,7 @@ from mace_tf.networks.config import NetworkConfig, require
 
 MODELS = network_config.MODELS + ("tfa_ppo",)
 OPTIMIZERS = ("adam", "rmsprop")
+ENTROPY_BONUSES = ("per_sample", "marginal")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +32,12 @@ class MaceConfig:
     gae_lambda: tau, the generalized-advantage discount (Table 2).
     vf_coef: alpha, weight of the value loss (eq. 33).
     ent_coef: beta, weight of the entropy bonus (eq. 34); 0 disables it.
+    entropy_bonus: "per_sample": the bonus is sum_i H(P(a_i | lambda, s)) for the sampled lambda
+      (eq. 34, the paper). "marginal" (MACE only): sum_i H(P(a_i | s)) of the lambda-marginal
+      policy, estimated from marginal_samples + 1 draws of lambda; it equals the per-sample entropy
+      plus I(a_i; lambda | s), so it rewards a policy that uses the latent where eq. 34 penalizes it.
+    marginal_samples: K, the extra draws of lambda per state for entropy_bonus="marginal": the eps
+      of K other games of the rollout at the same step (independent of this game's; at most B - 1).
     kl_coef: weight of KL(Q(lambda | s) || N(0, I)) (eq. 8); 0 disables it (MACE only).
     max_grad_norm: global gradient-norm clipping; 0 disables it.
     ppo_clip: 0 for the A2C update (one gradient step per rollout, as A3C's rule); > 0 for a
@@ -48,6 +55,8 @@ class MaceConfig:
   gae_lambda: float = 0.95
   vf_coef: float = 0.5
   ent_coef: float = 0.01
+  entropy_bonus: str = "per_sample"
+  marginal_samples: int = 8
   kl_coef: float = 1e-3
   max_grad_norm: float = 0.5
   ppo_clip: float = 0.0
@@ -59,6 +68,12 @@ class MaceConfig:
             f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
     require(isinstance(self.network, NetworkConfig),
             f"network must be a NetworkConfig, got {type(self.network).__name__}")
+    require(self.entropy_bonus in ENTROPY_BONUSES,
+            f"entropy_bonus must be one of {ENTROPY_BONUSES}, got {self.entropy_bonus!r}")
+    require(self.entropy_bonus == "per_sample" or self.model == "mace",
+            f"entropy_bonus='marginal' needs the latent of model='mace', not {self.model!r}")
+    require(self.marginal_samples >= 1,
+            f"marginal_samples must be >= 1, got {self.marginal_samples}")
     require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
     require(0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}")
     require(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")

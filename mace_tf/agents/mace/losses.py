@@ -161,3 +161,22 @@ def entropy(*, logits, agent_mask, mask):
   per_agent = -tf.reduce_sum(tf.exp(log_p) * log_p, axis=0)
   per_step = tf.reduce_sum(per_agent * tf.cast(agent_mask, per_agent.dtype), axis=-1)
   return _mean_over_steps(per_step, mask)
+
+
+def marginal_entropy(*, logits, shifts, agent_mask, mask):
+  """sum_i H(P(a_i | s)) of the lambda-marginal policy, P(a_i | s) ~ mean_k P(a_i | lambda_k, s).
+
+  Args:
+    logits: `[B, T, N, A]` for the sampled lambda_0.
+    shifts: `[K, B, T, N, A]`, logits(lambda_k) - logits(lambda_0) of K more draws (the heads are
+      linear in lambda, eq. 15, so these are W^lambda (lambda_k - lambda_0)).
+    agent_mask: `[B, T, N]`; mask: `[B, T]`.
+
+  The plug-in estimate from K + 1 draws: it is below the exact marginal entropy by O(1/K) and
+  never below the per-sample entropy's mean over the draws (the entropy is concave).
+  """
+  all_logits = tf.concat([logits[None], logits[None] + shifts], axis=0)  # [K + 1, B, T, N, A]
+  probs = tf.reduce_mean(tf.nn.softmax(all_logits, axis=-1), axis=0)  # [B, T, N, A]
+  per_agent = -tf.reduce_sum(probs * tf.math.log(tf.maximum(probs, 1e-30)), axis=-1)
+  per_step = tf.reduce_sum(per_agent * tf.cast(agent_mask, per_agent.dtype), axis=-1)
+  return _mean_over_steps(per_step, mask)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The runs behind results/latent/ (issue 15): MACE on the stag10 preset with a latent-use variant,
+# over seeds, then launch.inspect_latent on each run's final sampling export. Rerunning resumes
+# (launch.train continues a run; a finished inspection is kept).
+#
+#   VARIANTS="marginal:--entropy_bonus=marginal" SEEDS="0 1 2" bash scripts/latent_runs.sh
+#
+# A variant is <name>:<flags, comma-separated>; runs go to runs/latent/stag10/mace_<name>_s<seed>/,
+# inspections to results/latent/stag10/mace_<name>_s<seed>/.
+set -euo pipefail
+cd "${REPO:-$(dirname "$0")/..}"
+py=.venv/bin/python
+variants=${VARIANTS:-"marginal:--entropy_bonus=marginal"}
+seeds=${SEEDS:-"0 1 2"}
+for seed in $seeds; do
+  for variant in $variants; do
+    name=${variant%%:*}
+    extra=$(echo "${variant#*:}" | tr ',' ' ')
+    run=runs/latent/stag10/mace_${name}_s$seed
+    echo "== $name seed $seed $(date -u +%FT%TZ)" >&2
+    $py -m launch.train --flagfile=launch/stag10.flags --model=mace --seed=$seed $extra \
+      --root_dir=$run --noprogress
+    out=results/latent/stag10/mace_${name}_s$seed
+    if [ ! -f $out/inspect_latent.json ]; then
+      $py -m launch.inspect_latent --saved_model=$run/export/policy \
+        --flagfile=launch/games/stag10.flags --output_dir=$out --label=mace_${name}_s$seed
+    fi
+  done
+done

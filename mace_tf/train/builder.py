@@ -100,12 +100,12 @@ class MaceLearner:
   """What `train` needs of a MACE / Shared / Cloned run: its loop, policies, metrics, state."""
 
   def __init__(self, game: rules.GameConfig, agent_config: MaceConfig, tc):
-    if (agent_config.entropy_bonus == "marginal"
-        and agent_config.marginal_samples > tc.num_envs - 1):
+    self._marginal = (agent_config.entropy_bonus == "marginal"
+                      or agent_config.latent_info_coef > 0)
+    if self._marginal and agent_config.marginal_samples > tc.num_envs - 1:
       raise ValueError(f"marginal_samples={agent_config.marginal_samples} needs at least "
                        f"{agent_config.marginal_samples + 1} games (its draws are the other games' "
                        f"eps), got num_envs={tc.num_envs}")
-    self._marginal = agent_config.entropy_bonus == "marginal"
     self.env = hunters.make_game(game, batch_size=tc.num_envs, seed=tc.seed)
     self.agent = MaceAgent(tensor_spec.from_spec(self.env.time_step_spec()),
                            tensor_spec.from_spec(self.env.action_spec()), config=agent_config)
@@ -149,6 +149,7 @@ class MaceLearner:
     check_finite((("losses/policy_gradient", e.policy_gradient_loss), ("losses/kl", e.kl_loss),
                   ("losses/value", e.value_loss), ("losses/entropy", e.entropy),
                   ("losses/marginal_entropy", e.marginal_entropy),
+                  ("losses/latent_information", e.latent_information),
                   ("losses/total", loss_info.loss), ("losses/grad_norm (the gradient)", e.grad_norm)))
     return loss_info, stats, self._samples_per_iteration
 
@@ -170,6 +171,7 @@ class MaceLearner:
     }
     if self._marginal:
       out["losses/marginal_entropy"] = float(extra.marginal_entropy)
+      out["losses/latent_information"] = float(extra.latent_information)
     for k, v in enumerate(np.asarray(extra.kl_per_dim)):
       out[f"latent/kl_dim_{k}"] = float(v)
     return out

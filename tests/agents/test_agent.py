@@ -138,6 +138,7 @@ def test_marginal_entropy_bonus_draws_the_other_games_eps():
                                           "eps": tf.repeat(eps[:1], B, axis=0)})
   extra = agent._loss(same).extra
   np.testing.assert_allclose(float(extra.marginal_entropy), float(extra.entropy), rtol=1e-5)
+  np.testing.assert_allclose(float(extra.latent_information), 0.0, atol=1e-6)
   # The bonus in the total is the marginal one.
   np.testing.assert_allclose(
       float(extra.total_loss), float(extra.policy_gradient_loss + 1e-3 * extra.kl_loss
@@ -155,3 +156,15 @@ def test_marginal_entropy_needs_the_latent_and_enough_games():
   with pytest.raises(ValueError, match="marginal_samples=8 needs at least 9 games"):
     builder.make_learner(game, MaceConfig(entropy_bonus="marginal"),
                          train_lib.TrainConfig(num_envs=4, rollout_length=4))
+
+
+def test_latent_information_bonus_enters_the_total_beside_the_per_sample_entropy():
+  env, agent = setup("mace", latent_info_coef=0.5, marginal_samples=2)
+  extra = agent._loss(rollout(env, agent)).extra
+  assert float(extra.latent_information) > 1e-5
+  np.testing.assert_allclose(
+      float(extra.total_loss),
+      float(extra.policy_gradient_loss + 1e-3 * extra.kl_loss + 0.5 * extra.value_loss
+            - 0.01 * extra.entropy - 0.5 * extra.latent_information), rtol=1e-5)
+  with pytest.raises(ValueError, match="latent_info_coef > 0 needs the latent"):
+    MaceConfig(model="cloned", latent_info_coef=0.1)

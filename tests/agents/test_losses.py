@@ -147,6 +147,11 @@ def test_marginal_entropy_by_hand_with_two_draws():
   got = losses.marginal_entropy(logits=logits, shifts=shifts,
                                 agent_mask=np.array([[[True, False]]]), mask=np.array([[True]]))
   np.testing.assert_allclose(float(got), _entropy(mean), rtol=1e-6)
+  _, info = losses.marginal_and_information(logits=logits, shifts=shifts,
+                                            agent_mask=np.array([[[True, False]]]),
+                                            mask=np.array([[True]]))
+  per_draw = _entropy(soft(np.array([0.0, 1.0, 2.0])))  # both draws: the same entropy (mirrored)
+  np.testing.assert_allclose(float(info), _entropy(mean) - per_draw, rtol=1e-5)
   # The per-sample entropy is the same for both draws (mirrored logits), and below the marginal's.
   assert _entropy(soft(np.array([0.0, 1.0, 2.0]))) < _entropy(mean)
 
@@ -163,8 +168,11 @@ def test_marginal_entropy_estimate_approaches_the_exact_value():
   eps = rng.standard_normal(4001)
   logits0 = (b + w * (mu + sigma * eps[0]))[None, None, None].astype(np.float32)  # [1, 1, 1, 5]
   shifts = (w * sigma * (eps[1:] - eps[0])[:, None])[:, None, None, None].astype(np.float32)
-  got = float(losses.marginal_entropy(logits=logits0, shifts=shifts,
-                                      agent_mask=np.ones([1, 1, 1], bool), mask=np.ones([1, 1], bool)))
-  assert abs(got - exact) < 0.01, (got, exact)
-  per_sample = np.mean([_entropy(soft(b + w * (mu + sigma * e))) for e in eps])
-  assert exact - per_sample > 0.1  # the latent moves this policy: I(a; lambda | s) > 0
+  got, info = losses.marginal_and_information(
+      logits=logits0, shifts=shifts, agent_mask=np.ones([1, 1, 1], bool), mask=np.ones([1, 1], bool))
+  assert abs(float(got) - exact) < 0.01, (float(got), exact)
+  # I(a; lambda | s) = H(P(a | s)) - E H(P(a | lambda, s)), the expectation by quadrature too.
+  exact_conditional = (weights * np.array([_entropy(soft(b + w * (mu + sigma * x)))
+                                           for x in nodes])).sum() / weights.sum()
+  assert exact - exact_conditional > 0.1  # the latent moves this policy
+  assert abs(float(info) - (exact - exact_conditional)) < 0.01, (float(info), exact - exact_conditional)

@@ -17,7 +17,8 @@ MaceLossInfo = collections.namedtuple("MaceLossInfo", [
     "kl_loss",               # KL(Q(lambda | s) || N(0, I)), before kl_coef (0 for shared, cloned)
     "value_loss",            # sum_i (V_i(s) - R_i)^2, before vf_coef
     "entropy",               # sum_i H(P(a_i | lambda, s)), before ent_coef
-    "marginal_entropy",      # sum_i H(P(a_i | s)), lambda marginalized (entropy_bonus="marginal"; else 0)
+    "marginal_entropy",      # sum_i H(P(a_i | s)), lambda marginalized (if drawn; else 0)
+    "latent_information",    # sum_i I(a_i; lambda | s), before latent_info_coef (if drawn; else 0)
     "total_loss",            # pg + kl_coef * kl + vf_coef * value - ent_coef * the entropy bonus
     "kl_per_dim",            # [d] KL of each latent dimension (is the latent informative?)
     "sigma_mean",            # mean of sigma(s) over steps and dimensions
@@ -165,21 +166,24 @@ class MaceAgent(tf_agent.TFAgent):
       kl_per_dim = tf.zeros([c.latent_dim])
     vloss = losses.value_loss(values=_drop_bootstrap(output.values), returns=returns, mask=mask)
     ent = losses.entropy(logits=logits, agent_mask=agent_mask, mask=mask)
-    marginal = tf.constant(0.0)
-    if c.entropy_bonus == "marginal":
-      marginal = self.marginal_entropy(logits, stddev, experience, agent_mask, mask, layer_fn)
+    marginal = information = tf.constant(0.0)
+    if c.entropy_bonus == "marginal" or c.latent_info_coef > 0:
+      marginal, information = self.marginal_and_information(logits, stddev, experience, agent_mask, mask,
+                                                    layer_fn)
     bonus = marginal if c.entropy_bonus == "marginal" else ent
-    total = pg + c.kl_coef * kl + c.vf_coef * vloss - c.ent_coef * bonus
+    total = (pg + c.kl_coef * kl + c.vf_coef * vloss - c.ent_coef * bonus
+             - c.latent_info_coef * information)
     extra = MaceLossInfo(
         policy_gradient_loss=pg, kl_loss=kl, value_loss=vloss, entropy=ent,
-        marginal_entropy=marginal, total_loss=total,
+        marginal_entropy=marginal, latent_information=information, total_loss=total,
         kl_per_dim=kl_per_dim, sigma_mean=tf.reduce_mean(stddev), sigma_min=tf.reduce_min(stddev),
         mu_abs_mean=tf.reduce_mean(tf.abs(mean)), grad_norm=tf.constant(0.0),
         advantage_mean=losses._mean_over_steps(tf.reduce_mean(advantages, -1), mask))
     return tf_agent.LossInfo(total, extra)
 
-  def marginal_entropy(self, logits, stddev, experience, agent_mask, mask, layer_fn=None):
-    """sum_i H(P(a_i | s)) with lambda marginalized (`losses.marginal_entropy`).
+  def marginal_and_information(self, logits, stddev, experience, agent_mask, mask, layer_fn=None):
+    """(sum_i H(P(a_i | s)), sum_i I(a_i; lambda | s)) with lambda marginalized
+    (`losses.marginal_and_information`).
 
     The K extra draws of lambda for game b at step t take the eps that games b + 1 ... b + K (mod B)
     drew at t: standard normal and independent of game b's own, and the same in both training
@@ -189,7 +193,8 @@ class MaceAgent(tf_agent.TFAgent):
     diffs = tf.stack([tf.roll(eps, k, axis=0) - eps
                       for k in range(1, self._config.marginal_samples + 1)])  # [K, B, L, d]
     shifts = self._network.latent_logits(stddev[None] * diffs, layer_fn)  # [K, B, L, N, A]
-    return losses.marginal_entropy(logits=logits, shifts=shifts, agent_mask=agent_mask, mask=mask)
+    return losses.marginal_and_information(logits=logits, shifts=shifts, agent_mask=agent_mask,
+                                           mask=mask)
 
   def _train(self, experience, weights=None):
     c = self._config

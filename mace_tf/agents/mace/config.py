@@ -36,8 +36,12 @@ class MaceConfig:
       (eq. 34, the paper). "marginal" (MACE only): sum_i H(P(a_i | s)) of the lambda-marginal
       policy, estimated from marginal_samples + 1 draws of lambda; it equals the per-sample entropy
       plus I(a_i; lambda | s), so it rewards a policy that uses the latent where eq. 34 penalizes it.
-    marginal_samples: K, the extra draws of lambda per state for entropy_bonus="marginal": the eps
-      of K other games of the rollout at the same step (independent of this game's; at most B - 1).
+    latent_info_coef: weight of a bonus sum_i I(a_i; lambda | s) (MACE only; 0 disables it), the
+      marginal entropy minus the per-sample entropies' mean over the same draws: rewards using the
+      latent without changing the per-sample entropy bonus.
+    marginal_samples: K, the extra draws of lambda per state for entropy_bonus="marginal" and
+      latent_info_coef: the eps of K other games of the rollout at the same step (independent of
+      this game's; at most B - 1).
     kl_coef: weight of KL(Q(lambda | s) || N(0, I)) (eq. 8); 0 disables it (MACE only).
     max_grad_norm: global gradient-norm clipping; 0 disables it.
     ppo_clip: 0 for the A2C update (one gradient step per rollout, as A3C's rule); > 0 for a
@@ -56,6 +60,7 @@ class MaceConfig:
   vf_coef: float = 0.5
   ent_coef: float = 0.01
   entropy_bonus: str = "per_sample"
+  latent_info_coef: float = 0.0
   marginal_samples: int = 8
   kl_coef: float = 1e-3
   max_grad_norm: float = 0.5
@@ -72,12 +77,14 @@ class MaceConfig:
             f"entropy_bonus must be one of {ENTROPY_BONUSES}, got {self.entropy_bonus!r}")
     require(self.entropy_bonus == "per_sample" or self.model == "mace",
             f"entropy_bonus='marginal' needs the latent of model='mace', not {self.model!r}")
+    require(self.latent_info_coef == 0 or self.model == "mace",
+            f"latent_info_coef > 0 needs the latent of model='mace', not {self.model!r}")
     require(self.marginal_samples >= 1,
             f"marginal_samples must be >= 1, got {self.marginal_samples}")
     require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
     require(0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}")
     require(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
-    for name in ("vf_coef", "ent_coef", "kl_coef", "max_grad_norm", "ppo_clip"):
+    for name in ("vf_coef", "ent_coef", "kl_coef", "latent_info_coef", "max_grad_norm", "ppo_clip"):
       require(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
     require(self.num_epochs >= 1, f"num_epochs must be >= 1, got {self.num_epochs}")
     require(self.ppo_clip > 0 or self.num_epochs == 1 or self.model == "tfa_ppo",

@@ -175,8 +175,23 @@ def marginal_entropy(*, logits, shifts, agent_mask, mask):
   The plug-in estimate from K + 1 draws: it is below the exact marginal entropy by O(1/K) and
   never below the per-sample entropy's mean over the draws (the entropy is concave).
   """
+  return marginal_and_information(logits=logits, shifts=shifts, agent_mask=agent_mask,
+                                  mask=mask)[0]
+
+
+def marginal_and_information(*, logits, shifts, agent_mask, mask):
+  """(sum_i H(P(a_i | s)), sum_i I(a_i; lambda | s)) from the same K + 1 draws of lambda.
+
+  I(a_i; lambda | s) = H(P(a_i | s)) - E_lambda H(P(a_i | lambda, s)): the plug-in marginal entropy
+  minus the mean of the draws' entropies, >= 0 by concavity (and low by O(1/K), as the marginal).
+  Arguments as `marginal_entropy`.
+  """
   all_logits = tf.concat([logits[None], logits[None] + shifts], axis=0)  # [K + 1, B, T, N, A]
-  probs = tf.reduce_mean(tf.nn.softmax(all_logits, axis=-1), axis=0)  # [B, T, N, A]
-  per_agent = -tf.reduce_sum(probs * tf.math.log(tf.maximum(probs, 1e-30)), axis=-1)
-  per_step = tf.reduce_sum(per_agent * tf.cast(agent_mask, per_agent.dtype), axis=-1)
-  return _mean_over_steps(per_step, mask)
+  log_p = tf.nn.log_softmax(all_logits, axis=-1)
+  p = tf.exp(log_p)
+  conditional = tf.reduce_mean(-tf.reduce_sum(p * log_p, axis=-1), axis=0)  # [B, T, N]
+  probs = tf.reduce_mean(p, axis=0)  # [B, T, N, A]
+  marginal = -tf.reduce_sum(probs * tf.math.log(tf.maximum(probs, 1e-30)), axis=-1)
+  m = tf.cast(agent_mask, marginal.dtype)
+  return (_mean_over_steps(tf.reduce_sum(marginal * m, axis=-1), mask),
+          _mean_over_steps(tf.reduce_sum((marginal - conditional) * m, axis=-1), mask))

@@ -112,6 +112,11 @@ def test_write_report_tables_orderings_and_errors(tmp_path):
            "latent/sigma_mean": 1.0 - kl, "latent/sigma_min": 0.5,
            "charts/episode_terminal_reward": 1.0, "charts/episode_length": 9.0,
            "charts/success_rate": 0.0}) + "\n")
+  tune = sweep / "ray" / "tune"
+  for i, (end, total) in enumerate(((1000.0, 100.0), (1500.0, 300.0))):  # spans 900 .. 1500
+    (tune / f"t{i}").mkdir(parents=True)
+    (tune / f"t{i}" / "result.json").write_text(json.dumps({"timestamp": end,
+                                                            "time_total_s": total}) + "\n")
   out = tmp_path / "out"
   report.write_report([str(sweep), str(faithful)], str(out), references_dir=str(tmp_path),
                       kl_ablation_dirs=[str(ablation)], command="cmd")
@@ -127,6 +132,8 @@ def test_write_report_tables_orderings_and_errors(tmp_path):
               "figure4.png", "kl_ablation_stag10.png"):
     assert (out / png).stat().st_size > 1000, png
   summary = json.loads((out / "summary.json").read_text())
+  assert summary["sweeps"][0]["compute"] == {"trials_timed": 2, "trial_seconds": 400.0,
+                                             "span_seconds": 600.0}
   assert summary["kl_ablation"]["stag10"]["mace"]["kl"]["median"] == pytest.approx(0.2)
   assert [t["name"] for t in summary["sweeps"][0]["trials"]] == ["mace_t000", "mace_t001",
                                                                  "shared_t000"]

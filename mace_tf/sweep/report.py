@@ -101,6 +101,23 @@ def load_sweep(sweep_dir: str) -> Dict:
           "num_samples": sweep["num_samples"], "models": sweep["models"], "trials": runs}
 
 
+def compute_time(sweep_dir: str) -> Optional[Dict]:
+  """What the sweep's trials cost, from Ray Tune's records (`<sweep>/ray/tune/*/result.json`):
+  the trials' summed wall seconds, and the span from the first start to the last end."""
+  import glob  # pylint: disable=g-import-not-at-top
+  spans = []
+  for path in glob.glob(os.path.join(sweep_dir, "ray", "tune", "*", "result.json")):
+    with open(path) as f:
+      lines = [json.loads(l) for l in f if l.strip()]
+    if lines:
+      end, total = lines[-1]["timestamp"], lines[-1]["time_total_s"]
+      spans.append((end - total, end, total))
+  if not spans:
+    return None
+  return {"trials_timed": len(spans), "trial_seconds": float(sum(t for _, _, t in spans)),
+          "span_seconds": float(max(e for _, e, _ in spans) - min(b for b, _, _ in spans))}
+
+
 def best_trials(runs: Sequence[TrialRun], num_samples: int, k: int = 5) -> List[TrialRun]:
   """The `k` finished trials with the highest cumulative terminal reward at `num_samples`."""
   done = [r for r in runs if r.finished(num_samples)]
@@ -171,7 +188,7 @@ def build(sweep_dirs: Sequence[str], *, references_dir: str,
     references = {p: paper_scale.load_reference(references_dir, sweep["setting"], p)
                   for p in paper_scale.REFERENCES}
     tables.append({
-        **sweep, "by_model": by_model,
+        **sweep, "by_model": by_model, "compute": compute_time(d),
         "rows": {m: model_row(rs, sweep["num_samples"], at_samples, k=k)
                  for m, rs in by_model.items()},
         "paper": paper_scale.PAPER_TABLE1.get(sweep["setting"], {}),
@@ -323,6 +340,15 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
                   f"{_cell(t['rows'][model]['greedy_reward'])}")
   md += ["", f"## Model orderings at {budget:,} samples (mean of the best {k})", ""]
   md += orderings_markdown(tables, budget)
+  md += ["", "## Compute (Ray Tune's records of the trials that ran in a sweep's invocations)", "",
+         "| sweep | trials | finished | trials timed | summed trial hours | span hours |",
+         "| --- | --- | --- | --- | --- | --- |"]
+  for t in tables:
+    c = t["compute"] or {}
+    finished = sum(r.finished(t["num_samples"]) for r in t["trials"])
+    md.append(f"| {t['dir']} | {len(t['trials'])} | {finished} | {c.get('trials_timed', '-')} | "
+              f"{fmt(c['trial_seconds'] / 3600) if c else '-'} | "
+              f"{fmt(c['span_seconds'] / 3600) if c else '-'} |")
   md += ["", "## Hyperparameters of the best trial of each model", ""]
   md += hyperparameters_markdown(tables)
   for name, ablation in ablations.items():
@@ -356,6 +382,7 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
   summary = {"command": command, "best_k": k, "sweeps": [{
       "dir": t["dir"], "setting": t["setting"], "configuration": t["configuration"],
       "game": t["game"], "num_samples": t["num_samples"], "rows": t["rows"], "paper": t["paper"],
+      "compute": t["compute"],
       "trials": [{"name": r.name, "model": r.model, "seed": r.seed, "params": r.params,
                   "samples": r.samples, "diverged_at": r.diverged_at,
                   "cumulative": {str(s): r.cumulative_at(s) for s in at_samples}}

@@ -54,6 +54,7 @@ def test_a_tiny_sweep_runs_end_to_end_and_a_rerun_repeats_no_finished_trial(tmp_
   text = (out / "report.md").read_text()
   summary = json.loads((out / "summary.json").read_text())
   (table,) = summary["sweeps"]
+  assert table["compute"]["trials_timed"] == 4 and table["compute"]["trial_seconds"] > 0
   for model in ("mace", "shared"):
     finals = sorted((t["cumulative"]["768"] for t in table["trials"] if t["model"] == model),
                     reverse=True)

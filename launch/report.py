@@ -10,8 +10,11 @@ With --sweeps (directories of `launch.sweep`): in --output_dir the Table 1 analo
 model's best 5 trials, with their spread, the paper's numbers and the reference rows), figures 3 and
 4, per-episode reward at 1M, the best trials' hyperparameters and the KL ablation
 (`mace_tf/sweep/report.py` says exactly how).
+With --latent_runs: variants of runs <variant>_s<seed> side by side with their launch.inspect_latent
+measures, means with 95% intervals over seeds, against Shared (`mace_tf/train/latent_report.py`).
 """
 
+import json
 import os
 import sys
 
@@ -28,6 +31,10 @@ flags.DEFINE_list("kl_ablation", [], "With --sweeps: directories of MACE runs <v
                   "(mace: with the KL term, mace_nokl: kl_coef = 0), one KL ablation each.")
 flags.DEFINE_string("references_dir", "results/paper_scale/references",
                     "The reference policies' rows: <setting>_<random|nearest>.json of launch.evaluate.")
+flags.DEFINE_list("latent_runs", None, "Runs roots whose runs <variant>_s<seed> the latent report "
+                  "compares (e.g. runs/latent/stag10,runs/paper_scale/stag10), in place of --runs.")
+flags.DEFINE_string("inspections", None, "With --latent_runs: the launch.inspect_latent outputs, "
+                    "<variant>_s<seed>/inspect_latent.json (default: --output_dir).")
 flags.DEFINE_integer("best", 5, "With --sweeps: the best trials per model that a row averages "
                      "(the paper: 5).", lower_bound=1)
 flags.DEFINE_string("name", None, "Report name: results/<name>/.")
@@ -61,8 +68,29 @@ def _sweeps_main():
   print(f"wrote {FLAGS.output_dir}/report.md, summary.json and the figures")
 
 
+def _latent_main():
+  from mace_tf.train import latent_report  # pylint: disable=g-import-not-at-top
+  if not FLAGS.output_dir:
+    sys.exit("report: --latent_runs needs --output_dir")
+  variants = latent_report.collect(FLAGS.latent_runs, FLAGS.inspections or FLAGS.output_dir)
+  if not variants:
+    sys.exit(f"report: no runs named <variant>_s<seed> under {', '.join(FLAGS.latent_runs)}")
+  rows = latent_report.table(variants)
+  os.makedirs(FLAGS.output_dir, exist_ok=True)
+  command = "python -m launch.report " + " ".join(sys.argv[1:])
+  with open(os.path.join(FLAGS.output_dir, "report.md"), "w") as f:
+    f.write("\n".join(latent_report.markdown(rows, FLAGS.title or "The latent: use and effect",
+                                              variants=variants)
+                      + [f"Command: `{command}`", ""]))
+  with open(os.path.join(FLAGS.output_dir, "summary.json"), "w") as f:
+    json.dump({"command": command, "variants": variants, "rows": rows}, f, indent=2)
+  print(f"wrote {FLAGS.output_dir}/report.md and summary.json ({len(rows)} variants)")
+
+
 def main(argv):
   del argv
+  if FLAGS.latent_runs:
+    return _latent_main()
   if FLAGS.sweeps:
     if FLAGS.runs:
       sys.exit("report: give --runs or --sweeps, not both")

@@ -1,0 +1,52 @@
+"""The latent report: intervals over seeds, the Welch difference, the pairs' coupling, the verdicts."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mace_tf.train import latent_report
+
+
+def test_interval_and_difference_by_hand():
+  s = latent_report.interval([1.0, 2.0, 3.0])
+  half = 4.303 * 1.0 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+  assert s["mean"] == 2.0 and s["low"] == pytest.approx(2 - half) and s["high"] == pytest.approx(2 + half)
+  assert "low" not in latent_report.interval([5.0])
+  d = latent_report.difference([10.0, 12.0, 14.0], [1.0, 2.0, 3.0])
+  se = np.sqrt(4 / 3 + 1 / 3)
+  df = (5 / 3) ** 2 / ((4 / 3) ** 2 / 2 + (1 / 3) ** 2 / 2)  # Welch-Satterthwaite: 2.94
+  assert d["difference"] == 10.0 and d["df"] == pytest.approx(df)
+  assert d["low"] == pytest.approx(10 - 4.303 * se)  # floor(df) = 2
+  assert latent_report.difference([1.0], [1.0, 2.0]) is None
+
+
+def test_mean_pair_coupling_reads_the_upper_triangle():
+  m = [[9, 1, 2], [1, 9, 3], [2, 3, 9]]
+  assert latent_report.mean_pair_coupling(m) == pytest.approx(2.0)
+
+
+def test_collect_and_verdicts(tmp_path):
+  runs, inspections = tmp_path / "runs", tmp_path / "insp"
+  for variant, finals, length in (("mace_x", (300.0, 310.0, 320.0), 50.0),
+                                  ("shared", (100.0, 110.0, 120.0), 50.0)):
+    for seed, final in enumerate(finals):
+      root = runs / f"{variant}_s{seed}"
+      root.mkdir(parents=True)
+      (root / "metrics.jsonl").write_text(json.dumps({
+          "samples": 1_000_000, "charts/cumulative_terminal_reward": final,
+          "charts/episode_terminal_reward": 7.0, "charts/episode_length": length + seed,
+          "charts/success_rate": 0.0, "losses/kl": 0.5}) + "\n")
+      if variant == "mace_x":
+        (inspections / root.name).mkdir(parents=True)
+        (inspections / root.name / "inspect_latent.json").write_text(json.dumps({
+            "action_noise_information": [0.1, 0.3],
+            "action_coupling_information": [[0, 0.02], [0.02, 0]]}))
+  variants = latent_report.collect([str(runs)], str(inspections))
+  assert sorted(variants) == ["mace_x", "shared"] and sorted(variants["mace_x"]) == [0, 1, 2]
+  assert variants["mace_x"][1]["noise_information"] == pytest.approx(0.2)
+  assert variants["mace_x"][1]["coupling_information"] == pytest.approx(0.02)
+  rows = latent_report.table(variants)
+  text = "\n".join(latent_report.markdown(rows, "t", variants=variants))
+  assert "- mace_x: cumulative: 200 [" in text and "(better); episode_length:" in text
+  assert "episode_length: 0 [" in text and "(not distinguishable)" in text

@@ -35,6 +35,9 @@ flags.DEFINE_list("latent_runs", None, "Runs roots whose runs <variant>_s<seed> 
                   "compares (e.g. runs/latent/stag10,runs/paper_scale/stag10), in place of --runs.")
 flags.DEFINE_string("inspections", None, "With --latent_runs: the launch.inspect_latent outputs, "
                     "<variant>_s<seed>/inspect_latent.json (default: --output_dir).")
+flags.DEFINE_string("preset_metrics", "results/paper_scale/metrics",
+                    "With --sweeps: metrics <setting>[_paper]_<model>_s<seed>.jsonl of the presets' "
+                    "own values over seeds, rows beside the search ('' for none).")
 flags.DEFINE_integer("best", 5, "With --sweeps: the best trials per model that a row averages "
                      "(the paper: 5).", lower_bound=1)
 flags.DEFINE_string("name", None, "Report name: results/<name>/.")
@@ -56,6 +59,7 @@ def _sweeps_main():
     tables = sweep_report.write_report(
         FLAGS.sweeps, FLAGS.output_dir, references_dir=FLAGS.references_dir,
         kl_ablation_dirs=FLAGS.kl_ablation, at_samples=at, k=FLAGS.best,
+        preset_metrics_dir=FLAGS.preset_metrics or None,
         command="python -m launch.report " + " ".join(sys.argv[1:]))
   except (OSError, ValueError) as e:
     sys.exit(f"report: {e}")

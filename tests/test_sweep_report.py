@@ -117,12 +117,26 @@ def test_write_report_tables_orderings_and_errors(tmp_path):
     (tune / f"t{i}").mkdir(parents=True)
     (tune / f"t{i}" / "result.json").write_text(json.dumps({"timestamp": end,
                                                             "time_total_s": total}) + "\n")
+  presets = tmp_path / "presets"
+  presets.mkdir()
+  for name, final in (("stag10_mace_s0", 100.0), ("stag10_mace_s1", 300.0),
+                      ("stag10_paper_mace_s0", 7.0), ("stag10_moving_mace_s0", 1e6)):
+    (presets / f"{name}.jsonl").write_text(json.dumps({
+        "samples": 1_000_000, "charts/cumulative_terminal_reward": final,
+        "charts/episode_terminal_reward": 2.0, "charts/episode_length": 9.0,
+        "charts/success_rate": 0.0}) + "\n")
   out = tmp_path / "out"
   report.write_report([str(sweep), str(faithful)], str(out), references_dir=str(tmp_path),
-                      kl_ablation_dirs=[str(ablation)], command="cmd")
+                      kl_ablation_dirs=[str(ablation)], command="cmd",
+                      preset_metrics_dir=str(presets))
   text = (out / "report.md").read_text()
   assert "| stag10 | learning | mace_tf mace (best 2) | 2,000 [1,500, 2,500] | 4,000 [3,000, 5,000] |" in text
   assert "| stag10 | paper | paper mace (best 5) | 1,515 | 3,047 |" in text
+  # The presets' runs of the setting and configuration only (not stag10_moving's, not the twin's).
+  # (One metric line at 1M: it is also the first line at or past 500k.)
+  assert ("| stag10 | learning | mace_tf mace, preset's values (2 seeds) | 200 [100, 300] | "
+          "200 [100, 300] |") in text
+  assert "| stag10 | paper-faithful | mace_tf mace, preset's values (1 seeds) | 7 | 7 |" in text
   assert ("- stag10 (learning): ours shared > mace; paper mace > cloned > shared; a different order "
           "of mace, shared") in text
   assert "- stag10 (paper-faithful): ours mace\n" in text  # one model: no order to compare

@@ -17,8 +17,10 @@ Writes into the output directory:
 """
 
 import dataclasses
+import glob
 import json
 import os
+import re
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -104,7 +106,6 @@ def load_sweep(sweep_dir: str) -> Dict:
 def compute_time(sweep_dir: str) -> Optional[Dict]:
   """What the sweep's trials cost, from Ray Tune's records (`<sweep>/ray/tune/*/result.json`):
   the trials' summed wall seconds, and the span from the first start to the last end."""
-  import glob  # pylint: disable=g-import-not-at-top
   spans = []
   for path in glob.glob(os.path.join(sweep_dir, "ray", "tune", "*", "result.json")):
     with open(path) as f:
@@ -178,9 +179,39 @@ def length_distribution(runs: Sequence[TrialRun]) -> Optional[np.ndarray]:
   return np.sum(counts, axis=0) if counts else None
 
 
+def preset_rows(metrics_dir: str, setting: str, configuration: str,
+                at_samples: Sequence[int]) -> Dict[str, Dict]:
+  """The presets' own hyperparameters run over seeds (issue 12), beside the search: {model: row}
+  from `<metrics_dir>/<setting>[_paper]_<model>_s<seed>.jsonl` (`results/paper_scale/metrics/`)."""
+  prefix = setting + ("_paper" if configuration == PAPER_FAITHFUL else "") + "_"
+  rows = {}
+  for model in MODEL_ORDER:
+    paths = sorted(glob.glob(os.path.join(metrics_dir, f"{prefix}{model}_s*.jsonl")))
+    paths = [p for p in paths if re.fullmatch(rf"{re.escape(prefix)}{model}_s\d+\.jsonl",
+                                              os.path.basename(p))]
+    if not paths:
+      continue
+    runs = []
+    for path in paths:
+      with open(path) as f:
+        runs.append([json.loads(line) for line in f if line.strip()])
+    rows[model] = {
+        "seeds": len(runs),
+        "cumulative": {str(a): _spread([paper_scale.cumulative_at(r, a) for r in runs])
+                       for a in at_samples},
+        "episode_reward": _spread([paper_scale.run_summary(r, [])["episode_reward_final"]
+                                   for r in runs]),
+        "episode_length": _spread([paper_scale.run_summary(r, [])["episode_length_final"]
+                                   for r in runs]),
+        "greedy_reward": _spread([paper_scale.run_summary(r, [])["greedy_reward"] for r in runs])}
+  return rows
+
+
 def build(sweep_dirs: Sequence[str], *, references_dir: str,
-          at_samples: Sequence[int] = (500_000, 1_000_000), k: int = 5) -> List[Dict]:
-  """Every sweep's rows: per model its Table 1 analog row, and the paper's and reference rows."""
+          at_samples: Sequence[int] = (500_000, 1_000_000), k: int = 5,
+          preset_metrics_dir: Optional[str] = None) -> List[Dict]:
+  """Every sweep's rows: per model its Table 1 analog row, the presets' runs (if
+  `preset_metrics_dir`), and the paper's and reference rows."""
   tables = []
   for d in sweep_dirs:
     sweep = load_sweep(d)
@@ -191,6 +222,8 @@ def build(sweep_dirs: Sequence[str], *, references_dir: str,
         **sweep, "by_model": by_model, "compute": compute_time(d),
         "rows": {m: model_row(rs, sweep["num_samples"], at_samples, k=k)
                  for m, rs in by_model.items()},
+        "presets": (preset_rows(preset_metrics_dir, sweep["setting"], sweep["configuration"],
+                                at_samples) if preset_metrics_dir else {}),
         "paper": paper_scale.PAPER_TABLE1.get(sweep["setting"], {}),
         "references": {p: r for p, r in references.items() if r is not None}})
   return tables
@@ -227,6 +260,13 @@ def table1_markdown(tables: Sequence[Dict], at_samples: Sequence[int], k: int) -
           + [_cell(row["cumulative"][str(a)]) for a in at_samples]
           + [_cell(row["episode_reward"]), _cell(row["episode_length"]), _cell(row["greedy_reward"]),
              f"{row['trials']} ({row['finished']}, {row['diverged']})"]) + " |")
+    for model in sorted(t.get("presets", {}), key=MODEL_ORDER.index):
+      row = t["presets"][model]
+      out.append("| " + " | ".join(
+          [s, c, f"mace_tf {model}, preset's values ({row['seeds']} seeds)"]
+          + [_cell(row["cumulative"][str(a)]) for a in at_samples]
+          + [_cell(row["episode_reward"]), _cell(row["episode_length"]), _cell(row["greedy_reward"]),
+             "-"]) + " |")
     if c == LEARNING:  # the paper's and the references' rows once per setting
       for model, values in t["paper"].items():
         out.append("| " + " | ".join([s, "paper", f"paper {model} (best 5)"]
@@ -307,12 +347,14 @@ def kl_markdown(ablation: Dict) -> List[str]:
 
 def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str,
                  kl_ablation_dirs: Sequence[str] = (), command: str = "",
+                 preset_metrics_dir: Optional[str] = None,
                  at_samples: Sequence[int] = (500_000, 1_000_000), k: int = 5) -> List[Dict]:
   """Writes report.md, summary.json and the figures of the sweeps (and of the KL ablations' runs,
   one directory each, named by its basename) into `out_dir`; returns the tables. ValueError (one
   line) for a directory that is not a sweep or holds no ablation runs."""
   from mace_tf.sweep import figures  # pylint: disable=g-import-not-at-top (matplotlib)
-  tables = build(sweep_dirs, references_dir=references_dir, at_samples=at_samples, k=k)
+  tables = build(sweep_dirs, references_dir=references_dir, at_samples=at_samples, k=k,
+                 preset_metrics_dir=preset_metrics_dir)
   ablations = {}
   for d in kl_ablation_dirs:
     ablations[os.path.basename(os.path.normpath(d))] = kl_ablation(d)
@@ -326,8 +368,10 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
         "search over Table 2's ranges, ranked by the cumulative total terminal reward at the sweep's "
         "budget; the same trials give every column. 'per episode' and 'length' are the sampling "
         "policy's over the last 30k samples of training, 'greedy' the final greedy evaluation. "
-        "A diverged trial counts at what it had earned. Paper rows: Table 1 (best 5 of its search); "
-        "reference rows: the policy played for the same budget.", ""]
+        "A diverged trial counts at what it had earned. 'preset's values' rows: the preset's own "
+        "hyperparameters (issue 12's hand screen) over seeds, mean [min, max], outside the search. "
+        "Paper rows: Table 1 (best 5 of its search); reference rows: the policy played for the "
+        "same budget.", ""]
   md += table1_markdown(tables, at_samples, k)
   stag10 = [t for t in tables if t["setting"] == "stag10"]
   if stag10:

@@ -61,7 +61,7 @@ def learning_curves(path: str, tables: Sequence[Dict], title: str) -> None:
   for j in range(len(tables), axes.size):
     axes[j // cols][j % cols].axis("off")
   axes[0][0].legend(fontsize=6)
-  fig.suptitle(title)
+  fig.suptitle(title, fontsize=9)
   fig.tight_layout()
   fig.savefig(path, dpi=70)
   plt.close(fig)
@@ -90,7 +90,7 @@ def per_episode_curves(path: str, tables: Sequence[Dict], title: str) -> None:
              ylabel="terminal reward per episode" if short == "episode_reward" else "episode length")
       ax.grid(alpha=0.3)
   axes[0][0].legend(fontsize=6)
-  fig.suptitle(title)
+  fig.suptitle(title, fontsize=9)
   fig.tight_layout()
   fig.savefig(path, dpi=70)
   plt.close(fig)

@@ -408,9 +408,9 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
       continue
     slug = configuration.replace("-", "_")
     figures.learning_curves(os.path.join(out_dir, f"figure3_{slug}.png"), group,
-                            f"Cumulative terminal reward, best {k} per model ({configuration})")
+                            f"Cumulative terminal reward,\nbest {k} per model ({configuration})")
     figures.per_episode_curves(os.path.join(out_dir, f"per_episode_{slug}.png"), group,
-                               f"Per episode, best {k} per model ({configuration})")
+                               f"Per episode, best {k}\nper model ({configuration})")
     md += [f"- `figure3_{slug}.png`: figure 3 (and 7 for Hare-Hunters at T = 1000, if swept), "
            f"{configuration}: cumulative terminal reward, mean and min-max band of the best {k}.",
            f"- `per_episode_{slug}.png`: per-episode terminal reward and episode length, the same bands."]

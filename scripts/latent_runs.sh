@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
-# The runs behind results/latent/ (issue 15): MACE on the stag10 preset with a latent-use variant,
-# over seeds, then launch.inspect_latent on each run's final sampling export. Rerunning resumes
-# (launch.train continues a run; a finished inspection is kept).
+# The runs behind results/latent/ (issue 15): MACE on a preset (SETTING, default stag10; fig1 for
+# the 2 v 2 game) with a latent-use variant, over seeds, then launch.inspect_latent on each run's
+# final sampling export. Rerunning resumes (launch.train continues a run; a finished inspection is
+# kept).
 #
-#   VARIANTS="marginal:--entropy_bonus=marginal" SEEDS="0 1 2" bash scripts/latent_runs.sh
+#   VARIANTS="info005:--latent_info_coef=0.05" SEEDS="0 1 2" bash scripts/latent_runs.sh
+#   SETTING=fig1 VARIANTS="info005:--latent_info_coef=0.05" SEEDS=0 bash scripts/latent_runs.sh
 #
-# A variant is <name>:<flags, comma-separated>; runs go to runs/latent/stag10/mace_<name>_s<seed>/,
-# inspections to results/latent/stag10/mace_<name>_s<seed>/.
+# A variant is <name>:<flags, comma-separated>; runs go to runs/latent/<setting>/mace_<name>_s<seed>/,
+# inspections to results/latent/<setting>/mace_<name>_s<seed>/.
 set -euo pipefail
 cd "${REPO:-$(dirname "$0")/..}"
 py=.venv/bin/python
 variants=${VARIANTS:-"marginal:--entropy_bonus=marginal"}
 seeds=${SEEDS:-"0 1 2"}
+setting=${SETTING:-stag10}
 for seed in $seeds; do
   for variant in $variants; do
     name=${variant%%:*}
+    [ "$variant" = "$name" ] && variant="$name:"  # a variant without flags: the preset itself
     extra=$(echo "${variant#*:}" | tr ',' ' ')
-    run=runs/latent/stag10/mace_${name}_s$seed
+    run=runs/latent/$setting/mace_${name}_s$seed
     echo "== $name seed $seed $(date -u +%FT%TZ)" >&2
-    $py -m launch.train --flagfile=launch/stag10.flags --model=mace --seed=$seed $extra \
+    $py -m launch.train --flagfile=launch/$setting.flags --model=mace --seed=$seed $extra \
       --root_dir=$run --noprogress
-    out=results/latent/stag10/mace_${name}_s$seed
+    out=results/latent/$setting/mace_${name}_s$seed
     if [ ! -f $out/inspect_latent.json ]; then
       $py -m launch.inspect_latent --saved_model=$run/export/policy \
-        --flagfile=launch/games/stag10.flags --output_dir=$out --label=mace_${name}_s$seed
+        --flagfile=launch/games/$setting.flags --output_dir=$out --label=mace_${name}_s$seed
     fi
   done
 done

@@ -21,6 +21,10 @@ flags.DEFINE_integer("time_limit", None,
 flags.DEFINE_integer("grid_size", 50, "G, the side of the periodic grid (the paper uses 50).",
                      lower_bound=1)
 flags.DEFINE_boolean("moving_prey", False, "Prey with hit points left move at random every step.")
+flags.DEFINE_boolean("stags_heal", False,
+                     "Stag-Hunters, a coordination-hard variant (not the paper's): a wounded stag "
+                     "that takes no hit in a step heals and releases its frozen hunters, so hunters "
+                     "must hit it in consecutive steps.")
 
 FLAGS = flags.FLAGS
 
@@ -39,6 +43,7 @@ def game_config_from_flags() -> rules.GameConfig:
       time_limit=FLAGS.time_limit if FLAGS.time_limit is not None else DEFAULT_TIME_LIMIT[kind],
       grid_size=FLAGS.grid_size,
       moving_prey=FLAGS.moving_prey,
+      stags_heal=FLAGS.stags_heal,
   )
 
 

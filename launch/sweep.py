@@ -20,6 +20,7 @@ from absl import flags
 import launch
 from launch import train as train_flags  # the flags of launch.train: game, configs, budgets
 from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.envs import rules
 from mace_tf.sweep import search_space as ss
 from mace_tf.sweep import trials as trials_lib
 
@@ -51,10 +52,10 @@ def _check_sweep_dir(setting: dict) -> None:
       saved = json.load(f)
     # A field the library gained since the sweep began counts as the sweep's if it holds its
     # default (the behaviour the sweep ran with).
-    defaults = json.loads(json.dumps(MaceConfig().flat_dict()))
-    saved_agent = {**{k: v for k, v in defaults.items() if k not in saved.get("agent", {})},
-                   **saved.get("agent", {})}
-    for key, old in (("game", saved.get("game")), ("agent", saved_agent),
+    with_defaults = lambda key, defaults: {**json.loads(json.dumps(defaults)),
+                                           **saved.get(key, {})}
+    for key, old in (("game", with_defaults("game", dataclasses.asdict(rules.GameConfig()))),
+                     ("agent", with_defaults("agent", MaceConfig().flat_dict())),
                      ("sweep_seed", saved.get("sweep_seed"))):
       if old != normalized[key]:
         raise ValueError(f"{FLAGS.sweep_dir} holds a sweep of another setting ({key} differs): "

@@ -249,11 +249,11 @@ class StagHunters(HunterGame):
 
   def __init__(self, *, num_hunters: int = 10, num_prey: int = 10, stag_hit_points: int = 2,
                time_limit: int = 1000, grid_size: int = 50, moving_prey: bool = False,
-               batch_size: int = 1, seed: Optional[int] = None):
+               stags_heal: bool = False, batch_size: int = 1, seed: Optional[int] = None):
     super().__init__(
         rules.GameConfig(kind=rules.STAG, num_hunters=num_hunters, num_prey=num_prey,
                          hit_points=stag_hit_points, time_limit=time_limit, grid_size=grid_size,
-                         moving_prey=moving_prey),
+                         moving_prey=moving_prey, stags_heal=stags_heal),
         batch_size=batch_size, seed=seed)
 
 

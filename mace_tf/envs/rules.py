@@ -77,6 +77,11 @@ class GameConfig:
     time_limit: T, the number of steps after which an episode ends.
     grid_size: G, the side of the periodic grid.
     moving_prey: whether prey with hit points left take a uniformly random action every step.
+    stags_heal: a coordination-hard variant of Stag-Hunters (not in the paper; False: the paper's
+      rules). At the end of every step, a wounded stag (hit points left, fewer than at reset) that
+      took no hit in that step heals to full hit points, and the hunters frozen on it become active
+      again. Its hunters must so land their hits in consecutive steps: arrive together. Nothing new
+      is hidden: every wounded stag an observation shows was hit in the step just taken.
   """
 
   kind: str = HARE
@@ -86,6 +91,7 @@ class GameConfig:
   time_limit: int = 2000
   grid_size: int = 50
   moving_prey: bool = False
+  stags_heal: bool = False
 
   def __post_init__(self):
     _require(self.kind in GAME_KINDS, f"kind must be one of {GAME_KINDS}, got {self.kind!r}")
@@ -107,6 +113,10 @@ class GameConfig:
     )
     _require(isinstance(self.moving_prey, (bool, np.bool_)),
              f"moving_prey must be a bool, got {self.moving_prey!r}")
+    _require(isinstance(self.stags_heal, (bool, np.bool_)),
+             f"stags_heal must be a bool, got {self.stags_heal!r}")
+    _require(not self.stags_heal or self.kind == STAG,
+             "stags_heal is a Stag-Hunters variant: Hare-Hunters has no stags")
     if self.kind == STAG:
       _require(m % 2 == 0, f"num_prey must be even for Stag-Hunters (M/2 stags, M/2 hares), got {m}")
     else:
@@ -263,6 +273,20 @@ def resolve_captures(config: GameConfig, state: GameState) -> None:
   state.prey_hp[...] = cap
 
 
+def heal_stags(config: GameConfig, state: GameState, hit: np.ndarray) -> None:
+  """The `stags_heal` variant's rule, in place: wounded stags that took no hit this step
+  (`hit [B, M]`) return to full hit points and release the hunters frozen on them."""
+  full = config.initial_prey_hp[None, :]
+  heal = config.prey_is_stag[None, :] & (state.prey_hp > 0) & (state.prey_hp < full) & ~hit
+  if not heal.any():
+    return
+  state.prey_hp[heal] = np.broadcast_to(full, heal.shape)[heal]
+  released = (state.hunter_target >= 0) & np.take_along_axis(
+      heal, np.maximum(state.hunter_target, 0), axis=1)
+  state.hunter_active[released] = True
+  state.hunter_target[released] = -1
+
+
 def is_terminal(config: GameConfig, state: GameState) -> np.ndarray:
   """Bool `[B]`: every prey at 0 hit points, or every hunter frozen, or t == T."""
   return ((state.prey_hp == 0).all(axis=1) | ~state.hunter_active.any(axis=1)
@@ -307,7 +331,10 @@ def apply_step(config: GameConfig, state: GameState, actions: np.ndarray,
                prey_actions: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
   """`step` with the prey's actions `[B, M]` given (ignored unless `config.moving_prey`)."""
   state.hunter_pos[...] = move(state.hunter_pos, actions, state.hunter_active, config.grid_size)
+  hp_before = state.prey_hp.copy() if config.stags_heal else None
   resolve_captures(config, state)
+  if config.stags_heal:
+    heal_stags(config, state, hit=state.prey_hp < hp_before)
   if config.moving_prey:
     state.prey_pos[...] = move(state.prey_pos, prey_actions, state.prey_hp > 0, config.grid_size)
   state.t += 1

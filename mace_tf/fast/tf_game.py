@@ -205,12 +205,23 @@ def terminal_rewards(config: rules.GameConfig, state: TFGameState):
   return tf.where(hit & ~is_stag, rules.HARE_REWARD, reward)
 
 
+def heal_stags(config: rules.GameConfig, active, target, hp, hit):
+  """`rules.heal_stags`: returns (hunter_active, hunter_target, prey_hp)."""
+  full = tf.constant(config.initial_prey_hp)[None]
+  heal = (tf.constant(config.prey_is_stag)[None] & (hp > 0) & (hp < full) & ~hit)  # [B, M]
+  released = (target >= 0) & tf.gather(heal, tf.maximum(target, 0), batch_dims=1)  # [B, N]
+  return (active | released, tf.where(released, -1, target),
+          tf.where(heal, tf.broadcast_to(full, tf.shape(hp)), hp))
+
+
 def apply_step(config: rules.GameConfig, state: TFGameState, actions,
                prey_actions) -> Tuple[TFGameState, tf.Tensor, tf.Tensor]:
   """`rules.apply_step`: returns (new state, done `[B]`, rewards `[B, N]`)."""
   hunter_pos = move(state.hunter_pos, actions, state.hunter_active, config.grid_size)
   active, target, hp = resolve_captures(config, hunter_pos, state.hunter_active,
                                         state.hunter_target, state.prey_pos, state.prey_hp)
+  if config.stags_heal:
+    active, target, hp = heal_stags(config, active, target, hp, hit=hp < state.prey_hp)
   prey_pos = state.prey_pos
   if config.moving_prey:
     prey_pos = move(prey_pos, prey_actions, hp > 0, config.grid_size)

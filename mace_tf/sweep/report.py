@@ -63,8 +63,10 @@ class TrialRun:
 
 
 def setting_name(game: Dict) -> str:
-  """`stag10`, `hare20_moving`, ...: the paper's names; another time limit adds `_t<T>`."""
-  name = f"{game['kind']}{game['num_hunters']}" + ("_moving" if game["moving_prey"] else "")
+  """`stag10`, `hare20_moving`, ...: the paper's names; the stags_heal variant adds `_heal`, another
+  time limit `_t<T>`."""
+  name = (f"{game['kind']}{game['num_hunters']}" + ("_moving" if game["moving_prey"] else "")
+          + ("_heal" if game.get("stags_heal") else ""))
   if game["time_limit"] != PAPER_TIME_LIMIT.get(game["kind"]):
     name += f"_t{game['time_limit']}"
   return name

@@ -25,6 +25,7 @@ def step_one_game(config, game, actions, prey_actions):
       dx, dy = DELTAS[int(actions[i])]
       game["hunter_pos"][i] = [(game["hunter_pos"][i][0] + dx) % g,
                                (game["hunter_pos"][i][1] + dy) % g]
+  hp_before = list(game["prey_hp"])
   for i in range(n):
     if not game["hunter_active"][i]:
       continue
@@ -35,6 +36,15 @@ def step_one_game(config, game, actions, prey_actions):
         game["hunter_active"][i] = False
         game["hunter_target"][i] = j
         break
+  if config.stags_heal:  # a wounded stag not hit in this step heals
+    for j in range(m // 2):
+      full = config.hit_points
+      if 0 < game["prey_hp"][j] < full and game["prey_hp"][j] == hp_before[j]:
+        game["prey_hp"][j] = full
+        for i in range(n):
+          if game["hunter_target"][i] == j:
+            game["hunter_active"][i] = True
+            game["hunter_target"][i] = -1
   if config.moving_prey:
     for j in range(m):
       if game["prey_hp"][j] > 0:

@@ -26,7 +26,8 @@ def game_configs(draw):
     grid = int(np.ceil(np.sqrt(n + m)))
   return rules.GameConfig(kind=kind, num_hunters=n, num_prey=m, hit_points=hp,
                           time_limit=draw(st.integers(1, 25)), grid_size=grid,
-                          moving_prey=draw(st.booleans()))
+                          moving_prey=draw(st.booleans()),
+                          stags_heal=kind == rules.STAG and draw(st.booleans()))
 
 
 @settings(max_examples=150, deadline=None)
@@ -88,12 +89,18 @@ def test_invariants_over_random_play(config, batch, seed):
         assert cur["hunter_active"][b].all() and cur["t"][b] == 0
         assert not step.reward[b].any()
         continue
-      # Hit points only go down, never below 0; each lost hit point froze exactly one hunter.
-      assert (cur["prey_hp"][b] <= prev["prey_hp"][b]).all() and (cur["prey_hp"][b] >= 0).all()
+      # Hit points only go down, never below 0 (with stags_heal a wounded stag may return to
+      # full); each lost hit point froze exactly one hunter.
+      healed = cur["prey_hp"][b] > prev["prey_hp"][b]
+      assert config.stags_heal or not healed.any()
+      np.testing.assert_array_equal(cur["prey_hp"][b][healed], config.initial_prey_hp[healed])
+      assert (config.prey_is_stag[healed]).all() and (cur["prey_hp"][b] >= 0).all()
       lost = (start_hp[b] - cur["prey_hp"][b]).sum()
       assert lost == (~cur["hunter_active"][b]).sum()
-      # Frozen hunters stay frozen, in place, with a target; active ones have none.
-      was_frozen = ~prev["hunter_active"][b]
+      # Frozen hunters stay frozen (unless their stag healed), in place, with a target; active
+      # ones have none.
+      released = (prev["hunter_target"][b] >= 0) & healed[np.maximum(prev["hunter_target"][b], 0)]
+      was_frozen = ~prev["hunter_active"][b] & ~released
       assert not cur["hunter_active"][b][was_frozen].any()
       np.testing.assert_array_equal(cur["hunter_pos"][b][was_frozen],
                                     prev["hunter_pos"][b][was_frozen])

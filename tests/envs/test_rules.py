@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from tf_agents.trajectories import time_step as ts
 
-from mace_tf.envs import HareHunters, StagHunters
+from mace_tf.envs import HareHunters, StagHunters, rules
 
 STAY, UP, DOWN, LEFT, RIGHT = range(5)
 
@@ -345,3 +345,52 @@ class TestSeeding:
     second = [env.step(a).observation["grid"] for a in actions[20:]]
     for x, y in zip(first, second):
       np.testing.assert_array_equal(x, y)
+
+
+class TestStagsHeal:
+  """The coordination-hard variant: a wounded stag that takes no hit in a step heals."""
+
+  def make(self):
+    # One stag (prey 0, 2 hit points) and one hare (prey 1, far away); three hunters.
+    return StagHunters(num_hunters=3, num_prey=2, grid_size=12, time_limit=20, stags_heal=True)
+
+  def test_a_lone_hit_heals_after_a_step_without_a_hit_and_frees_the_hunter(self):
+    env = self.make()
+    start(env, [(5, 4), (9, 9), (0, 9)], [(5, 5), (1, 1)])
+    act(env, STAY, STAY, STAY)  # hunter 0 hits: the stag is wounded, hunter 0 frozen on it
+    s = state(env)
+    assert s["prey_hp"][0] == 1 and not s["hunter_active"][0] and s["hunter_target"][0] == 0
+    act(env, STAY, STAY, STAY)  # no hit this step: it heals, hunter 0 is active again
+    s = state(env)
+    assert s["prey_hp"][0] == 2 and s["hunter_active"][0] and s["hunter_target"][0] == -1
+    step = act(env, UP, STAY, STAY)  # hunter 0 moves away; nothing else happens
+    assert state(env)["prey_hp"][0] == 2 and step.step_type[0] != ts.StepType.LAST
+
+  def test_hits_in_consecutive_steps_finish_the_stag_and_pay(self):
+    env = self.make()
+    start(env, [(5, 4), (5, 7), (0, 9)], [(5, 5), (1, 1)])
+    act(env, STAY, STAY, STAY)  # hunter 0 hits at step 1
+    act(env, STAY, UP, STAY)  # hunter 1 arrives next to it at step 2 and finishes it
+    s = state(env)
+    assert s["prey_hp"][0] == 0 and list(s["hunter_target"][:2]) == [0, 0]
+    # The stag stays finished; the episode ends once hunter 2 takes the hare (all prey at 0).
+    act(env, STAY, STAY, STAY)
+    assert state(env)["prey_hp"][0] == 0
+
+  def test_a_hit_two_steps_late_is_too_late(self):
+    env = self.make()
+    start(env, [(5, 4), (5, 8), (0, 9)], [(5, 5), (1, 1)])
+    act(env, STAY, UP, STAY)  # step 1: hunter 0 hits; hunter 1 at distance 2
+    act(env, STAY, STAY, STAY)  # step 2: no hit: the stag heals, hunter 0 freed
+    act(env, STAY, UP, STAY)  # step 3: hunters 0 and 1 both next to it: both hit, it dies
+    s = state(env)
+    assert s["prey_hp"][0] == 0 and list(s["hunter_target"][:2]) == [0, 0]
+
+  def test_the_paper_rules_never_heal_and_hares_reject_the_variant(self):
+    env = StagHunters(num_hunters=3, num_prey=2, grid_size=12, time_limit=20)
+    start(env, [(5, 4), (9, 9), (0, 9)], [(5, 5), (1, 1)])
+    for _ in range(3):
+      act(env, STAY, STAY, STAY)
+    assert state(env)["prey_hp"][0] == 1 and not state(env)["hunter_active"][0]
+    with pytest.raises(ValueError, match="stags_heal is a Stag-Hunters variant"):
+      rules.GameConfig(kind=rules.HARE, stags_heal=True)

@@ -68,3 +68,10 @@ def test_absl_resolves_the_nested_preset_files_as_read():
   for key in ("learning_rate", "gamma", "ego_bin", "num_envs", "kl_coef", "num_samples"):
     assert float(fv[key].value) == float(expected[key]), key
   assert fv["frozen_clock"].value is True and fv["normalize_advantages"].value is True
+
+
+def test_the_healing_stags_preset_is_stag10_with_the_rule():
+  base, heal = read_flags("launch/stag10.flags"), read_flags("launch/stag10_heal.flags")
+  assert heal == {**base, "stags_heal": "true"}
+  assert read_flags("launch/games/stag10_heal.flags") == {
+      **read_flags("launch/games/stag10.flags"), "stags_heal": "true"}

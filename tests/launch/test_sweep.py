@@ -39,6 +39,7 @@ def test_a_tiny_sweep_runs_end_to_end_and_a_rerun_repeats_no_finished_trial(tmp_
   # A sweep begun before the library gained a field (at its default) is still the same setting.
   saved = json.loads((d / "sweep.json").read_text())
   del saved["agent"]["entropy_bonus"], saved["agent"]["marginal_samples"]
+  del saved["game"]["stags_heal"]
   (d / "sweep.json").write_text(json.dumps(saved))
   p = sweep(*TINY, f"--sweep_dir={d}")
   assert p.returncode == 0 and "sweep: 4 of 4 trials finished, 0 to run" in p.stdout

@@ -7,8 +7,9 @@
 #   VARIANTS="info005:--latent_info_coef=0.05" SEEDS="0 1 2" bash scripts/latent_runs.sh
 #   SETTING=fig1 VARIANTS="info005:--latent_info_coef=0.05" SEEDS=0 bash scripts/latent_runs.sh
 #
-# A variant is <name>:<flags, comma-separated>; runs go to runs/latent/<setting>/mace_<name>_s<seed>/,
-# inspections to results/latent/<setting>/mace_<name>_s<seed>/.
+# A variant is <name>[:<flags, comma-separated>]; runs go to runs/latent/<setting>/mace_<name>_s<seed>/,
+# inspections to results/latent/<setting>/mace_<name>_s<seed>/. A name starting with shared or
+# cloned trains that baseline instead (runs/latent/<setting>/<name>_s<seed>/, not inspected).
 set -euo pipefail
 cd "${REPO:-$(dirname "$0")/..}"
 py=.venv/bin/python
@@ -20,14 +21,16 @@ for seed in $seeds; do
     name=${variant%%:*}
     [ "$variant" = "$name" ] && variant="$name:"  # a variant without flags: the preset itself
     extra=$(echo "${variant#*:}" | tr ',' ' ')
-    run=runs/latent/$setting/mace_${name}_s$seed
-    echo "== $name seed $seed $(date -u +%FT%TZ)" >&2
-    $py -m launch.train --flagfile=launch/$setting.flags --model=mace --seed=$seed $extra \
+    model=mace label=mace_$name
+    case $name in shared*|cloned*) model=${name%%_*} label=$name;; esac  # a baseline, not inspected
+    run=runs/latent/$setting/${label}_s$seed
+    echo "== $label seed $seed $(date -u +%FT%TZ)" >&2
+    $py -m launch.train --flagfile=launch/$setting.flags --model=$model --seed=$seed $extra \
       --root_dir=$run --noprogress
-    out=results/latent/$setting/mace_${name}_s$seed
-    if [ ! -f $out/inspect_latent.json ]; then
+    out=results/latent/$setting/${label}_s$seed
+    if [ $model = mace ] && [ ! -f $out/inspect_latent.json ]; then
       $py -m launch.inspect_latent --saved_model=$run/export/policy \
-        --flagfile=launch/games/$setting.flags --output_dir=$out --label=mace_${name}_s$seed
+        --flagfile=launch/games/$setting.flags --output_dir=$out --label=${label}_s$seed
     fi
   done
 done

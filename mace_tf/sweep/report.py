@@ -231,10 +231,7 @@ def build(sweep_dirs: Sequence[str], *, references_dir: str,
   return tables
 
 
-def fmt(x) -> str:
-  if x is None:
-    return "-"
-  return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+fmt = paper_scale.fmt
 
 
 def _cell(s: Optional[Dict]) -> str:

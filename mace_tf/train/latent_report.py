@@ -96,7 +96,7 @@ def table(variants: Dict[str, Dict]) -> Dict[str, Dict]:
 def _cell(s: Optional[Dict], digits: int = 3) -> str:
   if s is None:
     return "-"
-  f = lambda x: f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
+  f = lambda x: paper_scale.fmt(x, digits)
   return f(s["mean"]) if "low" not in s else f"{f(s['mean'])} [{f(s['low'])}, {f(s['high'])}]"
 
 

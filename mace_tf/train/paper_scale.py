@@ -131,7 +131,8 @@ def setting_table(runs_dir: str, references_dir: str, setting: str,
           "at_samples": list(at_samples)}
 
 
-def _fmt(x, digits: int = 3) -> str:
+def fmt(x, digits: int = 3) -> str:
+  """A number for a report table: thousands with separators, smaller ones to `digits` digits."""
   if x is None:
     return "-"
   return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
@@ -141,8 +142,8 @@ def _stat(s: Optional[Dict]) -> str:
   if s is None:
     return "-"
   if s["seeds"] == 1:
-    return _fmt(s["median"])
-  return f"{_fmt(s['median'])} [{_fmt(s['min'])}, {_fmt(s['max'])}]"
+    return fmt(s["median"])
+  return f"{fmt(s['median'])} [{fmt(s['min'])}, {fmt(s['max'])}]"
 
 
 def markdown(tables: Sequence[Dict], title: str, notes: Sequence[str] = ()) -> str:
@@ -171,12 +172,12 @@ def markdown(tables: Sequence[Dict], title: str, notes: Sequence[str] = ()) -> s
             _stat(st["greedy_reward"]), str(len(m["runs"]))]) + " |")
       if model in t["paper"]:
         a, b = t["paper"][model]
-        out.append(f"| {s} | paper {model} | {_fmt(a)} | {_fmt(b)} | - | - | - | best 5 |")
+        out.append(f"| {s} | paper {model} | {fmt(a)} | {fmt(b)} | - | - | - | best 5 |")
     for policy, r in t["references"].items():
       out.append("| " + " | ".join([
-          s, f"reference {policy}", _fmt(r["cumulative"].get(500_000)),
-          _fmt(r["cumulative"].get(1_000_000)), _fmt(r["episode_reward"]),
-          _fmt(r["episode_length"]), "-", "-"]) + " |")
+          s, f"reference {policy}", fmt(r["cumulative"].get(500_000)),
+          fmt(r["cumulative"].get(1_000_000)), fmt(r["episode_reward"]),
+          fmt(r["episode_length"]), "-", "-"]) + " |")
   out.append("")
   return "\n".join(out)
 

@@ -146,7 +146,10 @@ class MaceLearner:
     DivergenceError if a loss term or the gradient norm is not finite."""
     loss_info, stats = self.loop.run_iteration()
     e = loss_info.extra
-    check_finite((("losses/policy_gradient", e.policy_gradient_loss), ("losses/kl", e.kl_loss),
+    # With kl_coef 0 the KL is a diagnostic outside the loss: it may overflow as sigma collapses
+    # (the KL ablation) without anything of the update going non-finite.
+    kl = (("losses/kl", e.kl_loss),) if self.agent.config.kl_coef > 0 else ()
+    check_finite((("losses/policy_gradient", e.policy_gradient_loss), *kl,
                   ("losses/value", e.value_loss), ("losses/entropy", e.entropy),
                   ("losses/marginal_entropy", e.marginal_entropy),
                   ("losses/latent_information", e.latent_information),

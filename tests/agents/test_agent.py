@@ -168,3 +168,15 @@ def test_latent_information_bonus_enters_the_total_beside_the_per_sample_entropy
             - 0.01 * extra.entropy - 0.5 * extra.latent_information), rtol=1e-5)
   with pytest.raises(ValueError, match="latent_info_coef > 0 needs the latent"):
     MaceConfig(model="cloned", latent_info_coef=0.1)
+
+
+@pytest.mark.parametrize("kl_coef", [0.0, 1e-3])
+def test_a_collapsed_sigma_stops_training_only_if_the_kl_is_in_the_loss(kl_coef):
+  env, agent = setup("mace", kl_coef=kl_coef)
+  experience = rollout(env, agent)
+  bias = agent.network._latent_params.bias
+  d = bias.shape[0] // 2
+  bias.assign(tf.concat([tf.zeros([d]), tf.fill([d], -1000.0)], 0))  # log sigma^2 = -1000: sigma = 0
+  extra = agent._loss(experience).extra
+  assert not np.isfinite(float(extra.kl_loss))  # reported as it is
+  assert np.isfinite(float(extra.total_loss)) == (kl_coef == 0)

@@ -171,8 +171,9 @@ class MaceAgent(tf_agent.TFAgent):
       marginal, information = self.marginal_and_information(logits, stddev, experience, agent_mask, mask,
                                                     layer_fn)
     bonus = marginal if c.entropy_bonus == "marginal" else ent
-    total = (pg + c.kl_coef * kl + c.vf_coef * vloss - c.ent_coef * bonus
-             - c.latent_info_coef * information)
+    total = pg + c.vf_coef * vloss - c.ent_coef * bonus - c.latent_info_coef * information
+    if c.kl_coef > 0:  # with kl_coef 0 the KL is only reported: an infinite one must not give 0 * inf
+      total = total + c.kl_coef * kl
     extra = MaceLossInfo(
         policy_gradient_loss=pg, kl_loss=kl, value_loss=vloss, entropy=ent,
         marginal_entropy=marginal, latent_information=information, total_loss=total,

@@ -146,8 +146,8 @@ def kl_ablation(path: str, ablation: Dict, name: str) -> None:
           xs, ys = zip(*pts)
           ax.plot(xs, ys, color=report_lib.COLORS.get(variant), alpha=0.8,
                   label=variant if j == 0 else None)
-  for ax, (key, name) in zip(axes, panels):
-    ax.set(xlabel="samples", ylabel=name, title=name)
+  for ax, (key, quantity) in zip(axes, panels):
+    ax.set(xlabel="samples", ylabel=quantity, title=quantity)
     if key == "losses/kl":
       ax.set_yscale("symlog", linthresh=1e-4)
     ax.grid(alpha=0.3)

@@ -175,6 +175,6 @@ class MaceNetwork(network.Network):
     else:
       out = tf.reshape(apply(self._state_part, phi), [batch, n, a + 1]) + local
       logits, values = tf.split(out, [a, 1], axis=-1)
-      logits = logits + tf.reshape(apply(self._latent_part, latent), [batch, n, a])
+      logits = logits + self.latent_logits(latent, layer_fn)
     values = tf.squeeze(values, -1)  # [B, N]
     return MaceNetworkOutput(logits, values, latent, mean, stddev)

@@ -6,6 +6,7 @@ from typing import Dict, Sequence
 import numpy as np
 
 from mace_tf.sweep import report as report_lib
+from mace_tf.train import train_lib
 
 
 def _plt():
@@ -114,9 +115,10 @@ def length_distributions(path: str, tables: Sequence[Dict]) -> None:
                 label=f"{model} ({int(counts.sum()):,} episodes)")
     for policy, r in t["references"].items():
       lengths = r.get("episode_length_counts")
-      if lengths:
-        counts, edges = np.histogram(list(lengths), bins=20, range=(0, limit),
-                                     weights=list(lengths.values()))
+      if lengths:  # {length: episodes}, binned as the trainer bins its episodes
+        counts = np.asarray(train_lib.episode_length_counts(
+            np.repeat(list(lengths), list(lengths.values())), limit))
+        edges = np.linspace(0, limit, counts.size + 1)
         ax.stairs(counts / counts.sum(), edges, color="gray",
                   linestyle="--" if policy == "nearest" else ":", label=f"{policy} (reference)")
     ax.set(title=f"{t['setting']} ({t['configuration']})", xlabel="episode length",

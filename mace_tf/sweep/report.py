@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from mace_tf.sweep import trials as trials_lib
 from mace_tf.train import metrics
 from mace_tf.train import paper_scale
 
@@ -94,12 +95,10 @@ def load_sweep(sweep_dir: str) -> Dict:
     with open(os.path.join(root, "trial.json")) as f:
       trial = json.load(f)
     lines = metrics.read_metrics(root) if os.path.exists(os.path.join(root, "metrics.jsonl")) else []
-    diverged = None
-    if os.path.exists(os.path.join(root, "diverged.json")):
-      with open(os.path.join(root, "diverged.json")) as f:
-        diverged = json.load(f)["samples"]
+    diverged = trials_lib.read_divergence(root)
     runs.append(TrialRun(name=name, model=trial["model"], params=trial["params"],
-                         seed=trial["seed"], lines=lines, diverged_at=diverged))
+                         seed=trial["seed"], lines=lines,
+                         diverged_at=diverged["samples"] if diverged else None))
   return {"dir": sweep_dir, "setting": setting_name(sweep["game"]),
           "configuration": configuration_name(sweep["agent"]), "game": sweep["game"],
           "num_samples": sweep["num_samples"], "models": sweep["models"], "trials": runs}
@@ -197,15 +196,14 @@ def preset_rows(metrics_dir: str, setting: str, configuration: str,
     for path in paths:
       with open(path) as f:
         runs.append([json.loads(line) for line in f if line.strip()])
+    summaries = [paper_scale.run_summary(r, at_samples) for r in runs]
     rows[model] = {
         "seeds": len(runs),
-        "cumulative": {str(a): _spread([paper_scale.cumulative_at(r, a) for r in runs])
+        "cumulative": {str(a): _spread([s["cumulative"][a] for s in summaries])
                        for a in at_samples},
-        "episode_reward": _spread([paper_scale.run_summary(r, [])["episode_reward_final"]
-                                   for r in runs]),
-        "episode_length": _spread([paper_scale.run_summary(r, [])["episode_length_final"]
-                                   for r in runs]),
-        "greedy_reward": _spread([paper_scale.run_summary(r, [])["greedy_reward"] for r in runs])}
+        "episode_reward": _spread([s["episode_reward_final"] for s in summaries]),
+        "episode_length": _spread([s["episode_length_final"] for s in summaries]),
+        "greedy_reward": _spread([s["greedy_reward"] for s in summaries])}
   return rows
 
 

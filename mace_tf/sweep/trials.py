@@ -41,13 +41,19 @@ def trial_configs(agent: MaceConfig, train: train_lib.TrainConfig,
 DIVERGED = "diverged.json"
 
 
-def divergence(sweep_dir: str, trial: Trial):
-  """`{"samples": ..., "message": ...}` if the trial stopped on a non-finite loss, else None."""
-  path = os.path.join(trial_dir(sweep_dir, trial), DIVERGED)
+def read_divergence(root: str):
+  """`{"samples": ..., "message": ...}` if the trial in `root` stopped on a non-finite loss, else
+  None."""
+  path = os.path.join(root, DIVERGED)
   if not os.path.exists(path):
     return None
   with open(path) as f:
     return json.load(f)
+
+
+def divergence(sweep_dir: str, trial: Trial):
+  """`read_divergence` of the trial's directory."""
+  return read_divergence(trial_dir(sweep_dir, trial))
 
 
 def last_metrics(sweep_dir: str, trial: Trial):
@@ -59,12 +65,23 @@ def last_metrics(sweep_dir: str, trial: Trial):
   return lines[-1] if lines else None
 
 
+def final_metrics(sweep_dir: str, trial: Trial) -> Dict[str, float]:
+  """The trial's last metric line (zeros before its first), with `"diverged": 1.0` if it stopped
+  on a non-finite loss: its files read once."""
+  final = dict(last_metrics(sweep_dir, trial) or {"samples": 0,
+                                                   "charts/cumulative_terminal_reward": 0.0})
+  if divergence(sweep_dir, trial) is not None:
+    final["diverged"] = 1.0
+  return final
+
+
+def _done(final: Dict[str, float], num_samples: int) -> bool:
+  return bool(final.get("diverged")) or final["samples"] >= num_samples
+
+
 def is_finished(sweep_dir: str, trial: Trial, num_samples: int) -> bool:
   """Whether the trial's run already reached `num_samples` (its last metric line) or diverged."""
-  if divergence(sweep_dir, trial) is not None:
-    return True
-  last = last_metrics(sweep_dir, trial)
-  return last is not None and last["samples"] >= num_samples
+  return _done(final_metrics(sweep_dir, trial), num_samples)
 
 
 def run_trial(sweep_dir: str, game: rules.GameConfig, agent: MaceConfig,
@@ -77,26 +94,19 @@ def run_trial(sweep_dir: str, game: rules.GameConfig, agent: MaceConfig,
   with open(os.path.join(root, "trial.json"), "w") as f:
     json.dump({"model": trial.model, "index": trial.index, "seed": trial.seed,
                "params": trial.params}, f, indent=2)
-  if is_finished(sweep_dir, trial, train_config.num_samples):
-    return _final(sweep_dir, trial)
+  final = final_metrics(sweep_dir, trial)
+  if _done(final, train_config.num_samples):
+    return final
   try:
     return train_lib.train(root_dir=root, game=game, agent_config=agent_config,
                            train_config=train_config, progress=False, log_fn=log_fn)
   except train_lib.TrainingDivergedError as e:
-    last = last_metrics(sweep_dir, trial) or {"samples": 0}
+    last = last_metrics(sweep_dir, trial) or {"samples": 0, "charts/cumulative_terminal_reward": 0.0}
     with open(os.path.join(root, DIVERGED), "w") as f:
       json.dump({"samples": last["samples"], "message": str(e)}, f, indent=2)
     if log_fn:
       log_fn(f"{trial.name}: {e}")
-    return _final(sweep_dir, trial)
-
-
-def _final(sweep_dir: str, trial: Trial) -> Dict[str, float]:
-  final = dict(last_metrics(sweep_dir, trial) or {"samples": 0,
-                                                   "charts/cumulative_terminal_reward": 0.0})
-  if divergence(sweep_dir, trial) is not None:
-    final["diverged"] = 1.0
-  return final
+    return {**last, "diverged": 1.0}
 
 
 def best_finished(sweep_dir: str, trials, num_samples: int):
@@ -104,6 +114,7 @@ def best_finished(sweep_dir: str, trials, num_samples: int):
   what they had earned), or None."""
   scored = []
   for t in trials:
-    if is_finished(sweep_dir, t, num_samples):
-      scored.append((t, _final(sweep_dir, t).get("charts/cumulative_terminal_reward", 0.0)))
+    final = final_metrics(sweep_dir, t)
+    if _done(final, num_samples):
+      scored.append((t, final.get("charts/cumulative_terminal_reward", 0.0)))
   return max(scored, key=lambda p: p[1]) if scored else None

@@ -100,9 +100,7 @@ class MaceLearner:
   """What `train` needs of a MACE / Shared / Cloned run: its loop, policies, metrics, state."""
 
   def __init__(self, game: rules.GameConfig, agent_config: MaceConfig, tc):
-    self._marginal = (agent_config.entropy_bonus == "marginal"
-                      or agent_config.latent_info_coef > 0)
-    if self._marginal and agent_config.marginal_samples > tc.num_envs - 1:
+    if agent_config.draws_marginal and agent_config.marginal_samples > tc.num_envs - 1:
       raise ValueError(f"marginal_samples={agent_config.marginal_samples} needs at least "
                        f"{agent_config.marginal_samples + 1} games (its draws are the other games' "
                        f"eps), got num_envs={tc.num_envs}")
@@ -172,7 +170,7 @@ class MaceLearner:
         "latent/sigma_min": float(extra.sigma_min),
         "latent/mu_abs_mean": float(extra.mu_abs_mean),
     }
-    if self._marginal:
+    if self.agent.config.draws_marginal:
       out["losses/marginal_entropy"] = float(extra.marginal_entropy)
       out["losses/latent_information"] = float(extra.latent_information)
     for k, v in enumerate(np.asarray(extra.kl_per_dim)):

@@ -19,7 +19,7 @@ MaceLossInfo = collections.namedtuple("MaceLossInfo", [
     "entropy",               # sum_i H(P(a_i | lambda, s)), before ent_coef
     "marginal_entropy",      # sum_i H(P(a_i | s)), lambda marginalized (if drawn; else 0)
     "latent_information",    # sum_i I(a_i; lambda | s), before latent_info_coef (if drawn; else 0)
-    "total_loss",            # pg + kl_coef * kl + vf_coef * value - ent_coef * the entropy bonus
+    "total_loss",            # pg + kl_coef kl + vf_coef value - ent_coef bonus - latent_info_coef info
     "kl_per_dim",            # [d] KL of each latent dimension (is the latent informative?)
     "sigma_mean",            # mean of sigma(s) over steps and dimensions
     "sigma_min",
@@ -167,9 +167,9 @@ class MaceAgent(tf_agent.TFAgent):
     vloss = losses.value_loss(values=_drop_bootstrap(output.values), returns=returns, mask=mask)
     ent = losses.entropy(logits=logits, agent_mask=agent_mask, mask=mask)
     marginal = information = tf.constant(0.0)
-    if c.entropy_bonus == "marginal" or c.latent_info_coef > 0:
-      marginal, information = self.marginal_and_information(logits, stddev, experience, agent_mask, mask,
-                                                    layer_fn)
+    if c.draws_marginal:
+      marginal, information = self.marginal_and_information(logits, stddev, experience,
+                                                            agent_mask, mask, layer_fn)
     bonus = marginal if c.entropy_bonus == "marginal" else ent
     total = pg + c.vf_coef * vloss - c.ent_coef * bonus - c.latent_info_coef * information
     if c.kl_coef > 0:  # with kl_coef 0 the KL is only reported: an infinite one must not give 0 * inf

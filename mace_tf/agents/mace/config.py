@@ -92,6 +92,11 @@ class MaceConfig:
             "rollout")
 
   @property
+  def draws_marginal(self) -> bool:
+    """Whether the loss draws lambda's marginal (the marginal bonus or the information bonus)."""
+    return self.entropy_bonus == "marginal" or self.latent_info_coef > 0
+
+  @property
   def latent_dim(self) -> int:
     """n, the size of lambda (the network's)."""
     return self.network.latent_dim

@@ -23,6 +23,7 @@ from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import rules
 from mace_tf.sweep import search_space as ss
 from mace_tf.sweep import trials as trials_lib
+from mace_tf.train import checkpoints
 
 flags.DEFINE_list("models", ["mace", "shared", "cloned"], "Models to search, each with --trials.")
 flags.DEFINE_integer("trials", 4, "Trials per model.", lower_bound=1)
@@ -50,12 +51,10 @@ def _check_sweep_dir(setting: dict) -> None:
   if os.path.exists(path):
     with open(path) as f:
       saved = json.load(f)
-    # A field the library gained since the sweep began counts as the sweep's if it holds its
-    # default (the behaviour the sweep ran with).
-    with_defaults = lambda key, defaults: {**json.loads(json.dumps(defaults)),
-                                           **saved.get(key, {})}
-    for key, old in (("game", with_defaults("game", dataclasses.asdict(rules.GameConfig()))),
-                     ("agent", with_defaults("agent", MaceConfig().flat_dict())),
+    for key, old in (("game", checkpoints.with_defaults(saved.get("game", {}),
+                                                        dataclasses.asdict(rules.GameConfig()))),
+                     ("agent", checkpoints.with_defaults(saved.get("agent", {}),
+                                                         MaceConfig().flat_dict())),
                      ("sweep_seed", saved.get("sweep_seed"))):
       if old != normalized[key]:
         raise ValueError(f"{FLAGS.sweep_dir} holds a sweep of another setting ({key} differs): "

@@ -29,22 +29,40 @@ def _normalize(value):
   return json.loads(json.dumps(value))  # tuples -> lists, as they come back from JSON
 
 
-def check_or_write_run_config(root_dir: str, config: Dict[str, Any]) -> None:
-  """Writes `run_config.json`, or checks that `config` agrees with the one already there."""
+def with_defaults(saved: Dict[str, Any], defaults: Dict[str, Any]) -> Dict[str, Any]:
+  """`saved` (one section of a saved config) with the fields it lacks at their `defaults`.
+
+  A field the library gained after a run or sweep began is absent from its saved config; the run
+  behaved as the field's default does, so that is the value to compare against on resume.
+  """
+  return {**_normalize(defaults), **saved}
+
+
+def check_or_write_run_config(root_dir: str, config: Dict[str, Any],
+                              defaults: Optional[Dict[str, Any]] = None) -> None:
+  """Writes `run_config.json`, or checks that `config` agrees with the one already there.
+
+  `defaults`: the config of default settings (`run_config_dict` of default configs). A field the
+  saved config lacks is compared at its default there; without `defaults`, such a field must be
+  absent from `config` too.
+  """
   path = os.path.join(root_dir, "run_config.json")
   config = _normalize(config)
+  defaults = defaults or {}
   if os.path.exists(path):
     with open(path) as f:
       saved = json.load(f)
     for section, keys in FIXED_KEYS.items():
-      for key in keys or saved.get(section, {}).keys():
-        old, new = saved.get(section, {}).get(key), config[section].get(key)
+      old_section = with_defaults(saved.get(section, {}), defaults.get(section, {}))
+      for key in keys or [*config[section], *(k for k in old_section if k not in config[section])]:
+        old, new = old_section.get(key), config[section].get(key)
         if old != new:
           raise CheckpointMismatchError(
               f"{key}={new} contradicts the run in {root_dir}, which has {key}={old}: use another "
               f"--root_dir, or the same settings to resume it")
-    saved["train"] = config["train"]  # num_samples, checkpoint_every etc. may change on resume
-    config = saved
+    # The settings are the same; the file now names every field, and the budgets (num_samples,
+    # checkpoint_every etc.) may change on resume.
+    config = {**saved, **{s: config[s] for s in config if s in FIXED_KEYS}}
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
     json.dump(config, f, indent=2)

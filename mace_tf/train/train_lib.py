@@ -151,7 +151,8 @@ class TrainingDivergedError(RuntimeError):
 
 def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_fn):
   checkpoints.check_or_write_run_config(
-      root_dir, checkpoints.run_config_dict(game, agent_config, train_config))
+      root_dir, checkpoints.run_config_dict(game, agent_config, train_config),
+      defaults=checkpoints.run_config_dict(rules.GameConfig(), MaceConfig(), TrainConfig()))
   tc = train_config
   set_threads(intra_op=tc.intra_op_threads, inter_op=tc.inter_op_threads, log_fn=log_fn)
   tf.random.set_seed(tc.seed)

@@ -142,6 +142,24 @@ def test_contradicting_settings_are_a_clear_error(fig1_run, change, words):
 
 
 
+def test_a_field_added_after_a_run_began_is_compared_at_its_default(tmp_path):
+  # A run begun before `latent_info_coef` existed ran without the bonus: resuming with the default
+  # continues it, resuming with the bonus on is another run.
+  defaults = checkpoints.run_config_dict(rules.GameConfig(), MaceConfig(), train_lib.TrainConfig())
+  config = checkpoints.run_config_dict(FIG1, MaceConfig(model="mace"), train_lib.TrainConfig())
+  old = json.loads(json.dumps(config))
+  del old["agent"]["latent_info_coef"]
+  (tmp_path / "run_config.json").write_text(json.dumps(old))
+  with pytest.raises(checkpoints.CheckpointMismatchError,
+                     match="latent_info_coef=0.05 contradicts the run .* latent_info_coef=0.0"):
+    checkpoints.check_or_write_run_config(
+        str(tmp_path), checkpoints.run_config_dict(
+            FIG1, MaceConfig(model="mace", latent_info_coef=0.05), train_lib.TrainConfig()),
+        defaults=defaults)
+  checkpoints.check_or_write_run_config(str(tmp_path), config, defaults=defaults)
+  assert json.loads((tmp_path / "run_config.json").read_text())["agent"]["latent_info_coef"] == 0.0
+
+
 def test_host_collect_mode_trains_checkpoints_and_resumes(tmp_path):
   root = str(tmp_path / "host")
   kwargs = dict(root_dir=root, game=FIG1, agent_config=MaceConfig(model="shared", ppo_clip=0.2,

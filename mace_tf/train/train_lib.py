@@ -232,8 +232,13 @@ def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_f
       save()
   if pbar is not None:
     pbar.close()
-  if loss_info is None and log_fn:
-    log_fn(f"nothing to do: the run in {root_dir} already has {int(samples.numpy()):,} samples")
+  if loss_info is None:
+    if log_fn:
+      log_fn(f"nothing to do: the run in {root_dir} already has {int(samples.numpy()):,} samples")
+    # A finished run's result is its last metrics line, not an empty dict.
+    lines = metrics.read_metrics(root_dir) if os.path.exists(
+        os.path.join(root_dir, "metrics.jsonl")) else []
+    final = lines[-1] if lines else final
   return final
 
 

@@ -125,6 +125,14 @@ def test_resume_continues_from_the_checkpoint_sample_count(fig1_run, tmp_path):
   assert final["charts/episodes"] > lines[-2]["charts/episodes"]
 
 
+def test_a_finished_run_returns_its_last_metrics_line(fig1_run):
+  root, _ = fig1_run
+  before = metrics.read_metrics(root)
+  final = train_fig1(root, 40_000)  # the run already has at least 40,192 samples
+  assert metrics.read_metrics(root) == before  # nothing trained, nothing written
+  assert final == before[-1] and final["charts/cumulative_terminal_reward"] > 0
+
+
 @pytest.mark.parametrize("change, words", [
     (dict(game=rules.GameConfig(kind=rules.HARE, num_hunters=3, num_prey=2, hit_points=1,
                                 time_limit=6, grid_size=7)), "num_hunters=3 contradicts the run"),

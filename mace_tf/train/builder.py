@@ -151,6 +151,7 @@ class MaceLearner:
                   ("losses/value", e.value_loss), ("losses/entropy", e.entropy),
                   ("losses/marginal_entropy", e.marginal_entropy),
                   ("losses/latent_information", e.latent_information),
+                  ("losses/latent_decodability", e.latent_decodability),
                   ("losses/total", loss_info.loss), ("losses/grad_norm (the gradient)", e.grad_norm)))
     return loss_info, stats, self._samples_per_iteration
 
@@ -173,6 +174,8 @@ class MaceLearner:
     if self.agent.config.draws_marginal:
       out["losses/marginal_entropy"] = float(extra.marginal_entropy)
       out["losses/latent_information"] = float(extra.latent_information)
+    if self.agent.config.latent_decode_coef > 0:
+      out["losses/latent_decodability"] = float(extra.latent_decodability)
     for k, v in enumerate(np.asarray(extra.kl_per_dim)):
       out[f"latent/kl_dim_{k}"] = float(v)
     return out

@@ -170,6 +170,33 @@ def test_latent_information_bonus_enters_the_total_beside_the_per_sample_entropy
     MaceConfig(model="cloned", latent_info_coef=0.1)
 
 
+def test_latent_decodability_bonus_enters_the_total_with_its_score_function_term():
+  env, agent = setup("mace", latent_decode_coef=0.5, marginal_samples=2)
+  experience = rollout(env, agent)
+  extra = agent._loss(experience).extra
+  assert 0 < float(extra.latent_decodability) < np.log(3)
+  # The surrogate's value is 0 by construction, so the total is the other terms minus 0.5 D.
+  np.testing.assert_allclose(
+      float(extra.total_loss),
+      float(extra.policy_gradient_loss + 1e-3 * extra.kl_loss + 0.5 * extra.value_loss
+            - 0.01 * extra.entropy - 0.5 * extra.latent_decodability), rtol=1e-5, atol=1e-6)
+  # Its gradient is not D's alone: the score-function term changes it.
+  variables = agent.network.trainable_variables
+  with tf.GradientTape(persistent=True) as tape:
+    loss = agent._loss(experience).loss
+    without = _total_without_the_surrogate(agent, experience)
+  a, b = tape.gradient(loss, variables), tape.gradient(without, variables)
+  assert max(float(tf.reduce_max(tf.abs(x - y))) for x, y in zip(a, b) if x is not None) > 1e-6
+  with pytest.raises(ValueError, match="latent_decode_coef > 0 needs the latent"):
+    MaceConfig(model="shared", latent_decode_coef=0.1)
+
+
+def _total_without_the_surrogate(agent, experience):
+  extra = agent._loss(experience).extra
+  return (extra.policy_gradient_loss + 1e-3 * extra.kl_loss + 0.5 * extra.value_loss
+          - 0.01 * extra.entropy - 0.5 * extra.latent_decodability)
+
+
 @pytest.mark.parametrize("kl_coef", [0.0, 1e-3])
 def test_a_collapsed_sigma_stops_training_only_if_the_kl_is_in_the_loss(kl_coef):
   env, agent = setup("mace", kl_coef=kl_coef)

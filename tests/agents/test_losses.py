@@ -176,3 +176,47 @@ def test_marginal_entropy_estimate_approaches_the_exact_value():
                                            for x in nodes])).sum() / weights.sum()
   assert exact - exact_conditional > 0.1  # the latent moves this policy
   assert abs(float(info) - (exact - exact_conditional)) < 0.01, (float(info), exact - exact_conditional)
+
+
+def test_latent_decodability_by_hand_with_two_draws():
+  # One game, two steps (the second not counted), two agents (the second frozen at step 0), 3
+  # actions; draws lambda_0 (under which the actions were taken) and lambda_1.
+  logits = np.array([[[[0.0, 1.0, 2.0], [5.0, 0.0, 0.0]],
+                      [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]], np.float32)  # [1, 2, 2, 3]
+  shifts = np.array([[[[[2.0, 0.0, -2.0], [0.0, 9.0, 0.0]],
+                       [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]]], np.float32)  # [1, 1, 2, 2, 3]
+  actions = np.array([[[2, 1], [0, 0]]], np.int32)
+  agent_mask = np.array([[[True, False], [True, True]]])
+  mask = np.array([[True, False]])
+  log_soft = lambda z: z - np.log(np.exp(z).sum())
+  ll0 = log_soft(np.array([0.0, 1.0, 2.0]))[2]  # agent 1 is frozen: only agent 0 counts
+  ll1 = log_soft(np.array([2.0, 1.0, -0.0]))[2]
+  expected = ll0 - np.log(0.5 * (np.exp(ll0) + np.exp(ll1)))
+  mean, per_step = losses.latent_decodability(logits=logits, shifts=shifts, actions=actions,
+                                              agent_mask=agent_mask, mask=mask)
+  np.testing.assert_allclose(float(mean), expected, rtol=1e-5)
+  np.testing.assert_allclose(per_step.numpy()[0, 0], expected, rtol=1e-5)
+  assert 0 < expected < np.log(2)  # the bound: at most log(K + 1)
+  # Step 1: every draw gives the same logits, so nothing is decodable: D = 0.
+  np.testing.assert_allclose(per_step.numpy()[0, 1], 0.0, atol=1e-6)
+  # The surrogate's value is 0 (its weight is centred over counted steps, here one); its gradient
+  # is (D - b) grad log P, which is 0 here too, since b = D.
+  log_probs = tf.Variable(np.array([[[-0.5, -1.0], [-2.0, -3.0]]], np.float32))
+  with tf.GradientTape() as tape:
+    s = losses.decodability_surrogate(per_step=per_step, log_probs=log_probs,
+                                      agent_mask=agent_mask, mask=mask)
+  np.testing.assert_allclose(float(s), 0.0, atol=1e-7)
+  np.testing.assert_allclose(tape.gradient(s, log_probs).numpy(), 0.0, atol=1e-7)
+
+
+def test_decodability_surrogate_weights_each_step_by_its_centred_d():
+  per_step = tf.constant([[1.0, 3.0, 100.0]])  # the third step is not counted
+  mask = np.array([[True, True, False]])
+  agent_mask = np.array([[[True, True], [True, False], [True, True]]])
+  log_probs = tf.Variable(np.zeros([1, 3, 2], np.float32))
+  with tf.GradientTape() as tape:
+    s = losses.decodability_surrogate(per_step=per_step, log_probs=log_probs,
+                                      agent_mask=agent_mask, mask=mask)
+  # Baseline b = 2; weights -1 and +1 over the 2 counted steps, each agent counted.
+  np.testing.assert_allclose(tape.gradient(s, log_probs).numpy(),
+                             [[[-0.5, -0.5], [0.5, 0.0], [0.0, 0.0]]], atol=1e-7)

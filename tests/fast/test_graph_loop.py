@@ -34,6 +34,7 @@ def make(model, seed=0, ego_bin=0, **config):
     # The marginal entropy bonus: the loss applies the latent block itself (K = 2 of B = 3 games).
     ("mace", dict(entropy_bonus="marginal", marginal_samples=2, ent_coef=0.5)),
     ("mace", dict(latent_info_coef=0.5, marginal_samples=2, ego_bin=4, frozen_clock=True)),
+    ("mace", dict(latent_decode_coef=0.5, marginal_samples=2, ego_bin=4, frozen_clock=True)),
 ])
 def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config):
   agent, loop = make(model, **config)

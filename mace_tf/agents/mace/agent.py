@@ -19,7 +19,9 @@ MaceLossInfo = collections.namedtuple("MaceLossInfo", [
     "entropy",               # sum_i H(P(a_i | lambda, s)), before ent_coef
     "marginal_entropy",      # sum_i H(P(a_i | s)), lambda marginalized (if drawn; else 0)
     "latent_information",    # sum_i I(a_i; lambda | s), before latent_info_coef (if drawn; else 0)
-    "total_loss",            # pg + kl_coef kl + vf_coef value - ent_coef bonus - latent_info_coef info
+    "latent_decodability",   # D, the bound on I(a; lambda | s), before latent_decode_coef (or 0)
+    "total_loss",            # pg + kl_coef kl + vf_coef value - ent_coef bonus - latent_info_coef
+                             # info - latent_decode_coef (D + its score-function surrogate)
     "kl_per_dim",            # [d] KL of each latent dimension (is the latent informative?)
     "sigma_mean",            # mean of sigma(s) over steps and dimensions
     "sigma_min",
@@ -166,36 +168,42 @@ class MaceAgent(tf_agent.TFAgent):
       kl_per_dim = tf.zeros([c.latent_dim])
     vloss = losses.value_loss(values=_drop_bootstrap(output.values), returns=returns, mask=mask)
     ent = losses.entropy(logits=logits, agent_mask=agent_mask, mask=mask)
-    marginal = information = tf.constant(0.0)
+    marginal = information = decodability = tf.constant(0.0)
     if c.draws_marginal:
-      marginal, information = self.marginal_and_information(logits, stddev, experience,
-                                                            agent_mask, mask, layer_fn)
+      shifts = self.latent_draws(stddev, experience, layer_fn)
+      marginal, information = losses.marginal_and_information(
+          logits=logits, shifts=shifts, agent_mask=agent_mask, mask=mask)
+      if c.latent_decode_coef > 0:
+        decodability, per_step = losses.latent_decodability(
+            logits=logits, shifts=shifts, actions=actions, agent_mask=agent_mask, mask=mask)
     bonus = marginal if c.entropy_bonus == "marginal" else ent
     total = pg + c.vf_coef * vloss - c.ent_coef * bonus - c.latent_info_coef * information
+    if c.latent_decode_coef > 0:
+      total = total - c.latent_decode_coef * (decodability + losses.decodability_surrogate(
+          per_step=per_step, log_probs=log_probs, agent_mask=agent_mask, mask=mask))
     if c.kl_coef > 0:  # with kl_coef 0 the KL is only reported: an infinite one must not give 0 * inf
       total = total + c.kl_coef * kl
     extra = MaceLossInfo(
         policy_gradient_loss=pg, kl_loss=kl, value_loss=vloss, entropy=ent,
-        marginal_entropy=marginal, latent_information=information, total_loss=total,
+        marginal_entropy=marginal, latent_information=information,
+        latent_decodability=decodability, total_loss=total,
         kl_per_dim=kl_per_dim, sigma_mean=tf.reduce_mean(stddev), sigma_min=tf.reduce_min(stddev),
         mu_abs_mean=tf.reduce_mean(tf.abs(mean)), grad_norm=tf.constant(0.0),
         advantage_mean=losses._mean_over_steps(tf.reduce_mean(advantages, -1), mask))
     return tf_agent.LossInfo(total, extra)
 
-  def marginal_and_information(self, logits, stddev, experience, agent_mask, mask, layer_fn=None):
-    """(sum_i H(P(a_i | s)), sum_i I(a_i; lambda | s)) with lambda marginalized
-    (`losses.marginal_and_information`).
+  def latent_draws(self, stddev, experience, layer_fn=None):
+    """logits(lambda_k) - logits(lambda_0) `[K, B, L, N, A]` of K more draws of lambda per state,
+    for the marginal entropy, the information and the decodability terms (`losses`).
 
     The K extra draws of lambda for game b at step t take the eps that games b + 1 ... b + K (mod B)
     drew at t: standard normal and independent of game b's own, and the same in both training
-    loops (no new random numbers). logits `[B, L, N, A]`, stddev `[B, L, d]`.
+    loops (no new random numbers). stddev `[B, L, d]`.
     """
     eps = experience.policy_info["eps"][:, :-1]  # [B, L, d]
     diffs = tf.stack([tf.roll(eps, k, axis=0) - eps
                       for k in range(1, self._config.marginal_samples + 1)])  # [K, B, L, d]
-    shifts = self._network.latent_logits(stddev[None] * diffs, layer_fn)  # [K, B, L, N, A]
-    return losses.marginal_and_information(logits=logits, shifts=shifts, agent_mask=agent_mask,
-                                           mask=mask)
+    return self._network.latent_logits(stddev[None] * diffs, layer_fn)
 
   def _train(self, experience, weights=None):
     c = self._config

@@ -39,8 +39,13 @@ class MaceConfig:
     latent_info_coef: weight of a bonus sum_i I(a_i; lambda | s) (MACE only; 0 disables it), the
       marginal entropy minus the per-sample entropies' mean over the same draws: rewards using the
       latent without changing the per-sample entropy bonus.
-    marginal_samples: K, the extra draws of lambda per state for entropy_bonus="marginal" and
-      latent_info_coef: the eps of K other games of the rollout at the same step (independent of
+    latent_decode_coef: weight of a bonus on D, the contrastive bound on the joint
+      I(a_1 .. a_N; lambda | s) (MACE only; 0 disables it): how much more likely the joint action
+      taken is under the lambda it was drawn with than under K other draws (`losses.
+      latent_decodability`), with its score-function gradient; MAVEN's decodability term with the
+      heads as the decoder.
+    marginal_samples: K, the extra draws of lambda per state for entropy_bonus="marginal",
+      latent_info_coef and latent_decode_coef: the eps of K other games of the rollout at the same step (independent of
       this game's; at most B - 1).
     kl_coef: weight of KL(Q(lambda | s) || N(0, I)) (eq. 8); 0 disables it (MACE only).
     max_grad_norm: global gradient-norm clipping; 0 disables it.
@@ -61,6 +66,7 @@ class MaceConfig:
   ent_coef: float = 0.01
   entropy_bonus: str = "per_sample"
   latent_info_coef: float = 0.0
+  latent_decode_coef: float = 0.0
   marginal_samples: int = 8
   kl_coef: float = 1e-3
   max_grad_norm: float = 0.5
@@ -79,12 +85,15 @@ class MaceConfig:
             f"entropy_bonus='marginal' needs the latent of model='mace', not {self.model!r}")
     require(self.latent_info_coef == 0 or self.model == "mace",
             f"latent_info_coef > 0 needs the latent of model='mace', not {self.model!r}")
+    require(self.latent_decode_coef == 0 or self.model == "mace",
+            f"latent_decode_coef > 0 needs the latent of model='mace', not {self.model!r}")
     require(self.marginal_samples >= 1,
             f"marginal_samples must be >= 1, got {self.marginal_samples}")
     require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
     require(0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}")
     require(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
-    for name in ("vf_coef", "ent_coef", "kl_coef", "latent_info_coef", "max_grad_norm", "ppo_clip"):
+    for name in ("vf_coef", "ent_coef", "kl_coef", "latent_info_coef", "latent_decode_coef",
+                 "max_grad_norm", "ppo_clip"):
       require(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
     require(self.num_epochs >= 1, f"num_epochs must be >= 1, got {self.num_epochs}")
     require(self.ppo_clip > 0 or self.num_epochs == 1 or self.model == "tfa_ppo",
@@ -93,8 +102,10 @@ class MaceConfig:
 
   @property
   def draws_marginal(self) -> bool:
-    """Whether the loss draws lambda's marginal (the marginal bonus or the information bonus)."""
-    return self.entropy_bonus == "marginal" or self.latent_info_coef > 0
+    """Whether the loss draws more lambdas (the marginal bonus, the information or the
+    decodability bonus)."""
+    return (self.entropy_bonus == "marginal" or self.latent_info_coef > 0
+            or self.latent_decode_coef > 0)
 
   @property
   def latent_dim(self) -> int:

@@ -195,3 +195,48 @@ def marginal_and_information(*, logits, shifts, agent_mask, mask):
   m = tf.cast(agent_mask, marginal.dtype)
   return (_mean_over_steps(tf.reduce_sum(marginal * m, axis=-1), mask),
           _mean_over_steps(tf.reduce_sum((marginal - conditional) * m, axis=-1), mask))
+
+
+def latent_decodability(*, logits, shifts, actions, agent_mask, mask):
+  """How well the joint action names the lambda it was drawn with, against K other draws.
+
+  D = log P(a | lambda_0, s) - log mean_{k = 0..K} P(a | lambda_k, s), with
+  log P(a | lambda_k, s) = sum_i log P(a_i | lambda_k, s) over the counted agents: the contrastive
+  (InfoNCE) lower bound on the joint I(a_1 .. a_N; lambda | s), at most log(K + 1). The heads are
+  the decoder (MAVEN trains a separate one): the joint action is decodable when the agents' actions
+  move together with lambda, so D also rewards what they do jointly, which sum_i I(a_i; lambda | s)
+  does not see.
+
+  Args:
+    logits: `[B, T, N, A]` for the sampled lambda_0, under which `actions` were drawn.
+    shifts: `[K, B, T, N, A]`, logits(lambda_k) - logits(lambda_0), as `marginal_entropy`'s.
+    actions: `[B, T, N]`, the joint actions taken.
+    agent_mask: `[B, T, N]`; mask: `[B, T]`.
+
+  Returns:
+    (the mean of D over counted steps, D per step `[B, T]`).
+  """
+  all_logits = tf.concat([logits[None], logits[None] + shifts], axis=0)  # [K + 1, B, T, N, A]
+  log_p = tf.nn.log_softmax(all_logits, axis=-1)
+  taken = tf.reduce_sum(log_p * tf.one_hot(actions, tf.shape(log_p)[-1], dtype=log_p.dtype)[None],
+                        axis=-1)  # [K + 1, B, T, N]
+  joint = tf.reduce_sum(taken * tf.cast(agent_mask, taken.dtype)[None], axis=-1)  # [K + 1, B, T]
+  draws = tf.cast(tf.shape(all_logits)[0], joint.dtype)
+  per_step = joint[0] - (tf.reduce_logsumexp(joint, axis=0) - tf.math.log(draws))
+  return _mean_over_steps(per_step, mask), per_step
+
+
+def decodability_surrogate(*, per_step, log_probs, agent_mask, mask):
+  """The score-function part of D's gradient: D depends on the actions drawn, so
+  grad E[D] = E[grad D] + E[(D - b) grad log P(a | lambda_0, s)], with b the mean of D over the
+  counted steps. Returns that second term's surrogate: its value is 0 (the total loss reports
+  only D) and its gradient is the term.
+
+  per_step: `[B, T]` from `latent_decodability`; log_probs: `[B, T, N]` of the taken actions.
+  """
+  m = tf.cast(mask, per_step.dtype)
+  baseline = tf.reduce_sum(per_step * m) / tf.maximum(tf.reduce_sum(m), 1.0)
+  weight = tf.stop_gradient(per_step - baseline)
+  joint_log_prob = tf.reduce_sum(log_probs * tf.cast(agent_mask, log_probs.dtype), axis=-1)
+  surrogate = _mean_over_steps(weight * joint_log_prob, mask)
+  return surrogate - tf.stop_gradient(surrogate)

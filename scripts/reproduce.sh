@@ -17,7 +17,8 @@ sweeps=${SWEEPS:-runs/sweeps}
 models=${MODELS:-"mace,shared,cloned,tfa_ppo"}
 py=.venv/bin/python
 steps=${STEPS:-"stag10 hare10 kl_ablation stag10_moving hare10_moving stag10_paper kl_ablation:stag10_paper hare10_paper
-  stag10_moving_paper hare10_moving_paper stag20 hare20 stag20_moving hare20_moving"}
+  stag10_moving_paper hare10_moving_paper stag20 hare20 stag20_moving hare20_moving
+  hare10_t1000 hare10_moving_t1000 hare20_t1000 hare20_moving_t1000"}
 for step in $steps; do
   echo "== $step $(date -u +%FT%TZ)" >&2
   if [ "${step%%:*}" = kl_ablation ]; then
@@ -33,8 +34,9 @@ for step in $steps; do
     done
     continue
   fi
-  trials=8  # per model on the 10v10 settings; 4 on the 20v20 ones and for the paper-faithful twins
-  case $step in *20*|*_paper) trials=4;; esac
+  trials=8  # per model on the 10v10 settings; 4 on the 20v20 ones, the paper-faithful twins and
+  # figure 7's Hare-Hunters at T = 1000
+  case $step in *20*|*_paper|*_t1000) trials=4;; esac
   $py -m launch.sweep --flagfile=launch/$step.flags --models=$models --trials=$trials \
     --sweep_dir=$sweeps/$step --cpus_per_trial=1 || echo "== $step: not finished (rerun to resume)" >&2
 done

@@ -6,6 +6,7 @@
 #
 #   VARIANTS="info005:--latent_info_coef=0.05" SEEDS="0 1 2" bash scripts/latent_runs.sh
 #   SETTING=fig1 VARIANTS="info005:--latent_info_coef=0.05" SEEDS=0 bash scripts/latent_runs.sh
+#   SETTING=stag10_paper GAME=stag10 VARIANTS="info005:--latent_info_coef=0.05" bash scripts/latent_runs.sh
 #
 # A variant is <name>[:<flags, comma-separated>]; runs go to runs/latent/<setting>/mace_<name>_s<seed>/,
 # inspections to results/latent/<setting>/mace_<name>_s<seed>/. A name starting with shared or
@@ -16,6 +17,7 @@ py=.venv/bin/python
 variants=${VARIANTS:-"marginal:--entropy_bonus=marginal"}
 seeds=${SEEDS:-"0 1 2"}
 setting=${SETTING:-stag10}
+game=${GAME:-$setting}  # the game's flagfile under launch/games/ (a _paper twin plays its setting's)
 for seed in $seeds; do
   for variant in $variants; do
     name=${variant%%:*}
@@ -30,7 +32,7 @@ for seed in $seeds; do
     out=results/latent/$setting/${label}_s$seed
     if [ $model = mace ] && [ ! -f $out/inspect_latent.json ]; then
       $py -m launch.inspect_latent --saved_model=$run/export/policy \
-        --flagfile=launch/games/$setting.flags --output_dir=$out --label=${label}_s$seed
+        --flagfile=launch/games/$game.flags --output_dir=$out --label=${label}_s$seed
     fi
   done
 done

@@ -5,7 +5,10 @@ found under one or more runs roots (each run with `metrics.jsonl`), and their in
 inspections directory (`<variant>_s<seed>/inspect_latent.json` of `launch.inspect_latent` on the
 run's final sampling export). Per variant: the mean over seeds, with a 95% t-interval, of Table 1's
 cumulative terminal reward at the budget, the final per-episode reward and episode length, the
-agents' mean I(a_i; eps | s), the pairs' mean I(a_i; a_j | s), KL and sigma at the end.
+agents' mean I(a_i; eps | s), the pairs' mean I(a_i; a_j | s), KL and sigma at the end. Per run:
+I(a_i; eps | s) of each agent, the largest I(a_i; a_j | s), the KL of each latent dimension, and the
+paper's t-test map (its significant cells), which is shown only beside the information terms since
+it also fires on Shared's deterministic features.
 """
 
 import glob
@@ -74,13 +77,21 @@ def collect(runs_roots: Sequence[str], inspections_dir: Optional[str],
              "cumulative": summary["cumulative"][budget],
              "episode_reward": summary["episode_reward_final"],
              "episode_length": summary["episode_length_final"],
-             "kl": last.get("losses/kl"), "sigma_mean": last.get("latent/sigma_mean")}
+             "kl": last.get("losses/kl"), "sigma_mean": last.get("latent/sigma_mean"),
+             "kl_per_dim": [last[f"latent/kl_dim_{k}"] for k in range(len(last))
+                            if f"latent/kl_dim_{k}" in last]}
       inspection = os.path.join(inspections_dir or "", name, "inspect_latent.json")
       if inspections_dir and os.path.exists(inspection):
         with open(inspection) as f:
           info = json.load(f)
         row["noise_information"] = float(np.mean(info["action_noise_information"]))
         row["coupling_information"] = mean_pair_coupling(info["action_coupling_information"])
+        row["noise_information_per_agent"] = [float(x) for x in info["action_noise_information"]]
+        coupling = np.asarray(info["action_coupling_information"], np.float64)
+        row["coupling_information_max"] = float(coupling.max()) if coupling.size else 0.0
+        if "significant" in info:
+          row["ttest_cells"] = [int(info["significant_cells"]),
+                                int(np.asarray(info["significant"]).size), info.get("alpha")]
       out.setdefault(match["variant"], {})[int(match["seed"])] = row
   return out
 
@@ -115,6 +126,22 @@ def markdown(rows: Dict[str, Dict], title: str, reference: str = "shared",
         _cell(r[k]) for k in ("cumulative", "episode_reward", "episode_length",
                               "noise_information", "coupling_information", "kl", "sigma_mean"))
                + " |")
+  if variants:
+    out += ["", "Per run: I(a_i; eps | s) of each agent and the largest I(a_i; a_j | s) (nats), KL "
+            "of each latent dimension at the end, and the t-test map's significant cells (of "
+            "latent dimensions x agents; it also fires without a latent, so read it beside the "
+            "information terms).", "",
+            "| run | I(a_i; eps \\| s) per agent | max I(a_i; a_j \\| s) | KL per dimension "
+            "| t-test cells |", "| --- | --- | --- | --- | --- |"]
+    f = lambda xs: " ".join(paper_scale.fmt(x, 2) for x in xs) if xs else "-"
+    for v in sorted(variants):
+      for seed in sorted(variants[v]):
+        r = variants[v][seed]
+        cells = r.get("ttest_cells")
+        out.append(f"| {v}_s{seed} | {f(r.get('noise_information_per_agent'))} | "
+                   f"{f([r['coupling_information_max']]) if 'coupling_information_max' in r else '-'}"
+                   f" | {f(r.get('kl_per_dim'))} | "
+                   f"{f'{cells[0]} of {cells[1]} (alpha {cells[2]})' if cells else '-'} |")
   if variants and reference in variants:
     out += ["", f"Against {reference}: the difference of means with its 95% Welch interval; "
             "'better' or 'worse' only where the interval excludes 0 (cumulative reward: higher is "

@@ -36,12 +36,15 @@ def test_collect_and_verdicts(tmp_path):
       (root / "metrics.jsonl").write_text(json.dumps({
           "samples": 1_000_000, "charts/cumulative_terminal_reward": final,
           "charts/episode_terminal_reward": 7.0, "charts/episode_length": length + seed,
-          "charts/success_rate": 0.0, "losses/kl": 0.5}) + "\n")
+          "charts/success_rate": 0.0, "losses/kl": 0.5, "latent/kl_dim_0": 0.4,
+          "latent/kl_dim_1": 0.1}) + "\n")
       if variant == "mace_x":
         (inspections / root.name).mkdir(parents=True)
         (inspections / root.name / "inspect_latent.json").write_text(json.dumps({
             "action_noise_information": [0.1, 0.3],
-            "action_coupling_information": [[0, 0.02], [0.02, 0]]}))
+            "action_coupling_information": [[0, 0.02], [0.02, 0]],
+            "significant": [[True, False], [False, False]], "significant_cells": 1,
+            "alpha": 0.1}))
   variants = latent_report.collect([str(runs)], str(inspections))
   assert sorted(variants) == ["mace_x", "shared"] and sorted(variants["mace_x"]) == [0, 1, 2]
   assert variants["mace_x"][1]["noise_information"] == pytest.approx(0.2)
@@ -50,3 +53,6 @@ def test_collect_and_verdicts(tmp_path):
   text = "\n".join(latent_report.markdown(rows, "t", variants=variants))
   assert "- mace_x: cumulative: 200 [" in text and "(better); episode_length:" in text
   assert "episode_length: 0 [" in text and "(not distinguishable)" in text
+  # Per run: each agent's information, the largest pair, KL per dimension, the t-test beside them.
+  assert "| mace_x_s1 | 0.1 0.3 | 0.02 | 0.4 0.1 | 1 of 4 (alpha 0.1) |" in text
+  assert "| shared_s0 | - | - | 0.4 0.1 | - |" in text

@@ -76,7 +76,11 @@ def _latent_main():
   from mace_tf.train import latent_report  # pylint: disable=g-import-not-at-top
   if not FLAGS.output_dir:
     sys.exit("report: --latent_runs needs --output_dir")
-  variants = latent_report.collect(FLAGS.latent_runs, FLAGS.inspections or FLAGS.output_dir)
+  unfinished = []
+  variants = latent_report.collect(FLAGS.latent_runs, FLAGS.inspections or FLAGS.output_dir,
+                                   unfinished=unfinished)
+  for run in unfinished:
+    print(f"report: left out {run}: short of its num_samples (still training, or stopped)")
   if not variants:
     sys.exit(f"report: no runs named <variant>_s<seed> under {', '.join(FLAGS.latent_runs)}")
   rows = latent_report.table(variants)
@@ -84,7 +88,7 @@ def _latent_main():
   command = "python -m launch.report " + " ".join(sys.argv[1:])
   with open(os.path.join(FLAGS.output_dir, "report.md"), "w") as f:
     f.write("\n".join(latent_report.markdown(rows, FLAGS.title or "The latent: use and effect",
-                                              variants=variants)
+                                              variants=variants, unfinished=unfinished)
                       + [f"Command: `{command}`", ""]))
   with open(os.path.join(FLAGS.output_dir, "summary.json"), "w") as f:
     json.dump({"command": command, "variants": variants, "rows": rows}, f, indent=2)

@@ -60,9 +60,20 @@ def mean_pair_coupling(matrix) -> float:
   return float(m[upper].mean()) if upper[0].size else 0.0
 
 
+def _num_samples(run_dir: str, default: int) -> int:
+  path = os.path.join(run_dir, "run_config.json")
+  if not os.path.exists(path):
+    return default
+  with open(path) as f:
+    return int(json.load(f).get("train", {}).get("num_samples", default))
+
+
 def collect(runs_roots: Sequence[str], inspections_dir: Optional[str],
-            budget: int = 1_000_000) -> Dict[str, Dict]:
-  """{variant: {seed: numbers}} of every run named `<variant>_s<seed>` under the runs roots."""
+            budget: int = 1_000_000, unfinished: Optional[List[str]] = None) -> Dict[str, Dict]:
+  """{variant: {seed: numbers}} of every finished run named `<variant>_s<seed>` under the runs
+  roots; `budget` is where the cumulative reward is read. A run is finished at the num_samples of
+  its `run_config.json` (`budget` without one). A run short of it (still training, or stopped) is
+  left out, so that no row mixes seeds at different budgets; its directory goes to `unfinished`."""
   out: Dict[str, Dict] = {}
   for root in runs_roots:
     for path in sorted(glob.glob(os.path.join(root, "*", "metrics.jsonl"))):
@@ -71,6 +82,10 @@ def collect(runs_roots: Sequence[str], inspections_dir: Optional[str],
       if not match:
         continue
       lines = paper_scale.read_metrics(os.path.dirname(path))
+      if not lines or lines[-1]["samples"] < _num_samples(os.path.dirname(path), budget):
+        if unfinished is not None:
+          unfinished.append(os.path.dirname(path))
+        continue
       summary = paper_scale.run_summary(lines, [budget])
       last = lines[-1]
       row = {"run": os.path.dirname(path), "samples": last["samples"],
@@ -112,7 +127,8 @@ def _cell(s: Optional[Dict], digits: int = 3) -> str:
 
 
 def markdown(rows: Dict[str, Dict], title: str, reference: str = "shared",
-             variants: Optional[Dict[str, Dict]] = None) -> List[str]:
+             variants: Optional[Dict[str, Dict]] = None,
+             unfinished: Sequence[str] = ()) -> List[str]:
   out = [f"# {title}", "",
          "Mean over seeds [95% t-interval]. Reward and length: the last 30k samples of training "
          "(sampling policy); cumulative: Table 1's quantity at 1M samples. Information terms: "
@@ -162,5 +178,7 @@ def markdown(rows: Dict[str, Dict], title: str, reference: str = "shared",
           word = "not distinguishable"
         verdicts.append(f"{key}: {_cell({'mean': d['difference'], **d})} ({word})")
       out.append(f"- {v}: " + "; ".join(verdicts))
+  if unfinished:
+    out += ["", "Left out, short of the budget: " + ", ".join(f"`{u}`" for u in unfinished)]
   out.append("")
   return out

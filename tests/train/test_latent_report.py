@@ -45,12 +45,19 @@ def test_collect_and_verdicts(tmp_path):
             "action_coupling_information": [[0, 0.02], [0.02, 0]],
             "significant": [[True, False], [False, False]], "significant_cells": 1,
             "alpha": 0.1}))
-  variants = latent_report.collect([str(runs)], str(inspections))
+  short = runs / "shared_s7"  # still training: left out, and named
+  short.mkdir()
+  (short / "metrics.jsonl").write_text(json.dumps({
+      "samples": 940_000, "charts/cumulative_terminal_reward": 1e9}) + "\n")
+  unfinished = []
+  variants = latent_report.collect([str(runs)], str(inspections), unfinished=unfinished)
+  assert unfinished == [str(short)] and 7 not in variants["shared"]
   assert sorted(variants) == ["mace_x", "shared"] and sorted(variants["mace_x"]) == [0, 1, 2]
   assert variants["mace_x"][1]["noise_information"] == pytest.approx(0.2)
   assert variants["mace_x"][1]["coupling_information"] == pytest.approx(0.02)
   rows = latent_report.table(variants)
-  text = "\n".join(latent_report.markdown(rows, "t", variants=variants))
+  text = "\n".join(latent_report.markdown(rows, "t", variants=variants, unfinished=unfinished))
+  assert f"Left out, short of the budget: `{short}`" in text
   assert "- mace_x: cumulative: 200 [" in text and "(better); episode_length:" in text
   assert "episode_length: 0 [" in text and "(not distinguishable)" in text
   # Per run: each agent's information, the largest pair, KL per dimension, the t-test beside them.

@@ -41,9 +41,9 @@ class MaceConfig:
       latent without changing the per-sample entropy bonus.
     latent_decode_coef: weight of a bonus on D, the contrastive bound on the joint
       I(a_1 .. a_N; lambda | s) (MACE only; 0 disables it): how much more likely the joint action
-      taken is under the lambda it was drawn with than under K other draws (`losses.
-      latent_decodability`), with its score-function gradient; MAVEN's decodability term with the
-      heads as the decoder.
+      taken is under the lambda it was drawn with than under K other draws
+      (`losses.latent_decodability`), with its score-function gradient; MAVEN's decodability term
+      with the heads as the decoder.
     marginal_samples: K, the extra draws of lambda per state for entropy_bonus="marginal",
       latent_info_coef and latent_decode_coef: the eps of K other games of the rollout at the same step (independent of
       this game's; at most B - 1).

@@ -93,8 +93,9 @@ def collect(runs_roots: Sequence[str], inspections_dir: Optional[str],
              "episode_reward": summary["episode_reward_final"],
              "episode_length": summary["episode_length_final"],
              "kl": last.get("losses/kl"), "sigma_mean": last.get("latent/sigma_mean"),
-             "kl_per_dim": [last[f"latent/kl_dim_{k}"] for k in range(len(last))
-                            if f"latent/kl_dim_{k}" in last]}
+             "kl_per_dim": [v for _, v in sorted(
+                 (int(k[len("latent/kl_dim_"):]), v) for k, v in last.items()
+                 if k.startswith("latent/kl_dim_"))]}
       inspection = os.path.join(inspections_dir or "", name, "inspect_latent.json")
       if inspections_dir and os.path.exists(inspection):
         with open(inspection) as f:
@@ -179,6 +180,6 @@ def markdown(rows: Dict[str, Dict], title: str, reference: str = "shared",
         verdicts.append(f"{key}: {_cell({'mean': d['difference'], **d})} ({word})")
       out.append(f"- {v}: " + "; ".join(verdicts))
   if unfinished:
-    out += ["", "Left out, short of the budget: " + ", ".join(f"`{u}`" for u in unfinished)]
+    out += ["", "Left out, short of their num_samples: " + ", ".join(f"`{u}`" for u in unfinished)]
   out.append("")
   return out

@@ -57,7 +57,7 @@ def test_collect_and_verdicts(tmp_path):
   assert variants["mace_x"][1]["coupling_information"] == pytest.approx(0.02)
   rows = latent_report.table(variants)
   text = "\n".join(latent_report.markdown(rows, "t", variants=variants, unfinished=unfinished))
-  assert f"Left out, short of the budget: `{short}`" in text
+  assert f"Left out, short of their num_samples: `{short}`" in text
   assert "- mace_x: cumulative: 200 [" in text and "(better); episode_length:" in text
   assert "episode_length: 0 [" in text and "(not distinguishable)" in text
   # Per run: each agent's information, the largest pair, KL per dimension, the t-test beside them.

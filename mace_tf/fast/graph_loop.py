@@ -65,6 +65,9 @@ class GraphLoop(tf.Module):
     self._step_type = tf.Variable(tf.fill([num_envs], tf_game.FIRST), trainable=False,
                                   name="step_type")
     self._fast = FastNetwork(agent.network)
+    # The eps each game holds with hold_latent (a variable, so that a checkpoint keeps it).
+    self._held_eps = (tf.Variable(tf.zeros([num_envs, agent.config.latent_dim]), trainable=False,
+                                  name="held_eps") if agent.config.hold_latent else None)
     self._iteration = tf.function(self._iteration_fn, jit_compile=jit_compile)
 
   def iteration(self):
@@ -94,11 +97,14 @@ class GraphLoop(tf.Module):
     b, d = self._num_envs, self._agent.config.latent_dim
     state, step_type = self._read_state(), self._step_type.read_value()
     records = collections.defaultdict(list)
+    held = None if self._held_eps is None else self._held_eps.read_value()
     for t in range(self._rollout_length):
       observation, entries = tf_game.encode(game, state, with_entries=True)
       action, eps, log_prob, output = sample_joint_action(
           network, observation, seeds[t, 0],
-          forward=lambda obs, eps, entries=entries: fast(obs, entries, eps, recorder))
+          forward=lambda obs, eps, entries=entries: fast(obs, entries, eps, recorder),
+          held_eps=held, first=tf.equal(step_type, tf_game.FIRST))
+      held = None if held is None else eps
       last = tf.equal(step_type, tf_game.LAST)
       state, next_step_type, reward, discount, done = tf_game.batched_step(
           game, state, last, action, seeds[t, 1])
@@ -138,6 +144,8 @@ class GraphLoop(tf.Module):
                             **{k: tf.reshape(v, [self._rollout_length, b]) for k, v in stats.items()})
     for var, value in zip(self._state, state):
       var.assign(value)
+    if held is not None:
+      self._held_eps.assign(held)
     self._step_type.assign(step_type)
     return experience, outputs, episodes
 

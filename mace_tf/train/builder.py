@@ -8,9 +8,10 @@ from typing import Dict
 import numpy as np
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import trajectory
+from tf_agents.trajectories import policy_step, trajectory
 
 from mace_tf.agents.mace.agent import MaceAgent, create_slots
+from mace_tf.agents.mace import policy as policy_lib
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import hunters, rules
 from mace_tf.fast import graph_loop
@@ -76,10 +77,23 @@ class HostLoop(tf.Module):
     self._rng = tf.random.Generator.from_seed(seed)
     self._collect = tf.function(
         lambda time_step, seed: agent.collect_policy.action(time_step, seed=seed))
+    if agent.config.hold_latent:  # the eps each game holds, as GraphLoop keeps it
+      self._held_eps = tf.Variable(tf.zeros([env.batch_size, agent.config.latent_dim]),
+                                   trainable=False, name="held_eps")
+      self._collect = tf.function(self._collect_holding)
     self._train = tf.function(agent.train)
     b, n = env.batch_size, env.config.num_hunters
     self._info_zeros = {"eps": np.zeros((b, agent.config.latent_dim), np.float32),
                         "log_prob": np.zeros((b, n), np.float32)}
+
+  def _collect_holding(self, time_step, seed):
+    """The sampling policy's step with `MaceConfig.hold_latent`: `MacePolicy.action`'s draws,
+    with each game's eps held between its episode's first step and its end."""
+    action, eps, log_prob, _ = policy_lib.sample_joint_action(
+        self._agent.network, time_step.observation, seed, held_eps=self._held_eps,
+        first=time_step.is_first())
+    self._held_eps.assign(eps)
+    return policy_step.PolicyStep(action, (), {"eps": eps, "log_prob": log_prob})
 
   def run_iteration(self):
     """L steps in every game, one update: (LossInfo, episode statistics of finished episodes)."""

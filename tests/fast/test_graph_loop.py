@@ -35,6 +35,7 @@ def make(model, seed=0, ego_bin=0, **config):
     ("mace", dict(entropy_bonus="marginal", marginal_samples=2, ent_coef=0.5)),
     ("mace", dict(latent_info_coef=0.5, marginal_samples=2, ego_bin=4, frozen_clock=True)),
     ("mace", dict(latent_decode_coef=0.5, marginal_samples=2, ego_bin=4, frozen_clock=True)),
+    ("mace", dict(hold_latent=True, latent_info_coef=0.5, marginal_samples=2)),
 ])
 def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config):
   agent, loop = make(model, **config)
@@ -141,3 +142,45 @@ def test_batched_update_runs_several_epochs_and_taped_refuses_them():
     graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=4, seed=0, update="taped")
   with pytest.raises(ValueError, match="update must be one of"):
     graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=4, seed=0, update="fast")
+
+
+def assert_eps_held_per_episode(step_type, eps):
+  """eps `[B, T, d]` is constant from each FIRST step to the step before the next FIRST, and
+  redrawn at every FIRST step (step_type `[B, T]`)."""
+  checked = redrawn = 0
+  for b in range(step_type.shape[0]):
+    for t in range(1, step_type.shape[1]):
+      if step_type[b, t] == tf_game.FIRST:
+        assert not np.allclose(eps[b, t], eps[b, t - 1])
+        redrawn += 1
+      else:
+        np.testing.assert_array_equal(eps[b, t], eps[b, t - 1])
+        checked += 1
+  assert checked > 10 and redrawn > 2
+
+
+def test_hold_latent_keeps_each_games_eps_for_its_episode_in_both_loops():
+  from mace_tf.train import builder, train_lib  # pylint: disable=g-import-not-at-top
+  agent, loop = make("mace", hold_latent=True)
+  seeds = tf.reshape(tf.range(9 * 2 * 2, dtype=tf.int64), [9, 2, 2])
+  first, _, _ = loop.collect(seeds)
+  second, _, _ = loop.collect(seeds + 100)  # the next rollout continues the held eps
+  step_type = np.concatenate([first.step_type.numpy()[:, :-1], second.step_type.numpy()[:, :-1]], 1)
+  eps = np.concatenate([first.policy_info["eps"].numpy()[:, :-1],
+                        second.policy_info["eps"].numpy()[:, :-1]], 1)
+  assert_eps_held_per_episode(step_type, eps)
+  # The plain path (numpy games, the policy's step) holds the same way.
+  learner = builder.MaceLearner(GAME, MaceConfig(model="mace", hold_latent=True,
+                                                 network=NetworkConfig(latent_dim=4)),
+                                train_lib.TrainConfig(num_envs=3, rollout_length=9, collect="host"))
+  learner.start(None)
+  recorded = []
+  real_train = learner.loop._train
+  learner.loop._train = lambda experience: recorded.append(experience) or real_train(experience)
+  for _ in range(2):
+    learner.loop.run_iteration()
+  step_type = np.concatenate([e.step_type.numpy()[:, :-1] for e in recorded], 1)
+  eps = np.concatenate([e.policy_info["eps"].numpy()[:, :-1] for e in recorded], 1)
+  assert_eps_held_per_episode(step_type, eps)
+  with pytest.raises(ValueError, match="hold_latent needs the latent"):
+    MaceConfig(model="shared", hold_latent=True)

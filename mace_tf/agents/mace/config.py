@@ -44,6 +44,12 @@ class MaceConfig:
       taken is under the lambda it was drawn with than under K other draws
       (`losses.latent_decodability`), with its score-function gradient; MAVEN's decodability term
       with the heads as the decoder.
+    hold_latent: False: every step draws its own eps (the paper). True (MACE only): while
+      collecting, a game draws eps at the first step of each episode and keeps it to the episode's
+      end, so lambda = mu(s) + sigma(s) eps follows the state but its noise is committed for the
+      episode (MAVEN's episode-long latent). The loss is unchanged (it reads the eps collected).
+      The exported sampling policy still draws eps per step; its `latent` signature plays a held
+      eps.
     marginal_samples: K, the extra draws of lambda per state for entropy_bonus="marginal",
       latent_info_coef and latent_decode_coef: the eps of K other games of the rollout at the same step (independent of
       this game's; at most B - 1).
@@ -67,6 +73,7 @@ class MaceConfig:
   entropy_bonus: str = "per_sample"
   latent_info_coef: float = 0.0
   latent_decode_coef: float = 0.0
+  hold_latent: bool = False
   marginal_samples: int = 8
   kl_coef: float = 1e-3
   max_grad_norm: float = 0.5
@@ -87,6 +94,8 @@ class MaceConfig:
             f"latent_info_coef > 0 needs the latent of model='mace', not {self.model!r}")
     require(self.latent_decode_coef == 0 or self.model == "mace",
             f"latent_decode_coef > 0 needs the latent of model='mace', not {self.model!r}")
+    require(not self.hold_latent or self.model == "mace",
+            f"hold_latent needs the latent of model='mace', not {self.model!r}")
     require(self.marginal_samples >= 1,
             f"marginal_samples must be >= 1, got {self.marginal_samples}")
     require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")

@@ -12,7 +12,8 @@ tfd = tfp.distributions
 INT32_MAX = 2**31 - 1
 
 
-def sample_joint_action(network: MaceNetwork, observation, seed, forward=None):
+def sample_joint_action(network: MaceNetwork, observation, seed, forward=None, held_eps=None,
+                        first=None):
   """lambda ~ Q(lambda | s) and a_i ~ P(a_i | lambda, s) for every game and agent, from one seed.
 
   Sampling is stateless: eps = stateless_normal(seed_1) and the actions are the Gumbel-max of the
@@ -25,6 +26,8 @@ def sample_joint_action(network: MaceNetwork, observation, seed, forward=None):
     seed: int `[2]`.
     forward: `forward(observation, eps) -> MaceNetworkOutput`, the network's pass; default the plain
       `network(observation, noise=eps)` (the compiled training loop passes its fast one).
+    held_eps: `[B, d]` or None: the eps each game holds (`MaceConfig.hold_latent`); a game keeps
+      it unless `first` (bool `[B]`, the episode's first step) is set, where it takes the new draw.
 
   Returns:
     action int32 `[B, N]`, eps `[B, d]` (the reparameterization noise: lambda = mu + sigma * eps),
@@ -33,6 +36,8 @@ def sample_joint_action(network: MaceNetwork, observation, seed, forward=None):
   seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=2)
   batch = tf.shape(observation["time_left"])[0]
   eps = tf.random.stateless_normal([batch, network.config.latent_dim], seed=seeds[0])
+  if held_eps is not None:
+    eps = tf.where(first[:, None], eps, held_eps)
   if forward is None:
     output, _ = network(observation, noise=eps)
   else:

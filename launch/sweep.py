@@ -19,11 +19,9 @@ from absl import flags
 
 import launch
 from launch import train as train_flags  # the flags of launch.train: game, configs, budgets
-from mace_tf.agents.mace.config import MaceConfig
-from mace_tf.envs import rules
 from mace_tf.sweep import search_space as ss
 from mace_tf.sweep import trials as trials_lib
-from mace_tf.train import checkpoints
+from mace_tf.train import checkpoints, train_lib
 
 flags.DEFINE_list("models", ["mace", "shared", "cloned"], "Models to search, each with --trials.")
 flags.DEFINE_integer("trials", 4, "Trials per model.", lower_bound=1)
@@ -51,10 +49,10 @@ def _check_sweep_dir(setting: dict) -> None:
   if os.path.exists(path):
     with open(path) as f:
       saved = json.load(f)
-    for key, old in (("game", checkpoints.with_defaults(saved.get("game", {}),
-                                                        dataclasses.asdict(rules.GameConfig()))),
+    defaults = train_lib.default_run_config()
+    for key, old in (("game", checkpoints.with_defaults(saved.get("game", {}), defaults["game"])),
                      ("agent", checkpoints.with_defaults(saved.get("agent", {}),
-                                                         MaceConfig().flat_dict())),
+                                                         defaults["agent"])),
                      ("sweep_seed", saved.get("sweep_seed"))):
       if old != normalized[key]:
         raise ValueError(f"{FLAGS.sweep_dir} holds a sweep of another setting ({key} differs): "

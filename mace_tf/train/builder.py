@@ -75,12 +75,13 @@ class HostLoop(tf.Module):
     super().__init__(name="host_loop")
     self._agent, self._env, self._rollout_length = agent, env, rollout_length
     self._rng = tf.random.Generator.from_seed(seed)
-    self._collect = tf.function(
-        lambda time_step, seed: agent.collect_policy.action(time_step, seed=seed))
     if agent.config.hold_latent:  # the eps each game holds, as GraphLoop keeps it
       self._held_eps = tf.Variable(tf.zeros([env.batch_size, agent.config.latent_dim]),
                                    trainable=False, name="held_eps")
       self._collect = tf.function(self._collect_holding)
+    else:
+      self._collect = tf.function(
+          lambda time_step, seed: agent.collect_policy.action(time_step, seed=seed))
     self._train = tf.function(agent.train)
     b, n = env.batch_size, env.config.num_hunters
     self._info_zeros = {"eps": np.zeros((b, agent.config.latent_dim), np.float32),

@@ -38,22 +38,20 @@ def with_defaults(saved: Dict[str, Any], defaults: Dict[str, Any]) -> Dict[str, 
   return {**_normalize(defaults), **saved}
 
 
-def check_or_write_run_config(root_dir: str, config: Dict[str, Any],
-                              defaults: Optional[Dict[str, Any]] = None) -> None:
+def check_or_write_run_config(root_dir: str, config: Dict[str, Any], *,
+                              defaults: Dict[str, Any]) -> None:
   """Writes `run_config.json`, or checks that `config` agrees with the one already there.
 
-  `defaults`: the config of default settings (`run_config_dict` of default configs). A field the
-  saved config lacks is compared at its default there; without `defaults`, such a field must be
-  absent from `config` too.
+  `defaults`: the config of default settings (`train_lib.default_run_config()`). A field the saved
+  config lacks is compared at its default there.
   """
   path = os.path.join(root_dir, "run_config.json")
   config = _normalize(config)
-  defaults = defaults or {}
   if os.path.exists(path):
     with open(path) as f:
       saved = json.load(f)
     for section, keys in FIXED_KEYS.items():
-      old_section = with_defaults(saved.get(section, {}), defaults.get(section, {}))
+      old_section = with_defaults(saved.get(section, {}), defaults[section])
       for key in keys or [*config[section], *(k for k in old_section if k not in config[section])]:
         old, new = old_section.get(key), config[section].get(key)
         if old != new:

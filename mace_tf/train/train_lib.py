@@ -149,10 +149,16 @@ class TrainingDivergedError(RuntimeError):
   """A loss term or the gradient went non-finite; training stopped before saving it."""
 
 
+def default_run_config() -> Dict:
+  """`run_config.json`'s sections at the default settings: what a field that a run's or a sweep's
+  saved config lacks (the library gained it later) is compared at on resume."""
+  return checkpoints.run_config_dict(rules.GameConfig(), MaceConfig(), TrainConfig())
+
+
 def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_fn):
   checkpoints.check_or_write_run_config(
       root_dir, checkpoints.run_config_dict(game, agent_config, train_config),
-      defaults=checkpoints.run_config_dict(rules.GameConfig(), MaceConfig(), TrainConfig()))
+      defaults=default_run_config())
   tc = train_config
   set_threads(intra_op=tc.intra_op_threads, inter_op=tc.inter_op_threads, log_fn=log_fn)
   tf.random.set_seed(tc.seed)

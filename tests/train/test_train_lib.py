@@ -153,7 +153,7 @@ def test_contradicting_settings_are_a_clear_error(fig1_run, change, words):
 def test_a_field_added_after_a_run_began_is_compared_at_its_default(tmp_path):
   # A run begun before `latent_info_coef` existed ran without the bonus: resuming with the default
   # continues it, resuming with the bonus on is another run.
-  defaults = checkpoints.run_config_dict(rules.GameConfig(), MaceConfig(), train_lib.TrainConfig())
+  defaults = train_lib.default_run_config()
   config = checkpoints.run_config_dict(FIG1, MaceConfig(model="mace"), train_lib.TrainConfig())
   old = json.loads(json.dumps(config))
   del old["agent"]["latent_info_coef"]

@@ -1,13 +1,17 @@
-r"""Diagnostics of learning at the paper's scale: the capacity probe and the credit gaps.
+r"""Diagnostics of learning at the paper's scale: the capacity probe, the credit gaps, the stall.
 
   python -m launch.diagnose --what=capacity --flagfile=launch/games/stag10.flags --ego_bins=0,5
   python -m launch.diagnose --what=credit --flagfile=launch/games/stag10.flags
+  python -m launch.diagnose --what=stall --flagfile=launch/games/stag10.flags \
+      --saved_model=runs/stag10/export/greedy_policy --episodes=500 --seed=1
 
 capacity: fits each network's heads, supervised, to the `nearest` reference policy's actions on
 states from play (half nearest, half random actions) and reports the action agreement on held-out
 games: can the network represent pursuit at all? A diagnostic only; no learner trains on it.
 credit: per reference policy, the steps between each capture and the terminal reward it earns, and
-what gamma^gap leaves of it. Both write JSON to --output.
+what gamma^gap leaves of it. stall: plays an exported policy and reports, for the episodes still
+running at --stall_after, which hunters and prey are left and what the active hunters do (their
+actions, and how many cells they visit to the end). Each writes JSON to --output.
 """
 
 import dataclasses
@@ -21,7 +25,7 @@ from absl import flags
 import launch
 from launch import game_flags
 
-flags.DEFINE_enum("what", "capacity", ["capacity", "credit"], "Which diagnostic to run.")
+flags.DEFINE_enum("what", "capacity", ["capacity", "credit", "stall"], "Which diagnostic to run.")
 flags.DEFINE_list("ego_bins", ["0", "5"], "capacity: the networks to probe, by --ego_bin (0: the "
                   "paper-faithful network; c > 0: with the egocentric whole-grid view).")
 flags.DEFINE_integer("local_units", 32, "capacity: psi_i's width in the probed networks.",
@@ -32,7 +36,11 @@ flags.DEFINE_integer("fit_steps", 2000, "capacity: supervised steps.", lower_bou
 flags.DEFINE_integer("steps_per_game", 300, "capacity: steps of play recorded per game.",
                      lower_bound=1)
 flags.DEFINE_list("policies", ["random", "nearest"], "credit: the reference policies to play.")
-flags.DEFINE_integer("episodes", 200, "credit: episodes per policy.", lower_bound=1)
+flags.DEFINE_integer("episodes", 200, "credit and stall: episodes per policy.", lower_bound=1)
+flags.DEFINE_string("saved_model", None, "stall: the exported policy, .../export/<policy>[/<version>] "
+                    "(its greedy_policy for the greedy stall).")
+flags.DEFINE_integer("stall_after", 500, "stall: the step at which running episodes count as stalled.",
+                     lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seeds the games and the fit.", lower_bound=0)
 flags.DEFINE_string("output", None, "Where the JSON goes (default: "
                     "results/paper_scale/diagnosis/<what>_<game>.json).")
@@ -74,6 +82,24 @@ def main(argv):
             f"{row['test_pursuit']:.3f} (reference {row['reference_pursuit']:.3f}, chance "
             f"agreement {row['chance_agreement']:.2f}); train {row['train_agreement']:.3f}",
             flush=True)
+  elif FLAGS.what == "stall":
+    if not FLAGS.saved_model:
+      sys.exit("diagnose: --what=stall needs --saved_model")
+    from mace_tf.deploy import saved_policy  # pylint: disable=g-import-not-at-top
+    try:
+      policy = saved_policy.load_for_game(FLAGS.saved_model, game)
+      row = diagnostics.greedy_stall(policy.action, game, episodes=FLAGS.episodes, seed=FLAGS.seed,
+                                     after=FLAGS.stall_after)
+    except (ValueError, OSError) as e:
+      sys.exit(f"diagnose: {e}")
+    result["saved_model"] = FLAGS.saved_model
+    result["rows"]["policy"] = row
+    print(f"{row['running_at_after']} of {row['episodes']} episodes still running at step "
+          f"{FLAGS.stall_after}, {row['timeouts']} timed out; active hunters then "
+          f"{row['active_hunters']}; their actions (stay, up, down, left, right) "
+          f"{row['action_share']}; distinct positions to the end, median "
+          f"{row['distinct_positions_median']}; reward timed out {row['reward_timed_out']:.2f}, "
+          f"finished {row['reward_finished']:.2f}", flush=True)
   else:
     for policy in FLAGS.policies:
       try:

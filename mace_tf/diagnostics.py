@@ -5,6 +5,8 @@
   held-out games. A diagnostic only: no learner trains on the reference policy.
 * `credit_gaps`: how many steps lie between a hunter's capture (after which the game ignores its
   actions) and the terminal reward it earns, and what gamma^gap leaves of that reward.
+* `greedy_stall`: what the still-active hunters do in episodes that run long under a (greedy)
+  policy: how many are left, which prey are left, their actions and how many cells they visit.
 """
 
 from typing import Callable, Dict, Sequence
@@ -158,3 +160,60 @@ def credit_gaps(action_fn: Callable, game: rules.GameConfig, *, episodes: int, s
       kept = g ** gaps[rewarded] if rewarded.any() else np.zeros(0)
       out[f"discount_left_gamma_{g}"] = float(kept.mean()) if kept.size else float("nan")
   return out
+
+
+def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, seed: int,
+                 after: int) -> Dict:
+  """The episodes still running at step `after` under a policy, and what their hunters do then.
+
+  Plays `episodes` episodes (one per game of a batch, as `evaluation.play_episodes`). For each
+  episode still running at t = `after`: the number of active hunters and of live stags and hares
+  at that step, and from then to its end the active hunters' action counts and the number of
+  distinct joint positions they take (2 for a lone hunter stepping back and forth).
+
+  Returns: `episodes`, `running_at_after`, `timeouts` (episodes lasting the time limit), the
+  histograms `active_hunters`, `live_stags`, `live_hares` (index: count at `after`),
+  `action_share` (stay, up, down, left, right, over the active hunters' late steps),
+  `distinct_positions_median`, and the mean terminal reward of timed-out and of other episodes.
+  """
+  if not 0 < after < game.time_limit:
+    raise ValueError(f"after must be in (0, {game.time_limit}), got {after}")
+  env = hunters.make_game(game, batch_size=episodes, seed=seed)
+  time_step = env.reset()
+  finished = np.zeros(episodes, bool)
+  actions = np.zeros(rules.NUM_ACTIONS, np.int64)
+  visited = {}
+  at_after = {"active": [], "stags": [], "hares": []}
+  reward, length = np.zeros(episodes), np.zeros(episodes, np.int64)
+  is_stag = game.prey_is_stag
+  while not finished.all():
+    action = np.asarray(action_fn(time_step))
+    state = env.game_state()
+    for b in np.flatnonzero(~finished & (state["t"] >= after)):
+      active = state["hunter_active"][b]
+      actions += np.bincount(action[b][active], minlength=rules.NUM_ACTIONS)
+      visited.setdefault(b, set()).add(state["hunter_pos"][b][active].tobytes())
+      if state["t"][b] == after:
+        live = state["prey_hp"][b] > 0
+        at_after["active"].append(int(active.sum()))
+        at_after["stags"].append(int(live[is_stag].sum()))
+        at_after["hares"].append(int(live[~is_stag].sum()))
+    time_step = env.step(action)
+    last = time_step.is_last() & ~finished
+    reward[last] = time_step.reward[last].sum(axis=-1)
+    length[last] = env.game_state()["t"][last]
+    finished |= last
+  timed_out = length >= game.time_limit
+  histogram = lambda v, size: np.bincount(np.asarray(v, np.int64), minlength=size + 1).tolist()
+  return {
+      "episodes": episodes, "after": after, "running_at_after": len(at_after["active"]),
+      "timeouts": int(timed_out.sum()),
+      "active_hunters": histogram(at_after["active"], game.num_hunters),
+      "live_stags": histogram(at_after["stags"], int(is_stag.sum())),
+      "live_hares": histogram(at_after["hares"], int((~is_stag).sum())),
+      "action_share": (actions / max(actions.sum(), 1)).round(4).tolist(),
+      "distinct_positions_median": (float(np.median([len(v) for v in visited.values()]))
+                                    if visited else float("nan")),
+      "reward_timed_out": float(reward[timed_out].mean()) if timed_out.any() else float("nan"),
+      "reward_finished": float(reward[~timed_out].mean()) if (~timed_out).any() else float("nan"),
+  }

@@ -1,6 +1,7 @@
 """The diagnostics of issue 12: pursuit moves, the capacity probe and the credit gaps."""
 
 import numpy as np
+import pytest
 
 from mace_tf import diagnostics
 from mace_tf.agents import reference
@@ -48,3 +49,25 @@ def test_capacity_probe_fits_pursuit_on_a_small_game_and_beats_chance():
   assert out["train_states"] == 8 * 40 and out["test_states"] == 4 * 40
   assert out["reference_pursuit"] == 1.0  # the reference always closes in while prey are left
   assert out["train_agreement"] > 0.5 and out["test_pursuit"] > 0.4  # chance: 0.2 and ~0.4
+
+
+def test_greedy_stall_sees_a_lone_hunter_stepping_back_and_forth():
+  # 1 hunter, 1 hare on a 10 x 10 torus; the hunter steps up, down, up, ... so it only ever stands
+  # on two cells. Prey are frozen: a game not won by step 10 never is, and times out at 20.
+  game = rules.GameConfig(kind="hare", num_hunters=1, num_prey=1, grid_size=10, time_limit=20)
+  steps = iter(range(10 ** 6))
+  policy = lambda time_step: np.full((40, 1), 1 + next(steps) % 2)
+  out = diagnostics.greedy_stall(policy, game, episodes=40, seed=3, after=10)
+  running = out["running_at_after"]
+  assert 0 < running < 40 and out["timeouts"] == running
+  assert out["active_hunters"] == [0, running] and out["live_hares"] == [0, running]
+  assert out["live_stags"] == [running]  # no stags in Hare-Hunters: every episode has 0 left
+  assert out["distinct_positions_median"] == 2.0
+  assert out["action_share"] == [0.0, 0.5, 0.5, 0.0, 0.0]  # 10 late steps each, 5 up and 5 down
+  assert out["reward_timed_out"] == 0.0 and out["reward_finished"] == 1.0  # the win pays 1 each
+
+
+def test_greedy_stall_rejects_a_step_outside_the_episode():
+  game = rules.GameConfig(kind="hare", num_hunters=1, num_prey=1, grid_size=5, time_limit=20)
+  with pytest.raises(ValueError, match="after must be in"):
+    diagnostics.greedy_stall(lambda ts: np.zeros((2, 1)), game, episodes=2, seed=0, after=20)

@@ -170,6 +170,24 @@ def test_diagnose_credit_writes_the_gaps(tmp_path):
   assert "nearest: 10 captures" in p.stdout
 
 
+def test_diagnose_stall_plays_an_export_and_needs_one(exported, tmp_path):
+  out = tmp_path / "stall.json"
+  p = run("launch.diagnose", "--what=stall", f"--saved_model={exported[1]['greedy_policy']}",
+          *SMALL_GAME, "--episodes=12", "--stall_after=3", f"--output={out}")
+  assert p.returncode == 0, p.stderr[-3000:]
+  row = json.loads(out.read_text())["rows"]["policy"]
+  # Every episode running at step 3 is counted once in each histogram at that step.
+  running = row["running_at_after"]
+  assert sum(row["active_hunters"]) == sum(row["live_stags"]) == running <= 12
+  assert row["timeouts"] <= running and len(row["action_share"]) == 5
+  assert "of 12 episodes still running at step 3" in p.stdout
+  p = run("launch.diagnose", "--what=stall", *SMALL_GAME)
+  assert p.returncode != 0 and "diagnose: --what=stall needs --saved_model" in p.stderr
+  p = run("launch.diagnose", "--what=stall", f"--saved_model={exported[1]['greedy_policy']}",
+          *SMALL_GAME, "--stall_after=9", f"--output={out}")
+  assert p.returncode != 0 and "diagnose: after must be in (0, 9)" in p.stderr
+
+
 def _fake_run(path, model, seed, cumulative_per_line, length):
   path.mkdir(parents=True)
   (path / "run_config.json").write_text(json.dumps({"agent": {"model": model},

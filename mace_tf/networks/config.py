@@ -31,6 +31,12 @@ class NetworkConfig:
     ego_bin: c > 0: each agent also reads the whole torus centred on its own cell, summed over
       c x c cells ((G / c)^2 x 4 inputs: fine up to the window, coarse beyond, see `Trunk`), so
       that prey anywhere are in its view; 0: off (the network of the paper-faithful presets).
+    latent_film: the latent also scales the heads' features (FiLM, not in the paper): the logits
+      read phi * (1 + G_phi lambda) and psi_i * (1 + G_psi lambda) instead of phi and psi_i, so
+      that what lambda does to the actions depends on the state. Eq. 15's heads are linear in
+      lambda: there, lambda moves every state's logits by the same W_i^lambda lambda. G starts at
+      0 (the plain heads); the critics read the plain features (V_i does not read lambda). MACE
+      and Shared (whose hidden layer takes lambda's place).
   """
 
   latent_dim: int = 8
@@ -43,6 +49,7 @@ class NetworkConfig:
   feature_radius: int = 0
   local_units: int = 32
   ego_bin: int = 0
+  latent_film: bool = False
 
   def __post_init__(self):
     require(self.latent_dim >= 1, f"latent_dim must be >= 1, got {self.latent_dim}")

@@ -16,6 +16,10 @@ once ([B, d + F] -> [B, N * 6], the 5 logits and the value of each agent; the cr
 absent, V_i does not read lambda), and only psi_i through per-agent weights. The same function as
 concatenating the inputs per agent, without copying phi and lambda N times. Cloned's one-hot block
 W onehot(i) is a per-agent bias.
+
+With `latent_film` the heads' features are scaled by the latent first (`NetworkConfig`):
+logits_i = W_i^lambda lambda + W_i^phi (phi * (1 + G_phi lambda)) + W_i^psi (psi_i * (1 + G_psi
+lambda)) + b_i, and V_i as above on the unscaled features.
 """
 
 import collections
@@ -100,6 +104,13 @@ class MaceNetwork(network.Network):
                                        name="heads_local")
       self._latent_part = tf.keras.layers.Dense(num_hunters * a, use_bias=False,
                                                 kernel_initializer=init(), name="heads_latent")
+    self._film = None
+    if config.latent_film:
+      if model == "cloned":
+        raise ValueError("latent_film needs a latent: model 'mace' or 'shared', not 'cloned'")
+      # G = 0 at the start: the heads begin as eq. 15's, and lambda's scaling is learned.
+      self._film = tf.keras.layers.Dense(f + l, use_bias=False, kernel_initializer="zeros",
+                                         name="heads_film")
 
   @property
   def config(self) -> NetworkConfig:
@@ -139,7 +150,8 @@ class MaceNetwork(network.Network):
   def latent_logits(self, latent, layer_fn=None):
     """W_i^lambda lambda of every head: `[..., N, 5]` for `latent [..., d]` (MACE and Shared).
 
-    The logits are linear in lambda (eq. 15), so this is how much a change of lambda moves them.
+    The logits are linear in lambda (eq. 15), so this is how much a change of lambda moves them;
+    not with `latent_film`, where the change also depends on the state.
     """
     apply = layer_fn or (lambda layer, x: layer(x))
     d, n = self._config.latent_dim, self._num_hunters
@@ -175,6 +187,14 @@ class MaceNetwork(network.Network):
     else:
       out = tf.reshape(apply(self._state_part, phi), [batch, n, a + 1]) + local
       logits, values = tf.split(out, [a, 1], axis=-1)
+      if self._film is not None:
+        # The logits from the scaled features; the values (above) from the plain ones.
+        scale_phi, scale_psi = tf.split(1.0 + apply(self._film, latent),
+                                        [phi.shape[-1], psi.shape[-1]], axis=-1)
+        scaled_local = tf.transpose(apply(self._local_part, psi * scale_psi[None]), [1, 0, 2])
+        scaled = (tf.reshape(apply(self._state_part, phi * scale_phi), [batch, n, a + 1])
+                  + scaled_local)
+        logits = scaled[..., :a]
       logits = logits + self.latent_logits(latent, layer_fn)
     values = tf.squeeze(values, -1)  # [B, N]
     return MaceNetworkOutput(logits, values, latent, mean, stddev)

@@ -214,3 +214,14 @@ def test_a_collapsed_sigma_stops_training_only_if_the_kl_is_in_the_loss(kl_coef)
   extra = agent._loss(experience).extra
   assert not np.isfinite(float(extra.kl_loss))  # reported as it is
   assert np.isfinite(float(extra.total_loss)) == (kl_coef == 0)
+
+
+def test_film_is_refused_where_its_logits_are_not_linear_in_the_latent():
+  film = NetworkConfig(latent_film=True)
+  for terms in (dict(latent_info_coef=0.1), dict(latent_decode_coef=0.1),
+                dict(entropy_bonus="marginal")):
+    with pytest.raises(ValueError, match="latent_film cannot be combined with"):
+      MaceConfig(model="mace", network=film, **terms)
+  with pytest.raises(ValueError, match="latent_film needs a latent: model 'mace' or 'shared'"):
+    MaceConfig(model="cloned", network=film)
+  assert MaceConfig(model="mace", network=film, hold_latent=True).network.latent_film

@@ -31,12 +31,11 @@ class NetworkConfig:
     ego_bin: c > 0: each agent also reads the whole torus centred on its own cell, summed over
       c x c cells ((G / c)^2 x 4 inputs: fine up to the window, coarse beyond, see `Trunk`), so
       that prey anywhere are in its view; 0: off (the network of the paper-faithful presets).
-    latent_film: the latent also scales the heads' features (FiLM, not in the paper): the logits
-      read phi * (1 + G_phi lambda) and psi_i * (1 + G_psi lambda) instead of phi and psi_i, so
-      that what lambda does to the actions depends on the state. Eq. 15's heads are linear in
-      lambda: there, lambda moves every state's logits by the same W_i^lambda lambda. G starts at
-      0 (the plain heads); the critics read the plain features (V_i does not read lambda). MACE
-      and Shared (whose hidden layer takes lambda's place).
+    latent_film: the heads also read the features scaled by the latent (FiLM-like, not in the
+      paper): logits_i = W_i [lambda, phi, psi_i] + H_i [phi * G_phi lambda, psi_i * G_psi lambda]
+      + b_i, so that what lambda does to the actions depends on the state. In eq. 15 lambda moves
+      every state's logits by the same W_i^lambda lambda. G starts at 0 (eq. 15's heads); the
+      critics do not read lambda. MACE and Shared (whose hidden layer takes lambda's place).
   """
 
   latent_dim: int = 8

@@ -38,6 +38,9 @@ def make(model, seed=0, ego_bin=0, latent_film=False, **config):
     # The latent scaling the heads' features (G set away from its zero start below).
     ("mace", dict(latent_film=True, ego_bin=4, frozen_clock=True)),
     ("mace", dict(latent_film=True, hold_latent=True)), ("shared", dict(latent_film=True)),
+    ("mace", dict(latent_film=True, latent_info_coef=0.5, latent_decode_coef=0.5,
+                  marginal_samples=2, ego_bin=4, frozen_clock=True)),
+    ("mace", dict(latent_film=True, entropy_bonus="marginal", marginal_samples=2, ent_coef=0.5)),
 ])
 def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config):
   agent, loop = make(model, **config)

@@ -98,11 +98,6 @@ class MaceConfig:
             f"hold_latent needs the latent of model='mace', not {self.model!r}")
     require(not self.network.latent_film or self.model in ("mace", "shared"),
             f"latent_film needs a latent: model 'mace' or 'shared', not {self.model!r}")
-    # Their K extra draws move the logits by W^lambda (lambda_k - lambda) (`MaceAgent.latent_draws`),
-    # which holds only while the logits are linear in lambda.
-    require(not (self.network.latent_film and self.draws_marginal),
-            "latent_film cannot be combined with entropy_bonus='marginal', latent_info_coef or "
-            "latent_decode_coef (their extra draws assume logits linear in lambda)")
     require(self.marginal_samples >= 1,
             f"marginal_samples must be >= 1, got {self.marginal_samples}")
     require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")

@@ -31,6 +31,11 @@ class NetworkConfig:
     ego_bin: c > 0: each agent also reads the whole torus centred on its own cell, summed over
       c x c cells ((G / c)^2 x 4 inputs: fine up to the window, coarse beyond, see `Trunk`), so
       that prey anywhere are in its view; 0: off (the network of the paper-faithful presets).
+    latent_film: the heads also read the features scaled by the latent (FiLM-like, not in the
+      paper): logits_i = W_i [lambda, phi, psi_i] + H_i [phi * G_phi lambda, psi_i * G_psi lambda]
+      + b_i, so that what lambda does to the actions depends on the state. In eq. 15 lambda moves
+      every state's logits by the same W_i^lambda lambda. G starts at 0 (eq. 15's heads); the
+      critics do not read lambda. MACE and Shared (whose hidden layer takes lambda's place).
   """
 
   latent_dim: int = 8
@@ -43,6 +48,7 @@ class NetworkConfig:
   feature_radius: int = 0
   local_units: int = 32
   ego_bin: int = 0
+  latent_film: bool = False
 
   def __post_init__(self):
     require(self.latent_dim >= 1, f"latent_dim must be >= 1, got {self.latent_dim}")

@@ -16,6 +16,11 @@ once ([B, d + F] -> [B, N * 6], the 5 logits and the value of each agent; the cr
 absent, V_i does not read lambda), and only psi_i through per-agent weights. The same function as
 concatenating the inputs per agent, without copying phi and lambda N times. Cloned's one-hot block
 W onehot(i) is a per-agent bias.
+
+With `latent_film` (`NetworkConfig`) the heads also read the features scaled by the latent:
+logits_i = W_i [lambda, phi, psi_i] + H_i [phi * G_phi lambda, psi_i * G_psi lambda] + b_i; V_i as
+above. The logits stay linear in lambda for a given state, but how lambda moves them now depends on
+the state.
 """
 
 import collections
@@ -31,12 +36,15 @@ from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, Trunk
 tfd = tfp.distributions
 
 MaceNetworkOutput = collections.namedtuple(
-    "MaceNetworkOutput", ["logits", "values", "latent", "latent_mean", "latent_stddev"])
+    "MaceNetworkOutput",
+    ["logits", "values", "latent", "latent_mean", "latent_stddev", "features"])
 MaceNetworkOutput.__doc__ = """Outputs of `MaceNetwork` for a batch of B states.
 
 logits: `[B, N, 5]` action logits of every agent; values: `[B, N]` V_i(s); latent: `[B, d]` the
 lambda the heads used (Shared: its hidden layer; Cloned: zeros); latent_mean, latent_stddev: `[B, d]`
-mu(s) and sigma(s) of Q(lambda | s) (MACE only; Shared: mean = h, stddev = 0; Cloned: zeros).
+mu(s) and sigma(s) of Q(lambda | s) (MACE only; Shared: mean = h, stddev = 0; Cloned: zeros);
+features: `[B, F + N * L]` phi and every psi_i, which the latent's effect on the logits depends on
+with `latent_film` (`MaceNetwork.latent_logits`), else `[B, 0]`.
 """
 
 
@@ -100,6 +108,17 @@ class MaceNetwork(network.Network):
                                        name="heads_local")
       self._latent_part = tf.keras.layers.Dense(num_hunters * a, use_bias=False,
                                                 kernel_initializer=init(), name="heads_latent")
+    self._film = None
+    if config.latent_film:
+      if model == "cloned":
+        raise ValueError("latent_film needs a latent: model 'mace' or 'shared', not 'cloned'")
+      # G = 0 at the start: the heads begin as eq. 15's, and lambda's scaling is learned.
+      self._film = tf.keras.layers.Dense(f + l, use_bias=False, kernel_initializer="zeros",
+                                         name="heads_film")
+      self._film_state = tf.keras.layers.Dense(num_hunters * a, use_bias=False,
+                                               kernel_initializer=init(), name="heads_film_state")
+      self._film_local = PerAgentDense(num_hunters, a, use_bias=False, initializer=init(),
+                                       name="heads_film_local")
 
   @property
   def config(self) -> NetworkConfig:
@@ -136,15 +155,31 @@ class MaceNetwork(network.Network):
     phi, psi = self._trunk(observation)  # [B, F], [N, B, L]
     return self.heads(phi, psi, noise), network_state
 
-  def latent_logits(self, latent, layer_fn=None):
-    """W_i^lambda lambda of every head: `[..., N, 5]` for `latent [..., d]` (MACE and Shared).
+  def latent_logits(self, latent, layer_fn=None, features=None):
+    """The part of every head's logits that depends on lambda: `[..., N, 5]` for `latent [..., d]`
+    (MACE and Shared), W_i^lambda lambda, plus with `latent_film` H_i [phi * G_phi lambda, psi_i *
+    G_psi lambda] for the `features` `[..., F + N * L]` (`MaceNetworkOutput.features`) of the
+    states, which broadcast against `latent`'s leading axes.
 
-    The logits are linear in lambda (eq. 15), so this is how much a change of lambda moves them.
+    The logits are linear in lambda, so this is also how much a change of lambda moves them.
     """
     apply = layer_fn or (lambda layer, x: layer(x))
-    d, n = self._config.latent_dim, self._num_hunters
+    d, n, a = self._config.latent_dim, self._num_hunters, rules.NUM_ACTIONS
+    lead = tf.shape(latent)[:-1]
     flat = apply(self._latent_part, tf.reshape(latent, [-1, d]))
-    return tf.reshape(flat, tf.concat([tf.shape(latent)[:-1], [n, rules.NUM_ACTIONS]], 0))
+    out = tf.reshape(flat, tf.concat([lead, [n, a]], 0))
+    if self._film is None:
+      return out
+    f = self._config.trunk_units
+    features = tf.broadcast_to(features, tf.concat([lead, tf.shape(features)[-1:]], 0))
+    scale_phi, scale_psi = tf.split(apply(self._film, tf.reshape(latent, [-1, d])),
+                                    [f, self._config.local_units], axis=-1)  # [R, F], [R, L]
+    phi = tf.reshape(features[..., :f], [-1, f])  # [R, F]
+    psi = tf.reshape(features[..., f:], [-1, n, self._config.local_units])  # [R, N, L]
+    from_phi = tf.reshape(apply(self._film_state, phi * scale_phi), [-1, n, a])
+    scaled_psi = tf.transpose(psi * scale_psi[:, None], [1, 0, 2])  # agent-major [N, R, L]
+    from_psi = tf.transpose(apply(self._film_local, scaled_psi), [1, 0, 2])  # [R, N, 5]
+    return out + tf.reshape(from_phi + from_psi, tf.concat([lead, [n, a]], 0))
 
   def heads(self, phi, psi, noise=None, layer_fn=None) -> MaceNetworkOutput:
     """Eq. 14-15 on the features phi `[B, F]` and psi `[N, B, L]` (agent-major).
@@ -169,12 +204,15 @@ class MaceNetwork(network.Network):
       latent = mean = stddev = tf.zeros([batch, d])
     a = rules.NUM_ACTIONS
     local = tf.transpose(apply(self._local_part, psi), [1, 0, 2])  # [B, N, 6]
+    features = tf.zeros([batch, 0])
+    if self._film is not None:
+      features = tf.concat([phi, tf.reshape(tf.transpose(psi, [1, 0, 2]), [batch, -1])], axis=-1)
     if model == "cloned":
       out = apply(self._state_part, phi)[:, None, :] + local + self._agent_part(local)  # [B, N, 6]
       logits, values = tf.split(out, [a, 1], axis=-1)
     else:
       out = tf.reshape(apply(self._state_part, phi), [batch, n, a + 1]) + local
       logits, values = tf.split(out, [a, 1], axis=-1)
-      logits = logits + self.latent_logits(latent, layer_fn)
+      logits = logits + self.latent_logits(latent, layer_fn, features)
     values = tf.squeeze(values, -1)  # [B, N]
-    return MaceNetworkOutput(logits, values, latent, mean, stddev)
+    return MaceNetworkOutput(logits, values, latent, mean, stddev, features)

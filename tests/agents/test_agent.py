@@ -214,3 +214,28 @@ def test_a_collapsed_sigma_stops_training_only_if_the_kl_is_in_the_loss(kl_coef)
   extra = agent._loss(experience).extra
   assert not np.isfinite(float(extra.kl_loss))  # reported as it is
   assert np.isfinite(float(extra.total_loss)) == (kl_coef == 0)
+
+
+def test_film_draws_shift_the_logits_as_the_network_does():
+  # The K extra draws' shifts (latent_draws) against the network run at each draw's lambda.
+  env = HareHunters(num_hunters=N, num_prey=2, grid_size=6, time_limit=8, batch_size=B, seed=0)
+  agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
+                    tensor_spec.from_spec(env.action_spec()),
+                    config=MaceConfig(model="mace", latent_info_coef=0.1, marginal_samples=2,
+                                      network=NetworkConfig(latent_dim=4, latent_film=True)))
+  film = agent.network._film
+  film.kernel.assign(np.random.default_rng(0).normal(size=film.kernel.shape))
+  experience = rollout(env, agent)
+  output = agent._forward(experience)
+  shifts = agent.latent_draws(output.latent_stddev[:, :-1], experience,
+                              features=output.features[:, :-1]).numpy()  # [K, B, L, N, 5]
+  eps = experience.policy_info["eps"][:, :-1].numpy()
+  flat = lambda x: tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0))
+  observation = tf.nest.map_structure(lambda x: flat(x[:, :-1]), experience.observation)
+  base, _ = agent.network(observation, noise=flat(eps))
+  for k in (1, 2):
+    other, _ = agent.network(observation, noise=flat(np.roll(eps, k, axis=0)))
+    np.testing.assert_allclose(shifts[k - 1].reshape(-1, N, 5),
+                               (other.logits - base.logits).numpy(), rtol=1e-4, atol=1e-5)
+  with pytest.raises(ValueError, match="latent_film needs a latent: model 'mace' or 'shared'"):
+    MaceConfig(model="cloned", network=NetworkConfig(latent_film=True))

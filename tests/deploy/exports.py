@@ -16,13 +16,12 @@ GAME = rules.GameConfig(kind=rules.STAG, num_hunters=3, num_prey=4, hit_points=2
                         grid_size=8, moving_prey=False)
 
 
-def export_agent(root, model, game=GAME, iterations=2):
+def export_agent(root, model, game=GAME, iterations=2, network=NetworkConfig(latent_dim=4)):
   tf.random.set_seed(11)
   env = hunters.make_game(game, batch_size=4)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
-                    config=MaceConfig(model=model, network=NetworkConfig(latent_dim=4),
-                                      learning_rate=0.01))
+                    config=MaceConfig(model=model, network=network, learning_rate=0.01))
   loop = graph_loop.GraphLoop(agent, game, num_envs=4, rollout_length=5, seed=0)
   for _ in range(iterations):  # a few updates, so that the weights are not the initial ones
     loop.iteration()

@@ -6,9 +6,11 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from tensorflow.python.saved_model import loader_impl
 
 from mace_tf.deploy import saved_policy
+from mace_tf.networks.config import NetworkConfig
 from mace_tf.envs import rules
 from tests.deploy.exports import GAME, observations
 
@@ -131,3 +133,17 @@ def test_loads_in_a_fresh_process_and_plain_loading_there_fails(exported):
   # Why SavedPolicy registers TFP's types: without it the same load fails in a fresh process.
   p = _fresh(f"import tensorflow as tf; tf.saved_model.load({path!r})")
   assert p.returncode != 0 and "has not been registered" in p.stderr
+
+
+def test_a_film_network_exports_its_state_dependent_latent(tmp_path):
+  from tests.deploy import exports
+  agent, paths = exports.export_agent(tmp_path, "mace",
+                                      network=NetworkConfig(latent_dim=4, latent_film=True))
+  assert np.abs(agent.network._film.kernel.numpy()).max() > 0  # trained away from G = 0
+  policy = saved_policy.SavedPolicy(paths["policy"])
+  obs = observations(GAME, 16, seed=4).observation
+  eps = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+  out = policy.latent(obs, eps)
+  expected, _ = agent.network({k: tf.constant(v) for k, v in obs.items()}, noise=tf.constant(eps))
+  np.testing.assert_allclose(out["probs"], tf.nn.softmax(expected.logits).numpy(), rtol=1e-5,
+                             atol=1e-6)

@@ -15,14 +15,17 @@ GAME = rules.GameConfig(kind=rules.STAG, num_hunters=5, num_prey=4, hit_points=2
                         grid_size=10)
 
 
-@pytest.mark.parametrize("model", ["mace", "shared", "cloned"])
-@pytest.mark.parametrize("config", [NetworkConfig(latent_dim=3), NetworkConfig(ego_bin=5),
-                                    FIRST_NETWORK])
+@pytest.mark.parametrize("model,config", [
+    (model, config) for model in ("mace", "shared", "cloned")
+    for config in (NetworkConfig(latent_dim=3), NetworkConfig(ego_bin=5), FIRST_NETWORK)
+] + [(model, NetworkConfig(ego_bin=5, latent_film=True)) for model in ("mace", "shared")])
 def test_fast_outputs_are_the_plain_models(model, config):
   env = hunters.make_game(GAME, batch_size=4)
   network = MaceNetwork(tensor_spec.from_spec(env.observation_spec()), num_hunters=5, model=model,
                         config=config)
   network.create_variables()
+  if config.latent_film:  # away from G's zero start
+    network._film.kernel.assign(np.random.default_rng(2).normal(size=network._film.kernel.shape))
   state = tf_game.random_state(GAME, 4, tf.constant([1, 2], tf.int64))
   # A frozen hunter (channel 1) and a dead stag (an entry that adds 0).
   state = state._replace(hunter_active=tf.constant(np.arange(5)[None].repeat(4, 0) != 1),

@@ -15,13 +15,12 @@ GAME = rules.GameConfig(kind=rules.STAG, num_hunters=4, num_prey=4, hit_points=2
                         grid_size=8, moving_prey=True)
 
 
-def make(model, seed=0, ego_bin=0, **config):
+def make(model, seed=0, ego_bin=0, latent_film=False, **config):
   env = hunters.make_game(GAME, batch_size=3)
+  network = NetworkConfig(latent_dim=4, ego_bin=ego_bin, latent_film=latent_film)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
-                    config=MaceConfig(model=model, network=NetworkConfig(latent_dim=4,
-                                                                         ego_bin=ego_bin),
-                                      **config))
+                    config=MaceConfig(model=model, network=network, **config))
   return agent, graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=9, seed=seed)
 
 
@@ -36,9 +35,18 @@ def make(model, seed=0, ego_bin=0, **config):
     ("mace", dict(latent_info_coef=0.5, marginal_samples=2, ego_bin=4, frozen_clock=True)),
     ("mace", dict(latent_decode_coef=0.5, marginal_samples=2, ego_bin=4, frozen_clock=True)),
     ("mace", dict(hold_latent=True, latent_info_coef=0.5, marginal_samples=2)),
+    # The latent scaling the heads' features (G set away from its zero start below).
+    ("mace", dict(latent_film=True, ego_bin=4, frozen_clock=True)),
+    ("mace", dict(latent_film=True, hold_latent=True)), ("shared", dict(latent_film=True)),
+    ("mace", dict(latent_film=True, latent_info_coef=0.5, latent_decode_coef=0.5,
+                  marginal_samples=2, ego_bin=4, frozen_clock=True)),
+    ("mace", dict(latent_film=True, entropy_bonus="marginal", marginal_samples=2, ent_coef=0.5)),
 ])
 def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config):
   agent, loop = make(model, **config)
+  if config.get("latent_film"):
+    film = agent.network._film
+    film.kernel.assign(np.random.default_rng(0).normal(scale=0.3, size=film.kernel.shape))
   seeds = tf.reshape(tf.range(9 * 2 * 2, dtype=tf.int64), [9, 2, 2])
   variables = agent.network.trainable_variables
   with tf.GradientTape() as tape:  # As `iteration()` does it.

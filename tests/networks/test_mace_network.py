@@ -163,3 +163,51 @@ def test_head_blocks_start_at_the_scale_of_eq15s_whole_kernel(env_and_obs):
   # Independent draws (one initializer instance per layer): no block repeats another's values.
   flat = [b.numpy().ravel() for b in blocks]
   assert not np.allclose(flat[1][:flat[0].size], flat[0])
+
+
+@pytest.mark.parametrize("model", ["mace", "shared"])
+def test_film_heads_read_the_features_scaled_by_the_latent_and_leave_the_critics(env_and_obs, model):
+  env, obs = env_and_obs
+  net = make(env, model, latent_film=True)
+  film = net._film
+  assert not film.kernel.numpy().any()  # G = 0 at the start: eq. 15's heads
+  film.kernel.assign(np.random.default_rng(1).normal(scale=0.5, size=film.kernel.shape))
+  eps = tf.random.normal([B, D], seed=3)
+  out, _ = net(obs, noise=eps)
+  phi, psi = (t.numpy() for t in net.trunk(obs))
+  lam, f, a = out.latent.numpy(), phi.shape[-1], 5
+  np.testing.assert_allclose(out.features.numpy(),
+                             np.concatenate([phi, psi.transpose(1, 0, 2).reshape(B, -1)], -1),
+                             rtol=1e-6)
+  scale = lam @ film.kernel.numpy()  # G lambda, [B, F + L]
+  w_latent = net._latent_part.kernel.numpy().reshape(D, N, a)
+  w_state = net._state_part.kernel.numpy().reshape(f, N, a + 1)
+  b_state = net._state_part.bias.numpy().reshape(N, a + 1)
+  w_local = net._local_part.kernel.numpy()  # [N, L, 6]
+  h_state = net._film_state.kernel.numpy().reshape(f, N, a)
+  h_local = net._film_local.kernel.numpy()  # [N, L, 5]
+  for i in range(N):  # W_i [lambda, phi, psi_i] + H_i [phi * G_phi lambda, psi_i * G_psi lambda]
+    logits = (lam @ w_latent[:, i] + phi @ w_state[:, i, :a] + psi[i] @ w_local[i, :, :a]
+              + (phi * scale[:, :f]) @ h_state[:, i] + (psi[i] * scale[:, f:]) @ h_local[i]
+              + b_state[i, :a])
+    np.testing.assert_allclose(out.logits[:, i].numpy(), logits, rtol=1e-4, atol=1e-5)
+    values = phi @ w_state[:, i, a] + psi[i] @ w_local[i, :, a] + b_state[i, a]
+    np.testing.assert_allclose(out.values[:, i].numpy(), values, rtol=1e-4, atol=1e-5)
+  # The logits are linear in lambda for a given state: latent_logits of a change of lambda is the
+  # change of the logits, which now differs between states.
+  if model == "mace":
+    out2, _ = net(obs, noise=eps + 1.0)
+    shift = net.latent_logits(out2.latent - out.latent, features=out.features).numpy()
+    np.testing.assert_allclose(out2.logits.numpy() - out.logits.numpy(), shift, rtol=1e-4,
+                               atol=1e-5)
+    np.testing.assert_allclose(out2.values.numpy(), out.values.numpy(), rtol=1e-6)
+    same = net.latent_logits(tf.ones([B, D]), features=out.features).numpy()
+    assert np.abs(same - same[:1]).max() > 1e-3  # the same change of lambda, other moves
+  plain = make(env, model)
+  assert plain(obs, noise=eps)[0].features.shape == (B, 0)
+
+
+def test_film_needs_a_latent(env_and_obs):
+  env, _ = env_and_obs
+  with pytest.raises(ValueError, match="latent_film needs a latent"):
+    make(env, "cloned", latent_film=True)

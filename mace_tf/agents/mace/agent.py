@@ -170,7 +170,8 @@ class MaceAgent(tf_agent.TFAgent):
     ent = losses.entropy(logits=logits, agent_mask=agent_mask, mask=mask)
     marginal = information = decodability = tf.constant(0.0)
     if c.draws_marginal:
-      shifts = self.latent_draws(stddev, experience, layer_fn)
+      shifts = self.latent_draws(stddev, experience, layer_fn,
+                                 features=_drop_bootstrap(output.features))
       marginal, information = losses.marginal_and_information(
           logits=logits, shifts=shifts, agent_mask=agent_mask, mask=mask)
       if c.latent_decode_coef > 0:
@@ -192,9 +193,10 @@ class MaceAgent(tf_agent.TFAgent):
         advantage_mean=losses._mean_over_steps(tf.reduce_mean(advantages, -1), mask))
     return tf_agent.LossInfo(total, extra)
 
-  def latent_draws(self, stddev, experience, layer_fn=None):
+  def latent_draws(self, stddev, experience, layer_fn=None, features=None):
     """logits(lambda_k) - logits(lambda_0) `[K, B, L, N, A]` of K more draws of lambda per state,
-    for the marginal entropy, the information and the decodability terms (`losses`).
+    for the marginal entropy, the information and the decodability terms (`losses`); `features`
+    `[B, L, ...]`: the network output's, which the shift depends on with `latent_film`.
 
     The K extra draws of lambda for game b at step t take the eps that games b + 1 ... b + K (mod B)
     drew at t: standard normal and independent of game b's own, and the same in both training
@@ -203,7 +205,7 @@ class MaceAgent(tf_agent.TFAgent):
     eps = experience.policy_info["eps"][:, :-1]  # [B, L, d]
     diffs = tf.stack([tf.roll(eps, k, axis=0) - eps
                       for k in range(1, self._config.marginal_samples + 1)])  # [K, B, L, d]
-    return self._network.latent_logits(stddev[None] * diffs, layer_fn)
+    return self._network.latent_logits(stddev[None] * diffs, layer_fn, features)
 
   def _train(self, experience, weights=None):
     c = self._config

@@ -98,7 +98,9 @@ def main(argv):
           f"{FLAGS.stall_after}, {row['timeouts']} timed out; active hunters then "
           f"{row['active_hunters']}; their actions (stay, up, down, left, right) "
           f"{row['action_share']}; distinct positions to the end, median "
-          f"{row['distinct_positions_median']}; reward timed out {row['reward_timed_out']:.2f}, "
+          f"{row['distinct_positions_median']}; nearest live prey at step {FLAGS.stall_after}, "
+          f"median {row['nearest_prey_distance']['median']} cells; reward timed out "
+          f"{row['reward_timed_out']:.2f}, "
           f"finished {row['reward_finished']:.2f}", flush=True)
   else:
     for policy in FLAGS.policies:

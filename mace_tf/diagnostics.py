@@ -174,7 +174,9 @@ def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, 
   Returns: `episodes`, `running_at_after`, `timeouts` (episodes lasting the time limit), the
   histograms `active_hunters`, `live_stags`, `live_hares` (index: count at `after`),
   `action_share` (stay, up, down, left, right, over the active hunters' late steps),
-  `distinct_positions_median`, and the mean terminal reward of timed-out and of other episodes.
+  `distinct_positions_median`, `nearest_prey_distance` (each active hunter's torus Manhattan
+  distance to its nearest live prey at `after`: min, median, max), and the mean terminal reward
+  of timed-out and of other episodes.
   """
   if not 0 < after < game.time_limit:
     raise ValueError(f"after must be in (0, {game.time_limit}), got {after}")
@@ -183,7 +185,7 @@ def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, 
   finished = np.zeros(episodes, bool)
   actions = np.zeros(rules.NUM_ACTIONS, np.int64)
   visited = {}
-  at_after = {"active": [], "stags": [], "hares": []}
+  at_after = {"active": [], "stags": [], "hares": [], "distance": []}
   reward, length = np.zeros(episodes), np.zeros(episodes, np.int64)
   is_stag = game.prey_is_stag
   while not finished.all():
@@ -195,6 +197,9 @@ def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, 
       visited.setdefault(b, set()).add(state["hunter_pos"][b][active].tobytes())
       if state["t"][b] == after:
         live = state["prey_hp"][b] > 0
+        offset = reference.torus_offset(state["hunter_pos"][b][active][:, None],
+                                        state["prey_pos"][b][live][None], game.grid_size)
+        at_after["distance"].extend(np.abs(offset).sum(-1).min(-1).tolist())
         at_after["active"].append(int(active.sum()))
         at_after["stags"].append(int(live[is_stag].sum()))
         at_after["hares"].append(int(live[~is_stag].sum()))
@@ -214,6 +219,14 @@ def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, 
       "action_share": (actions / max(actions.sum(), 1)).round(4).tolist(),
       "distinct_positions_median": (float(np.median([len(v) for v in visited.values()]))
                                     if visited else float("nan")),
+      "nearest_prey_distance": _quantiles(at_after["distance"]),
       "reward_timed_out": float(reward[timed_out].mean()) if timed_out.any() else float("nan"),
       "reward_finished": float(reward[~timed_out].mean()) if (~timed_out).any() else float("nan"),
   }
+
+
+def _quantiles(values) -> Dict[str, float]:
+  if not values:
+    return {"min": float("nan"), "median": float("nan"), "max": float("nan")}
+  values = np.asarray(values, np.float64)
+  return {"min": float(values.min()), "median": float(np.median(values)), "max": float(values.max())}

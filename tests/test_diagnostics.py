@@ -65,6 +65,9 @@ def test_greedy_stall_sees_a_lone_hunter_stepping_back_and_forth():
   assert out["distinct_positions_median"] == 2.0
   assert out["action_share"] == [0.0, 0.5, 0.5, 0.0, 0.0]  # 10 late steps each, 5 up and 5 down
   assert out["reward_timed_out"] == 0.0 and out["reward_finished"] == 1.0  # the win pays 1 each
+  # Not captured by step 10: the hare is at distance >= 2, and at most 5 + 5 on a 10 x 10 torus.
+  distance = out["nearest_prey_distance"]
+  assert 2 <= distance["min"] <= distance["median"] <= distance["max"] <= 10
 
 
 def test_greedy_stall_rejects_a_step_outside_the_episode():

@@ -17,6 +17,7 @@ from tf_agents.specs import tensor_spec
 
 from mace_tf.agents import reference
 from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.deploy import evaluation
 from mace_tf.envs import hunters, rules
 from mace_tf.envs import observation as observation_lib
 from mace_tf.networks import MaceNetwork
@@ -180,20 +181,17 @@ def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, 
   """
   if not 0 < after < game.time_limit:
     raise ValueError(f"after must be in (0, {game.time_limit}), got {after}")
-  env = hunters.make_game(game, batch_size=episodes, seed=seed)
-  time_step = env.reset()
-  finished = np.zeros(episodes, bool)
   actions = np.zeros(rules.NUM_ACTIONS, np.int64)
   visited = {}
   at_after = {"active": [], "stags": [], "hares": [], "distance": []}
-  reward, length = np.zeros(episodes), np.zeros(episodes, np.int64)
   is_stag = game.prey_is_stag
-  while not finished.all():
-    action = np.asarray(action_fn(time_step))
+
+  def on_step(env, time_step, action, playing):
+    del time_step
     state = env.game_state()
-    for b in np.flatnonzero(~finished & (state["t"] >= after)):
+    for b in np.flatnonzero(playing & (state["t"] >= after)):
       active = state["hunter_active"][b]
-      actions += np.bincount(action[b][active], minlength=rules.NUM_ACTIONS)
+      actions[:] += np.bincount(action[b][active], minlength=rules.NUM_ACTIONS)
       visited.setdefault(b, set()).add(state["hunter_pos"][b][active].tobytes())
       if state["t"][b] == after:
         live = state["prey_hp"][b] > 0
@@ -203,12 +201,11 @@ def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, 
         at_after["active"].append(int(active.sum()))
         at_after["stags"].append(int(live[is_stag].sum()))
         at_after["hares"].append(int(live[~is_stag].sum()))
-    time_step = env.step(action)
-    last = time_step.is_last() & ~finished
-    reward[last] = time_step.reward[last].sum(axis=-1)
-    length[last] = env.game_state()["t"][last]
-    finished |= last
-  timed_out = length >= game.time_limit
+
+  per_episode, _ = evaluation.play_episodes(action_fn, game, episodes=episodes, seed=seed,
+                                            on_step=on_step)
+  reward = per_episode["total_reward"]
+  timed_out = per_episode["length"] >= game.time_limit
   histogram = lambda v, size: np.bincount(np.asarray(v, np.int64), minlength=size + 1).tolist()
   return {
       "episodes": episodes, "after": after, "running_at_after": len(at_after["active"]),

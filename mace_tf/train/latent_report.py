@@ -93,9 +93,7 @@ def collect(runs_roots: Sequence[str], inspections_dir: Optional[str],
              "episode_reward": summary["episode_reward_final"],
              "episode_length": summary["episode_length_final"],
              "kl": last.get("losses/kl"), "sigma_mean": last.get("latent/sigma_mean"),
-             "kl_per_dim": [v for _, v in sorted(
-                 (int(k[len("latent/kl_dim_"):]), v) for k, v in last.items()
-                 if k.startswith("latent/kl_dim_"))]}
+             "kl_per_dim": paper_scale.kl_per_dim(last)}
       inspection = os.path.join(inspections_dir or "", name, "inspect_latent.json")
       if inspections_dir and os.path.exists(inspection):
         with open(inspection) as f:

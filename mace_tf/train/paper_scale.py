@@ -52,6 +52,13 @@ def cumulative_at(lines: Sequence[Dict], samples: int) -> Optional[float]:
   return None
 
 
+def kl_per_dim(line: Dict) -> List[float]:
+  """The per-dimension KL of a metric line (`latent/kl_dim_<k>`), in dimension order."""
+  prefix = "latent/kl_dim_"
+  return [v for _, v in sorted((int(k[len(prefix):]), v) for k, v in line.items()
+                               if k.startswith(prefix))]
+
+
 def run_summary(lines: Sequence[Dict], at_samples: Sequence[int], window: int = 3) -> Dict:
   """Cumulative reward at `at_samples`, final per-episode reward and length (mean of the last
   `window` lines with episodes), the last greedy evaluation, samples/s."""

@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from mace_tf.train.paper_scale import cumulative_at
+from mace_tf.train.paper_scale import cumulative_at, kl_per_dim
 
 
 def load_run(path):
@@ -29,7 +29,6 @@ def summarize(label, lines, config, commands, at_samples, window):
   last = lines[-1]
   tail = [l for l in lines[-window:] if "charts/episode_terminal_reward" in l]
   evals = [l for l in lines if "eval/greedy_terminal_reward" in l]
-  kl_dims = sorted(k for k in last if k.startswith("latent/kl_dim_"))
   return {
       "label": label,
       "model": config["agent"]["model"],
@@ -47,7 +46,7 @@ def summarize(label, lines, config, commands, at_samples, window):
       "cumulative_terminal_reward": {str(s): cumulative_at(lines, s) for s in at_samples},
       "cumulative_terminal_reward_final": last["charts/cumulative_terminal_reward"],
       "kl_final": last["losses/kl"],
-      "kl_per_dim_final": [last[k] for k in kl_dims],
+      "kl_per_dim_final": kl_per_dim(last),
       "sigma_mean_final": last["latent/sigma_mean"],
       "sigma_min_final": last["latent/sigma_min"],
       "samples_per_s": last["perf/samples_per_s"],

@@ -46,3 +46,9 @@ def test_an_unreadable_run_is_named(tmp_path):
   with pytest.raises(ValueError, match="cannot read run .*nowhere"):
     run_report.write_report([str(tmp_path / "nowhere")], str(tmp_path / "out"), title="t",
                             at_samples=[1], window=1, command="c")
+
+
+def test_kl_per_dim_is_in_dimension_order_past_ten_dimensions():
+  from mace_tf.train import paper_scale
+  line = {"samples": 10, **{f"latent/kl_dim_{k}": float(k) for k in (10, 2, 0, 11, 1)}}
+  assert paper_scale.kl_per_dim(line) == [0.0, 1.0, 2.0, 10.0, 11.0]  # not "10" before "2"

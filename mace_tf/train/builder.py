@@ -121,7 +121,8 @@ class MaceLearner:
                        f"eps), got num_envs={tc.num_envs}")
     self.env = hunters.make_game(game, batch_size=tc.num_envs, seed=tc.seed)
     self.agent = MaceAgent(tensor_spec.from_spec(self.env.time_step_spec()),
-                           tensor_spec.from_spec(self.env.action_spec()), config=agent_config)
+                           tensor_spec.from_spec(self.env.action_spec()), config=agent_config,
+                           total_updates=-(-tc.num_samples // (tc.num_envs * tc.rollout_length)))
     self.agent.initialize()
     self._host = tc.collect == "host"
     self._samples_per_iteration = tc.num_envs * tc.rollout_length
@@ -186,6 +187,9 @@ class MaceLearner:
         "latent/sigma_min": float(extra.sigma_min),
         "latent/mu_abs_mean": float(extra.mu_abs_mean),
     }
+    if self.agent.config.anneals:  # the schedules' values for the next update
+      out["charts/learning_rate"] = float(self.agent.optimizer._decayed_lr(tf.float32))
+      out["charts/ent_coef"] = float(self.agent.ent_coef())
     if self.agent.config.draws_marginal:
       out["losses/marginal_entropy"] = float(extra.marginal_entropy)
       out["losses/latent_information"] = float(extra.latent_information)

@@ -15,11 +15,12 @@ from mace_tf.train import builder
 N, B, L = 3, 4, 6
 
 
-def setup(model, **kwargs):
+def setup(model, total_updates=None, **kwargs):
   env = HareHunters(num_hunters=N, num_prey=2, grid_size=6, time_limit=8, batch_size=B, seed=0)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
-                    config=MaceConfig(model=model, network=NetworkConfig(latent_dim=4), **kwargs))
+                    config=MaceConfig(model=model, network=NetworkConfig(latent_dim=4), **kwargs),
+                    total_updates=total_updates)
   return env, agent
 
 
@@ -168,6 +169,43 @@ def test_latent_information_bonus_enters_the_total_beside_the_per_sample_entropy
             - 0.01 * extra.entropy - 0.5 * extra.latent_information), rtol=1e-5)
   with pytest.raises(ValueError, match="latent_info_coef > 0 needs the latent"):
     MaceConfig(model="cloned", latent_info_coef=0.1)
+
+
+@pytest.mark.parametrize("model", ["mace", "cloned"])
+def test_annealed_learning_rate_and_entropy_weight_fall_linearly_to_zero(model):
+  # total_updates = 4: after u updates both are (1 - u / 4) of their start, 0 from u = 4 on.
+  env, agent = setup(model, total_updates=4, learning_rate=0.02, ent_coef=0.2,
+                     anneal_learning_rate=True, anneal_ent_coef=True)
+  experience = rollout(env, agent)
+  for u, share in [(0, 1.0), (1, 0.75), (3, 0.25), (4, 0.0), (6, 0.0)]:
+    agent.train_step_counter.assign(u)
+    np.testing.assert_allclose(float(agent.optimizer._decayed_lr(tf.float32)), 0.02 * share,
+                               rtol=1e-6)
+    extra = agent._loss(experience).extra
+    kl = 1e-3 * extra.kl_loss if model == "mace" else 0.0
+    np.testing.assert_allclose(
+        float(extra.total_loss),
+        float(extra.policy_gradient_loss + kl + 0.5 * extra.value_loss - 0.2 * share * extra.entropy),
+        rtol=1e-5, atol=1e-7)
+  # An update at u = 4 moves no weight (learning rate 0); the counter still counts it.
+  agent.train_step_counter.assign(4)
+  before = [v.numpy() for v in agent.network.trainable_variables]
+  agent.train(experience)
+  assert int(agent.train_step_counter) == 5
+  for a, v in zip(before, agent.network.trainable_variables):
+    np.testing.assert_array_equal(v.numpy(), a)
+  # Without annealing: constant whatever the counter.
+  env, plain = setup(model, total_updates=4, learning_rate=0.02, ent_coef=0.2)
+  plain.train_step_counter.assign(3)
+  assert float(plain.ent_coef()) == pytest.approx(0.2)
+  assert float(plain.optimizer._decayed_lr(tf.float32)) == pytest.approx(0.02)
+
+
+def test_annealing_needs_the_runs_length_and_a_mace_tf_model():
+  with pytest.raises(ValueError, match="need the run's total_updates"):
+    setup("mace", anneal_ent_coef=True)
+  with pytest.raises(ValueError, match="not to tfa_ppo"):
+    MaceConfig(model="tfa_ppo", anneal_learning_rate=True)
 
 
 def test_latent_decodability_bonus_enters_the_total_with_its_score_function_term():

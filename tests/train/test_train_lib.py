@@ -182,6 +182,27 @@ def test_host_collect_mode_trains_checkpoints_and_resumes(tmp_path):
   assert sorted(int(v) for v in os.listdir(os.path.join(root, "export", "policy"))) == [64, 128, 192]
 
 
+def test_annealed_run_reaches_zero_at_its_last_update_and_resumes_on_schedule(tmp_path):
+  # 8 games x 4 steps = 32 samples an update; 256 samples = 8 updates. The run stops at 128 and
+  # resumes: the schedule continues from the checkpointed update count, not from the start.
+  root = str(tmp_path / "anneal")
+  kwargs = dict(root_dir=root, game=FIG1,
+                agent_config=MaceConfig(model="mace", learning_rate=0.01, ent_coef=0.02,
+                                        anneal_learning_rate=True, anneal_ent_coef=True),
+                progress=False, log_fn=None)
+  config = dict(num_envs=8, rollout_length=4, seed=1, checkpoint_every=64, log_every=64,
+                eval_episodes=4)
+  train_lib.train(train_config=train_lib.TrainConfig(num_samples=128, **config), **kwargs)
+  first = metrics.read_metrics(root)
+  # A run of 128 samples is 4 updates: after 2 and 4 of them, half and none of the start are left.
+  assert [line["charts/learning_rate"] for line in first] == pytest.approx([0.005, 0.0])
+  assert [line["charts/ent_coef"] for line in first] == pytest.approx([0.01, 0.0])
+  train_lib.train(train_config=train_lib.TrainConfig(num_samples=256, **config), **kwargs)
+  lines = metrics.read_metrics(root)
+  # Extended to 8 updates: the same 4 done are half of the new run, then 6 and 8 of 8.
+  assert [line["charts/learning_rate"] for line in lines[2:]] == pytest.approx([0.0025, 0.0])
+
+
 def test_stock_tfa_ppo_baseline_trains_exports_and_resumes(tmp_path):
   root = str(tmp_path / "ppo")
   game = rules.GameConfig(kind=rules.STAG, num_hunters=3, num_prey=2, hit_points=2, time_limit=15,

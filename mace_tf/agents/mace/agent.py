@@ -31,13 +31,15 @@ MaceLossInfo = collections.namedtuple("MaceLossInfo", [
 ])
 
 
-def optimizer_from_config(config: MaceConfig):
+def optimizer_from_config(config: MaceConfig, learning_rate=None):
   """Keras' legacy Adam or RMSprop: the same update as the Keras 2.11+ classes, in one fused kernel
   per variable (ResourceApplyAdam) instead of ~20 small ops, which shows on 2 CPU cores
-  (DESIGN.md)."""
+  (DESIGN.md). `learning_rate`: a callable of no arguments in place of config.learning_rate (a
+  schedule; the legacy optimizers call it at each step)."""
+  rate = config.learning_rate if learning_rate is None else learning_rate
   if config.optimizer == "adam":
-    return tf.keras.optimizers.legacy.Adam(config.learning_rate)
-  return tf.keras.optimizers.legacy.RMSprop(config.learning_rate)
+    return tf.keras.optimizers.legacy.Adam(rate)
+  return tf.keras.optimizers.legacy.RMSprop(rate)
 
 
 def create_slots(optimizer, variables) -> None:
@@ -60,23 +62,38 @@ class MaceAgent(tf_agent.TFAgent):
   `train(experience)` takes a `Trajectory` with outer dims `[B, L + 1]` collected by
   `collect_policy`: the first L steps are trained on; step L only supplies the bootstrap value
   V(s_L) (its action, info and reward are ignored).
+
+  `total_updates`: the run's number of updates, which the annealed coefficients
+  (`config.anneal_learning_rate`, `config.anneal_ent_coef`) reach 0 at, counted by
+  `train_step_counter` (checkpointed with the agent, so a resumed run continues the schedule).
   """
 
   def __init__(self, time_step_spec, action_spec, *, config: MaceConfig,
                network: Optional[MaceNetwork] = None,
                optimizer: Optional[tf.keras.optimizers.Optimizer] = None,
-               train_step_counter: Optional[tf.Variable] = None, name: str = "MaceAgent"):
+               train_step_counter: Optional[tf.Variable] = None,
+               total_updates: Optional[int] = None, name: str = "MaceAgent"):
     tf.Module.__init__(self, name=name)
+    if config.anneals and not (total_updates and total_updates >= 1):
+      raise ValueError(f"anneal_learning_rate and anneal_ent_coef need the run's total_updates "
+                       f">= 1, got {total_updates}")
+    if optimizer is not None and config.anneal_learning_rate:
+      raise ValueError("anneal_learning_rate builds its own optimizer: pass no optimizer")
     self._config = config
+    self._total_updates = total_updates
     num_hunters = action_spec.shape[0]
     self._network = network or MaceNetwork(time_step_spec.observation, num_hunters=num_hunters,
                                            model=config.model, config=config.network)
     self._network.create_variables()
-    self._optimizer = optimizer or optimizer_from_config(config)
-    policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=True)
-    collect_policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=False)
     if train_step_counter is None:  # not TF-Agents' process-wide global step
       train_step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="train_step")
+    self._step_counter = train_step_counter
+    schedule = None
+    if config.anneal_learning_rate:
+      schedule = lambda: config.learning_rate * self.remaining_fraction()
+    self._optimizer = optimizer or optimizer_from_config(config, schedule)
+    policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=True)
+    collect_policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=False)
     super().__init__(time_step_spec, action_spec, policy, collect_policy,
                      train_sequence_length=None, train_step_counter=train_step_counter)
 
@@ -94,6 +111,19 @@ class MaceAgent(tf_agent.TFAgent):
 
   def _initialize(self):
     return tf.no_op()
+
+  def remaining_fraction(self):
+    """max(0, 1 - u / total_updates) at update u (float32 scalar): the annealed coefficients'
+    share of their initial value; 1 without total_updates."""
+    if not self._total_updates:
+      return tf.constant(1.0)
+    done = tf.cast(self._step_counter, tf.float32) / float(self._total_updates)
+    return tf.maximum(0.0, 1.0 - done)
+
+  def ent_coef(self):
+    """beta at this update: config.ent_coef, times `remaining_fraction()` with anneal_ent_coef."""
+    c = self._config
+    return c.ent_coef * self.remaining_fraction() if c.anneal_ent_coef else tf.constant(c.ent_coef)
 
   # --- the pieces of the loss -----------------------------------------------------------------
 
@@ -178,7 +208,7 @@ class MaceAgent(tf_agent.TFAgent):
         decodability, per_step = losses.latent_decodability(
             logits=logits, shifts=shifts, actions=actions, agent_mask=agent_mask, mask=mask)
     bonus = marginal if c.entropy_bonus == "marginal" else ent
-    total = pg + c.vf_coef * vloss - c.ent_coef * bonus - c.latent_info_coef * information
+    total = pg + c.vf_coef * vloss - self.ent_coef() * bonus - c.latent_info_coef * information
     if c.latent_decode_coef > 0:
       total = total - c.latent_decode_coef * (decodability + losses.decodability_surrogate(
           per_step=per_step, log_probs=log_probs, agent_mask=agent_mask, mask=mask))

@@ -27,6 +27,11 @@ class MaceConfig:
     normalize_advantages: True: the policy-gradient term uses the rollout's advantages normalized
       to mean 0 and standard deviation 1 over counted agent-steps; False: as estimated (the paper).
     learning_rate: eta (Table 2).
+    anneal_learning_rate: True: the learning rate falls linearly from learning_rate to 0 over the
+      run's updates (the agent's total_updates); False: constant (the paper).
+    anneal_ent_coef: True: beta (ent_coef) falls linearly to 0 over the run's updates, so that the
+      sampling policy the rollouts come from narrows towards the greedy one by the end; False:
+      constant (the paper).
     optimizer: "adam" or "rmsprop".
     gamma: discount (Table 2).
     gae_lambda: tau, the generalized-advantage discount (Table 2).
@@ -65,6 +70,8 @@ class MaceConfig:
   frozen_clock: bool = False
   normalize_advantages: bool = False
   learning_rate: float = 7e-4
+  anneal_learning_rate: bool = False
+  anneal_ent_coef: bool = False
   optimizer: str = "adam"
   gamma: float = 0.99
   gae_lambda: float = 0.95
@@ -98,6 +105,9 @@ class MaceConfig:
             f"hold_latent needs the latent of model='mace', not {self.model!r}")
     require(not self.network.latent_film or self.model in ("mace", "shared"),
             f"latent_film needs a latent: model 'mace' or 'shared', not {self.model!r}")
+    require(not self.anneals or self.model != "tfa_ppo",
+            "anneal_learning_rate and anneal_ent_coef apply to mace, shared and cloned, not to "
+            "tfa_ppo (the stock pipeline keeps its own optimizer)")
     require(self.marginal_samples >= 1,
             f"marginal_samples must be >= 1, got {self.marginal_samples}")
     require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
@@ -117,6 +127,11 @@ class MaceConfig:
     decodability bonus)."""
     return (self.entropy_bonus == "marginal" or self.latent_info_coef > 0
             or self.latent_decode_coef > 0)
+
+  @property
+  def anneals(self) -> bool:
+    """Whether a coefficient follows the run's progress (the agent needs its total_updates)."""
+    return self.anneal_learning_rate or self.anneal_ent_coef
 
   @property
   def latent_dim(self) -> int:

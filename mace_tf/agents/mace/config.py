@@ -28,10 +28,10 @@ class MaceConfig:
       to mean 0 and standard deviation 1 over counted agent-steps; False: as estimated (the paper).
     learning_rate: eta (Table 2).
     anneal_learning_rate: True: the learning rate falls linearly from learning_rate to 0 over the
-      run's updates (the agent's total_updates); False: constant (the paper).
-    anneal_ent_coef: True: beta (ent_coef) falls linearly to 0 over the run's updates, so that the
-      sampling policy the rollouts come from narrows towards the greedy one by the end; False:
-      constant (the paper).
+      run's num_samples / (num_envs x rollout_length) updates (a resume with a larger num_samples
+      stretches the rest of the schedule); False: constant (the paper).
+    anneal_ent_coef: True: beta (ent_coef) falls linearly to 0 over the run's updates, as the
+      learning rate does; False: constant (the paper).
     optimizer: "adam" or "rmsprop".
     gamma: discount (Table 2).
     gae_lambda: tau, the generalized-advantage discount (Table 2).

@@ -120,12 +120,12 @@ class MaceLearner:
                        f"{agent_config.marginal_samples + 1} games (its draws are the other games' "
                        f"eps), got num_envs={tc.num_envs}")
     self.env = hunters.make_game(game, batch_size=tc.num_envs, seed=tc.seed)
+    self._samples_per_iteration = tc.num_envs * tc.rollout_length
     self.agent = MaceAgent(tensor_spec.from_spec(self.env.time_step_spec()),
                            tensor_spec.from_spec(self.env.action_spec()), config=agent_config,
-                           total_updates=-(-tc.num_samples // (tc.num_envs * tc.rollout_length)))
+                           total_updates=-(-tc.num_samples // self._samples_per_iteration))
     self.agent.initialize()
     self._host = tc.collect == "host"
-    self._samples_per_iteration = tc.num_envs * tc.rollout_length
     if self._host:
       self.loop = HostLoop(self.agent, self.env, rollout_length=tc.rollout_length, seed=tc.seed)
     else:

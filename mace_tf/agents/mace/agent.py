@@ -87,7 +87,6 @@ class MaceAgent(tf_agent.TFAgent):
     self._network.create_variables()
     if train_step_counter is None:  # not TF-Agents' process-wide global step
       train_step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="train_step")
-    self._step_counter = train_step_counter
     schedule = None
     if config.anneal_learning_rate:
       schedule = lambda: config.learning_rate * self.remaining_fraction()
@@ -117,7 +116,7 @@ class MaceAgent(tf_agent.TFAgent):
     share of their initial value; 1 without total_updates."""
     if not self._total_updates:
       return tf.constant(1.0)
-    done = tf.cast(self._step_counter, tf.float32) / float(self._total_updates)
+    done = tf.cast(self.train_step_counter, tf.float32) / float(self._total_updates)
     return tf.maximum(0.0, 1.0 - done)
 
   def ent_coef(self):

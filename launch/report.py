@@ -9,7 +9,9 @@ With --runs: `results/<name>/report.md`, `summary.json`, `curves.png` and a copy
 With --sweeps (directories of `launch.sweep`): in --output_dir the Table 1 analog (mean of each
 model's best 5 trials, with their spread, the paper's numbers and the reference rows), figures 3 and
 4, per-episode reward at 1M, the best trials' hyperparameters and the KL ablation
-(`mace_tf/sweep/report.py` says exactly how).
+(`mace_tf/sweep/report.py` says exactly how). The report is built from copies of what it reads of
+each sweep, in --archive_dir (default <output_dir>/data), small enough to commit: passed as
+--sweeps, they rebuild it once the sweeps' own directories are gone.
 With --latent_runs: variants of runs <variant>_s<seed> side by side with their launch.inspect_latent
 measures, means with 95% intervals over seeds, against Shared (`mace_tf/train/latent_report.py`).
 """
@@ -38,6 +40,12 @@ flags.DEFINE_string("inspections", None, "With --latent_runs: the launch.inspect
 flags.DEFINE_string("preset_metrics", "results/paper_scale/metrics",
                     "With --sweeps: metrics <setting>[_paper]_<model>_s<seed>.jsonl of the presets' "
                     "own values over seeds, rows beside the search ('' for none).")
+flags.DEFINE_string("archive_dir", "", "With --sweeps: copy what the report reads of each sweep "
+                    "(its sweep.json, the trials' trial.json and the metric keys the report uses, "
+                    "the compute time; no checkpoints) into <archive_dir>/<sweep name>/ and build "
+                    "the report from the copies, which --sweeps reads like sweep directories: the "
+                    "report can be rebuilt once runs/ is gone. Default: <output_dir>/data; 'none' "
+                    "to skip.")
 flags.DEFINE_integer("best", 5, "With --sweeps: the best trials per model that a row averages "
                      "(the paper: 5).", lower_bound=1)
 flags.DEFINE_string("name", None, "Report name: results/<name>/.")
@@ -60,6 +68,8 @@ def _sweeps_main():
         FLAGS.sweeps, FLAGS.output_dir, references_dir=FLAGS.references_dir,
         kl_ablation_dirs=FLAGS.kl_ablation, at_samples=at, k=FLAGS.best,
         preset_metrics_dir=FLAGS.preset_metrics or None,
+        archive_dir=(None if FLAGS.archive_dir == "none"
+                     else FLAGS.archive_dir or os.path.join(FLAGS.output_dir, "data")),
         command="python -m launch.report " + " ".join(sys.argv[1:]))
   except (OSError, ValueError) as e:
     sys.exit(f"report: {e}")

@@ -153,3 +153,40 @@ def test_write_report_tables_orderings_and_errors(tmp_path):
                                                                  "shared_t000"]
   with pytest.raises(ValueError, match="not a sweep directory"):
     report.build([str(tmp_path / "kl")], references_dir=str(tmp_path))
+
+
+def test_an_archived_sweep_rebuilds_the_same_report(tmp_path):
+  sweep = make_sweep(tmp_path, name="stag10")
+  for i, final in enumerate([3000.0, 5000.0, 1000.0]):
+    write_trial(sweep, f"mace_t{i:03d}", finals=final)
+  write_trial(sweep, "shared_t000", finals=800.0, samples=300_000, diverged=300_000)
+  (sweep / "trials" / "shared_t000" / "checkpoints").mkdir()  # not copied
+  (sweep / "ray" / "tune" / "t0").mkdir(parents=True)
+  (sweep / "ray" / "tune" / "t0" / "result.json").write_text(
+      json.dumps({"timestamp": 50.0, "time_total_s": 20.0}) + "\n")
+  archive = tmp_path / "results" / "data"
+  (out_dir,) = report.archived_dirs([str(sweep)], str(archive))
+  assert out_dir == str(archive / "stag10")
+  (original,) = report.build([str(sweep)], references_dir=str(tmp_path))
+  (copy,) = report.build([out_dir], references_dir=str(tmp_path))
+  assert copy["rows"] == original["rows"] and copy["setting"] == "stag10"
+  assert copy["compute"] == original["compute"] == {"trials_timed": 1, "trial_seconds": 20.0,
+                                                    "span_seconds": 20.0}
+  assert [r.diverged_at for r in copy["trials"]] == [None, None, None, 300_000]
+  # Only the report's keys of each line, and no checkpoints.
+  line = json.loads((archive / "stag10" / "trials" / "mace_t000" / "metrics.jsonl")
+                    .read_text().splitlines()[0])
+  assert set(line) == set(report.REPORT_KEYS) - {"eval/greedy_terminal_reward"}
+  assert not (archive / "stag10" / "trials" / "shared_t000" / "checkpoints").exists()
+  # Archiving the archive again leaves it as it is; two sweeps of one name are refused.
+  assert report.archived_dirs([out_dir], str(archive)) == [out_dir]
+  (tmp_path / "elsewhere").mkdir()
+  other = make_sweep(tmp_path / "elsewhere", name="stag10")
+  with pytest.raises(ValueError, match="two sweeps would be archived as"):
+    report.archived_dirs([str(sweep), str(other)], str(archive))
+  # write_report with an archive: built from the copies, which the report names.
+  report.write_report([str(sweep)], str(tmp_path / "out"), references_dir=str(tmp_path),
+                      archive_dir=str(archive))
+  summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+  assert summary["sweeps"][0]["dir"] == out_dir
+  assert f"--sweeps={out_dir}" in (tmp_path / "out" / "report.md").read_text()

@@ -21,6 +21,7 @@ import glob
 import json
 import os
 import re
+import shutil
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -35,6 +36,11 @@ COLORS = {"mace": "tab:orange", "shared": "tab:olive", "cloned": "tab:blue", "tf
           "mace_nokl": "tab:red"}
 PAPER_TIME_LIMIT = {"hare": 2000, "stag": 1000}  # Figure 3's T; figure 7 is Hare-Hunters at 1000
 GRID_POINTS = 101
+# What the report reads of a trial's metric lines: an archived sweep keeps these keys only.
+REPORT_KEYS = ("samples", "charts/cumulative_terminal_reward", "charts/episode_terminal_reward",
+               "charts/episode_length", "charts/episode_length_counts",
+               "eval/greedy_terminal_reward")
+COMPUTE = "compute.json"  # an archived sweep's record of Ray Tune's timings (`compute_time`)
 
 
 @dataclasses.dataclass
@@ -105,8 +111,13 @@ def load_sweep(sweep_dir: str) -> Dict:
 
 
 def compute_time(sweep_dir: str) -> Optional[Dict]:
-  """What the sweep's trials cost, from Ray Tune's records (`<sweep>/ray/tune/*/result.json`):
-  the trials' summed wall seconds, and the span from the first start to the last end."""
+  """What the sweep's trials cost, from Ray Tune's records (`<sweep>/ray/tune/*/result.json`), or
+  an archived sweep's copy of them (`compute.json`): the trials' summed wall seconds, and the span
+  from the first start to the last end."""
+  archived = os.path.join(sweep_dir, COMPUTE)
+  if os.path.exists(archived):
+    with open(archived) as f:
+      return json.load(f)
   spans = []
   for path in glob.glob(os.path.join(sweep_dir, "ray", "tune", "*", "result.json")):
     with open(path) as f:
@@ -118,6 +129,46 @@ def compute_time(sweep_dir: str) -> Optional[Dict]:
     return None
   return {"trials_timed": len(spans), "trial_seconds": float(sum(t for _, _, t in spans)),
           "span_seconds": float(max(e for _, e, _ in spans) - min(b for b, _, _ in spans))}
+
+
+def archive_sweep(sweep_dir: str, dest: str) -> str:
+  """Copies what the report reads of a sweep into `dest` (replacing an earlier copy): `sweep.json`,
+  per trial its `trial.json`, its divergence record and the `REPORT_KEYS` of its metric lines, and
+  the compute time. `dest` is then a directory that `load_sweep` and `build` read like the sweep
+  itself, small enough to commit (~1/4 of the metrics, no checkpoints or exports), so that the
+  report can be rebuilt after the sweep's directory is gone. Returns `dest`."""
+  sweep = load_sweep(sweep_dir)  # ValueError for a directory that is not a sweep
+  os.makedirs(dest, exist_ok=True)
+  shutil.copyfile(os.path.join(sweep_dir, "sweep.json"), os.path.join(dest, "sweep.json"))
+  compute = compute_time(sweep_dir)
+  if compute is not None:
+    with open(os.path.join(dest, COMPUTE), "w") as f:
+      json.dump(compute, f)
+  for run in sweep["trials"]:
+    src, out = os.path.join(sweep_dir, "trials", run.name), os.path.join(dest, "trials", run.name)
+    os.makedirs(out, exist_ok=True)
+    for name in ("trial.json", trials_lib.DIVERGED):
+      if os.path.exists(os.path.join(src, name)):
+        shutil.copyfile(os.path.join(src, name), os.path.join(out, name))
+    with open(os.path.join(out, "metrics.jsonl"), "w") as f:
+      for line in run.lines:
+        f.write(json.dumps({k: line[k] for k in REPORT_KEYS if k in line}) + "\n")
+  return dest
+
+
+def archived_dirs(sweep_dirs: Sequence[str], archive_dir: str) -> List[str]:
+  """`archive_sweep` of each sweep into `<archive_dir>/<basename>` (a sweep already there is kept as
+  it is); the archived directories. ValueError if two sweeps share a basename."""
+  out = []
+  for d in sweep_dirs:
+    dest = os.path.join(archive_dir, os.path.basename(os.path.normpath(d)))
+    if dest in out:
+      raise ValueError(f"two sweeps would be archived as {dest}: give sweep directories with "
+                       f"different names")
+    if os.path.realpath(d) != os.path.realpath(dest):
+      archive_sweep(d, dest)
+    out.append(dest)
+  return out
 
 
 def best_trials(runs: Sequence[TrialRun], num_samples: int, k: int = 5) -> List[TrialRun]:
@@ -344,12 +395,18 @@ def kl_markdown(ablation: Dict) -> List[str]:
 
 def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str,
                  kl_ablation_dirs: Sequence[str] = (), command: str = "",
-                 preset_metrics_dir: Optional[str] = None,
+                 preset_metrics_dir: Optional[str] = None, archive_dir: Optional[str] = None,
                  at_samples: Sequence[int] = (500_000, 1_000_000), k: int = 5) -> List[Dict]:
   """Writes report.md, summary.json and the figures of the sweeps (and of the KL ablations' runs,
   one directory each, named by its basename) into `out_dir`; returns the tables. ValueError (one
-  line) for a directory that is not a sweep or holds no ablation runs."""
+  line) for a directory that is not a sweep or holds no ablation runs.
+
+  `archive_dir`: each sweep not already in it is first copied there (`archive_sweep`, as
+  `<archive_dir>/<basename>`), and the report is built from the copies, so that it can be rebuilt
+  from them alone."""
   from mace_tf.sweep import figures  # pylint: disable=g-import-not-at-top (matplotlib)
+  if archive_dir:
+    sweep_dirs = archived_dirs(sweep_dirs, archive_dir)
   tables = build(sweep_dirs, references_dir=references_dir, at_samples=at_samples, k=k,
                  preset_metrics_dir=preset_metrics_dir)
   ablations = {}
@@ -369,6 +426,10 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
         "hyperparameters (issue 12's hand screen) over seeds, mean [min, max], outside the search. "
         "Paper rows: Table 1 (best 5 of its search); reference rows: the policy played for the "
         "same budget.", ""]
+  if archive_dir:
+    md += [f"Data: `{archive_dir}/` holds what this report reads of each sweep (`archive_sweep`); "
+           f"rebuild it with `python -m launch.report --sweeps={','.join(sweep_dirs)} "
+           f"--output_dir={out_dir}` and the same other flags.", ""]
   md += table1_markdown(tables, at_samples, k)
   stag10 = [t for t in tables if t["setting"] == "stag10"]
   if stag10:

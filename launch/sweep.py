@@ -27,6 +27,10 @@ flags.DEFINE_list("models", ["mace", "shared", "cloned"], "Models to search, eac
 flags.DEFINE_integer("trials", 4, "Trials per model.", lower_bound=1)
 flags.DEFINE_string("sweep_dir", None, "Directory of the sweep (required).")
 flags.DEFINE_integer("sweep_seed", 0, "Seeds the draws of the trials' hyperparameters and seeds.")
+flags.DEFINE_boolean("paired_draws", False, "Trial k of every model takes the same draws of the "
+                     "axes all models share (Table 2's) and the same training seed; only MACE's "
+                     "own axes differ. Default (false): each model its own draws, as the sweeps "
+                     "of results/REPRODUCTION.md.")
 flags.DEFINE_string("search_space", None, "A JSON file {name: [kind, low, high] or ['choice', ...]} "
                     "in place of Table 2's ranges.")
 flags.DEFINE_string("ray_address", None, "An existing Ray cluster (host:port); default: local Ray.")
@@ -40,7 +44,7 @@ def _setting(game, agent, train) -> dict:
   """What a sweep directory is for: the game and the flagfile's configs (checked on rerun)."""
   return {"game": dataclasses.asdict(game), "agent": agent.flat_dict(),
           "num_samples": train.num_samples, "models": list(FLAGS.models),
-          "sweep_seed": FLAGS.sweep_seed}
+          "sweep_seed": FLAGS.sweep_seed, "paired_draws": FLAGS.paired_draws}
 
 
 def _check_sweep_dir(setting: dict) -> None:
@@ -53,7 +57,8 @@ def _check_sweep_dir(setting: dict) -> None:
     for key, old in (("game", checkpoints.with_defaults(saved.get("game", {}), defaults["game"])),
                      ("agent", checkpoints.with_defaults(saved.get("agent", {}),
                                                          defaults["agent"])),
-                     ("sweep_seed", saved.get("sweep_seed"))):
+                     ("sweep_seed", saved.get("sweep_seed")),
+                     ("paired_draws", saved.get("paired_draws", False))):
       if old != normalized[key]:
         raise ValueError(f"{FLAGS.sweep_dir} holds a sweep of another setting ({key} differs): "
                          f"use another --sweep_dir")
@@ -84,7 +89,7 @@ def main(argv):
     space = _space()
     _check_sweep_dir(_setting(game, agent, train))
     all_trials = ss.trials(space, models=FLAGS.models, count=FLAGS.trials,
-                           sweep_seed=FLAGS.sweep_seed)
+                           sweep_seed=FLAGS.sweep_seed, paired=FLAGS.paired_draws)
     for t in all_trials:
       trials_lib.trial_configs(agent, train, t)  # a bad axis is one line here, not in a worker
   except ValueError as e:

@@ -33,6 +33,26 @@ def test_trials_are_reproducible_and_independent_of_the_others():
   assert ss.draw_trial(ss.TABLE2, model="mace", index=0, sweep_seed=8) != a[0]
 
 
+def test_paired_draws_share_the_common_axes_and_seed_across_models():
+  paired = ss.trials(ss.TABLE2, models=["mace", "shared", "cloned"], count=4, sweep_seed=7,
+                     paired=True)
+  common = [a.name for a in ss.TABLE2 if a.models is None]
+  for index in range(4):
+    mace, shared, cloned = paired[3 * index:3 * index + 3]
+    assert mace.seed == shared.seed == cloned.seed
+    assert {k: mace.params[k] for k in common} == shared.params == cloned.params
+    assert {"kl_coef", "latent_dim"} <= set(mace.params)  # MACE's own axes, its own stream
+  # Different trial indices draw differently; unpaired draws are the sweeps' before (unchanged).
+  assert paired[0].params["learning_rate"] != paired[3].params["learning_rate"]
+  unpaired = ss.trials(ss.TABLE2, models=["mace", "shared"], count=1, sweep_seed=7)
+  assert unpaired[0].params["learning_rate"] != unpaired[1].params["learning_rate"]
+  assert unpaired[0] == ss.draw_trial(ss.TABLE2, model="mace", index=0, sweep_seed=7)
+  # Still within Table 2's ranges.
+  lrs = [ss.draw_trial(ss.TABLE2, model="shared", index=i, sweep_seed=0, paired=True)
+         .params["learning_rate"] for i in range(200)]
+  assert 1e-6 <= min(lrs) and max(lrs) <= 1e-1
+
+
 @pytest.mark.parametrize("spec,words", [
     ({"learning_rate": ["log_uniform", 0, 1]}, "learning_rate: a log-uniform range needs low > 0"),
     ({"gamma": ["uniform", 0.99, 0.9]}, "gamma: low 0.99 > high 0.9"),

@@ -34,11 +34,14 @@ def write_trial(sweep, name, *, finals, per_episode=1.0, samples=1_000_000, dive
     (root / "diverged.json").write_text(json.dumps({"samples": diverged, "message": "x"}))
 
 
-def make_sweep(tmp_path, agent=LEARNING, name="s"):
+def make_sweep(tmp_path, agent=LEARNING, name="s", paired=None):
   sweep = tmp_path / name
   sweep.mkdir()
-  (sweep / "sweep.json").write_text(json.dumps({"game": GAME, "agent": agent, "num_samples": 1_000_000,
-                                                "models": ["mace", "shared"], "sweep_seed": 0}))
+  setting = {"game": GAME, "agent": agent, "num_samples": 1_000_000, "models": ["mace", "shared"],
+             "sweep_seed": 0}
+  if paired is not None:  # sweeps before paired draws have no such key
+    setting["paired_draws"] = paired
+  (sweep / "sweep.json").write_text(json.dumps(setting))
   return sweep
 
 
@@ -190,3 +193,19 @@ def test_an_archived_sweep_rebuilds_the_same_report(tmp_path):
   summary = json.loads((tmp_path / "out" / "summary.json").read_text())
   assert summary["sweeps"][0]["dir"] == out_dir
   assert f"--sweeps={out_dir}" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_paired_sweep_is_labelled_beside_an_unpaired_one(tmp_path):
+  plain, paired = make_sweep(tmp_path), make_sweep(tmp_path, name="p", paired=True)
+  for sweep, final in ((plain, 100.0), (paired, 200.0)):
+    write_trial(sweep, "mace_t000", finals=final)
+  out = tmp_path / "out"
+  tables = report.write_report([str(plain), str(paired)], str(out), references_dir=str(tmp_path))
+  assert [(t["setting"], t["label"], t["paired_draws"]) for t in tables] == [
+      ("stag10", "stag10", False), ("stag10", "stag10 (paired draws)", True)]
+  text = (out / "report.md").read_text()
+  assert "| stag10 | learning | mace_tf mace (best 1) | 50 | 100 |" in text
+  assert "| stag10 (paired draws) | learning | mace_tf mace (best 1) | 100 | 200 |" in text
+  assert "- learning (paired draws) mace: 1" in text
+  # The paper's rows still found by the setting's name.
+  assert text.count("| paper mace (best 5) | 1,515 | 3,047 |") == 2

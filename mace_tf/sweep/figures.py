@@ -56,7 +56,7 @@ def learning_curves(path: str, tables: Sequence[Dict], title: str) -> None:
     for model, (a, b) in t["paper"].items():
       ax.plot([500_000, 1_000_000], [a, b], "x", color=report_lib.COLORS.get(model),
               label=f"paper {model}")
-    ax.set(title=t["setting"], xlabel="samples", ylabel="cumulative terminal reward",
+    ax.set(title=t["label"], xlabel="samples", ylabel="cumulative terminal reward",
            yscale="symlog")
     ax.grid(alpha=0.3)
   for j in range(len(tables), axes.size):
@@ -87,7 +87,7 @@ def per_episode_curves(path: str, tables: Sequence[Dict], title: str) -> None:
       for policy, r in t["references"].items():
         ax.axhline(r[short], color="gray", linestyle="--" if policy == "nearest" else ":",
                    label=f"{policy} (reference)")
-      ax.set(title=t["setting"], xlabel="samples",
+      ax.set(title=t["label"], xlabel="samples",
              ylabel="terminal reward per episode" if short == "episode_reward" else "episode length")
       ax.grid(alpha=0.3)
   axes[0][0].legend(fontsize=6)
@@ -121,7 +121,7 @@ def length_distributions(path: str, tables: Sequence[Dict]) -> None:
         edges = np.linspace(0, limit, counts.size + 1)
         ax.stairs(counts / counts.sum(), edges, color="gray",
                   linestyle="--" if policy == "nearest" else ":", label=f"{policy} (reference)")
-    ax.set(title=f"{t['setting']} ({t['configuration']})", xlabel="episode length",
+    ax.set(title=f"{t['label']} ({t['configuration']})", xlabel="episode length",
            ylabel="share of training episodes", yscale="log")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6)

@@ -105,7 +105,10 @@ def load_sweep(sweep_dir: str) -> Dict:
     runs.append(TrialRun(name=name, model=trial["model"], params=trial["params"],
                          seed=trial["seed"], lines=lines,
                          diverged_at=diverged["samples"] if diverged else None))
-  return {"dir": sweep_dir, "setting": setting_name(sweep["game"]),
+  setting = setting_name(sweep["game"])
+  paired = bool(sweep.get("paired_draws"))
+  return {"dir": sweep_dir, "setting": setting, "paired_draws": paired,
+          "label": setting + (" (paired draws)" if paired else ""),
           "configuration": configuration_name(sweep["agent"]), "game": sweep["game"],
           "num_samples": sweep["num_samples"], "models": sweep["models"], "trials": runs}
 
@@ -299,7 +302,7 @@ def table1_markdown(tables: Sequence[Dict], at_samples: Sequence[int], k: int) -
           + ["per episode @ end", "length @ end", "greedy @ end", "trials (finished, diverged)"])
   out = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
   for t in tables:
-    s, c = t["setting"], t["configuration"]
+    s, c = t["label"], t["configuration"]
     for model in sorted(t["rows"], key=MODEL_ORDER.index):
       row = t["rows"][model]
       best = len(row["best"])
@@ -332,7 +335,7 @@ def orderings_markdown(tables: Sequence[Dict], budget: int) -> List[str]:
     ours = {m: r["cumulative"][str(budget)]["mean"] for m, r in t["rows"].items()
             if r["cumulative"].get(str(budget))}
     paper = {m: v[1] for m, v in t["paper"].items()}
-    line = f"- {t['setting']} ({t['configuration']}): ours {_ordering(ours) or '-'}"
+    line = f"- {t['label']} ({t['configuration']}): ours {_ordering(ours) or '-'}"
     common = {m: v for m, v in ours.items() if m in paper}
     if len(common) >= 2:
       agree = _ordering(common) == _ordering({m: paper[m] for m in common})
@@ -352,7 +355,7 @@ def hyperparameters_markdown(tables: Sequence[Dict], num_show: int = 1) -> List[
         r = by_name[name]
         params = ", ".join(f"{p}={v:.3g}" if isinstance(v, float) else f"{p}={v}"
                            for p, v in r.params.items())
-        out.append(f"| {t['setting']} | {t['configuration']} | {model} | {name} (seed {r.seed}) | "
+        out.append(f"| {t['label']} | {t['configuration']} | {model} | {name} (seed {r.seed}) | "
                    f"{fmt(r.cumulative_at(t['num_samples']))} | {params} |")
   return out
 
@@ -437,7 +440,9 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
            "Paper (section 4): 6.61 MACE, 6.22 Shared, 4.64 Cloned.", ""]
     for t in stag10:
       for model in sorted(t["rows"], key=MODEL_ORDER.index):
-        md.append(f"- {t['configuration']} {model}: {_cell(t['rows'][model]['episode_reward'])} "
+        paired = " (paired draws)" if t["paired_draws"] else ""
+        md.append(f"- {t['configuration']}{paired} {model}: "
+                  f"{_cell(t['rows'][model]['episode_reward'])} "
                   f"(sampling policy, best {len(t['rows'][model]['best'])}); greedy "
                   f"{_cell(t['rows'][model]['greedy_reward'])}")
   md += ["", f"## Model orderings at {budget:,} samples (mean of the best {k})", ""]
@@ -482,7 +487,8 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
   with open(os.path.join(out_dir, "report.md"), "w") as f:
     f.write("\n".join(md) + "\n")
   summary = {"command": command, "best_k": k, "sweeps": [{
-      "dir": t["dir"], "setting": t["setting"], "configuration": t["configuration"],
+      "dir": t["dir"], "setting": t["setting"], "paired_draws": t["paired_draws"],
+      "configuration": t["configuration"],
       "game": t["game"], "num_samples": t["num_samples"], "rows": t["rows"], "paper": t["paper"],
       "compute": t["compute"],
       "trials": [{"name": r.name, "model": r.model, "seed": r.seed, "params": r.params,

@@ -2,6 +2,11 @@
 
 A trial is fixed by (sweep seed, model, index): its hyperparameters, its training seed and its
 directory, so that a rerun of a sweep names the same trials and can skip or resume them.
+
+Paired draws (`paired=True`): trial `index` of every model draws the axes all models share, and its
+training seed, from one stream keyed by (sweep seed, index); only a model's own axes (MACE's
+kl_coef and latent_dim) come from its own stream. Models are then compared on the same
+hyperparameters, so that a row's luck in the draws is every row's.
 """
 
 import dataclasses
@@ -89,19 +94,29 @@ class Trial:
     return f"{self.model}_t{self.index:03d}"
 
 
-def draw_trial(space: Sequence[Axis], *, model: str, index: int, sweep_seed: int) -> Trial:
+def draw_trial(space: Sequence[Axis], *, model: str, index: int, sweep_seed: int,
+               paired: bool = False) -> Trial:
   """Trial `index` of `model` in a sweep: the same (sweep_seed, model, index) draws the same
-  hyperparameters and seed whatever the other trials (each has its own random stream)."""
+  hyperparameters and seed whatever the other trials (each has its own random stream). `paired`:
+  the axes of every model and the seed from the stream of (sweep_seed, index), shared by all models
+  (module docstring)."""
   model_key = zlib.crc32(model.encode())
   rng = np.random.default_rng([sweep_seed, model_key, index])
-  params = {a.name: a.sample(rng) for a in space if a.models is None or model in a.models}
-  return Trial(model=model, index=index, seed=int(rng.integers(2**31 - 1)), params=params)
+  if not paired:
+    params = {a.name: a.sample(rng) for a in space if a.models is None or model in a.models}
+    return Trial(model=model, index=index, seed=int(rng.integers(2**31 - 1)), params=params)
+  shared = np.random.default_rng([sweep_seed, index])
+  params = {a.name: a.sample(shared) for a in space if a.models is None}
+  seed = int(shared.integers(2**31 - 1))
+  params.update({a.name: a.sample(rng) for a in space
+                 if a.models is not None and model in a.models})
+  return Trial(model=model, index=index, seed=seed, params=params)
 
 
 def trials(space: Sequence[Axis], *, models: Sequence[str], count: int,
-           sweep_seed: int) -> Tuple[Trial, ...]:
+           sweep_seed: int, paired: bool = False) -> Tuple[Trial, ...]:
   """`count` trials per model, interleaved by index (so that a partial sweep covers every model)."""
-  return tuple(draw_trial(space, model=m, index=i, sweep_seed=sweep_seed)
+  return tuple(draw_trial(space, model=m, index=i, sweep_seed=sweep_seed, paired=paired)
                for i in range(count) for m in models)
 
 

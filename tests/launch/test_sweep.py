@@ -39,7 +39,7 @@ def test_a_tiny_sweep_runs_end_to_end_and_a_rerun_repeats_no_finished_trial(tmp_
   # A sweep begun before the library gained a field (at its default) is still the same setting.
   saved = json.loads((d / "sweep.json").read_text())
   del saved["agent"]["entropy_bonus"], saved["agent"]["marginal_samples"]
-  del saved["game"]["stags_heal"]
+  del saved["game"]["stags_heal"], saved["paired_draws"]
   (d / "sweep.json").write_text(json.dumps(saved))
   p = sweep(*TINY, f"--sweep_dir={d}")
   assert p.returncode == 0 and "sweep: 4 of 4 trials finished, 0 to run" in p.stdout
@@ -47,6 +47,8 @@ def test_a_tiny_sweep_runs_end_to_end_and_a_rerun_repeats_no_finished_trial(tmp_
   # The same directory for another setting is refused.
   p = sweep(*TINY, f"--sweep_dir={d}", "--grid_size=9")
   assert p.returncode != 0 and "holds a sweep of another setting" in p.stderr
+  p = sweep(*TINY, f"--sweep_dir={d}", "--paired_draws")
+  assert p.returncode != 0 and "another setting (paired_draws differs)" in p.stderr
   # The report turns it into the table and the figures.
   out = tmp_path / "report"
   p = subprocess.run([sys.executable, "-m", "launch.report", f"--sweeps={d}", f"--output_dir={out}",

@@ -207,5 +207,20 @@ def test_a_paired_sweep_is_labelled_beside_an_unpaired_one(tmp_path):
   assert "| stag10 | learning | mace_tf mace (best 1) | 50 | 100 |" in text
   assert "| stag10 (paired draws) | learning | mace_tf mace (best 1) | 100 | 200 |" in text
   assert "- learning (paired draws) mace: 1" in text
+  assert tables[0]["paired"] == [] and "## Paired draws" in text
+
+  # Paired differences: trial k against trial k, over the indices both finished.
+  both = make_sweep(tmp_path, name="both", paired=True)
+  for k, (m, s) in enumerate([(300.0, 100.0), (500.0, 200.0), (400.0, 400.0)]):
+    write_trial(both, f"mace_t{k:03d}", finals=m)
+    write_trial(both, f"shared_t{k:03d}", finals=s)
+  write_trial(both, "mace_t003", finals=9000.0, samples=500_000)  # pending: no pair
+  (table,) = report.build([str(both)], references_dir=str(tmp_path))
+  (pair,) = table["paired"]
+  assert pair["models"] == ["mace", "shared"] and pair["trials"] == ["000", "001", "002"]
+  assert pair["wins"] == 2
+  d = pair["difference"]  # differences 200, 300, 0: mean 166.7, sd 152.8, t(2) = 4.303
+  assert d["mean"] == pytest.approx(500 / 3)
+  assert d["high"] - d["mean"] == pytest.approx(4.303 * np.std([200, 300, 0], ddof=1) / np.sqrt(3))
   # The paper's rows still found by the setting's name.
   assert text.count("| paper mace (best 5) | 1,515 | 3,047 |") == 2

@@ -27,6 +27,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from mace_tf.sweep import trials as trials_lib
+from mace_tf.train import latent_report
 from mace_tf.train import metrics
 from mace_tf.train import paper_scale
 
@@ -280,6 +281,7 @@ def build(sweep_dirs: Sequence[str], *, references_dir: str,
                                 at_samples) if preset_metrics_dir else {}),
         "paper": paper_scale.PAPER_TABLE1.get(sweep["setting"], {}),
         "references": {p: r for p, r in references.items() if r is not None}})
+    tables[-1]["paired"] = paired_differences(tables[-1])
   return tables
 
 
@@ -357,6 +359,42 @@ def hyperparameters_markdown(tables: Sequence[Dict], num_show: int = 1) -> List[
                            for p, v in r.params.items())
         out.append(f"| {t['label']} | {t['configuration']} | {model} | {name} (seed {r.seed}) | "
                    f"{fmt(r.cumulative_at(t['num_samples']))} | {params} |")
+  return out
+
+
+def paired_differences(table: Dict) -> List[Dict]:
+  """For a paired-draw sweep: per pair of models (a, b), the differences a - b of the cumulative
+  terminal reward at the budget between their trials of the same index (same Table 2 draws and
+  seed), over the indices where both finished; their mean with a 95% t-interval, and how often a
+  came out ahead. Empty for an unpaired sweep."""
+  if not table["paired_draws"]:
+    return []
+  budget = table["num_samples"]
+  scores = {m: {r.name.rsplit("_t", 1)[1]: r.cumulative_at(budget) for r in runs
+                if r.finished(budget)}
+            for m, runs in table["by_model"].items()}
+  models = sorted(scores, key=MODEL_ORDER.index)
+  out = []
+  for i, a in enumerate(models):
+    for b in models[i + 1:]:
+      common = sorted(set(scores[a]) & set(scores[b]))
+      diffs = [scores[a][k] - scores[b][k] for k in common]
+      out.append({"models": [a, b], "trials": common,
+                  "difference": latent_report.interval(diffs),
+                  "wins": sum(d > 0 for d in diffs)})
+  return out
+
+
+def paired_markdown(tables: Sequence[Dict]) -> List[str]:
+  out = ["| setting | a - b | trials paired | mean difference at the budget [95% t-interval] "
+         "| a ahead |", "| --- | --- | --- | --- | --- |"]
+  for t in tables:
+    for p in t["paired"]:
+      d = p["difference"]
+      cell = "-" if d is None else (
+          f"{fmt(d['mean'])} [{fmt(d['low'])}, {fmt(d['high'])}]" if "low" in d else fmt(d["mean"]))
+      out.append(f"| {t['label']} | {p['models'][0]} - {p['models'][1]} | {len(p['trials'])} | "
+                 f"{cell} | {p['wins']} of {len(p['trials'])} |")
   return out
 
 
@@ -447,6 +485,12 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
                   f"{_cell(t['rows'][model]['greedy_reward'])}")
   md += ["", f"## Model orderings at {budget:,} samples (mean of the best {k})", ""]
   md += orderings_markdown(tables, budget)
+  if any(t["paired"] for t in tables):
+    md += ["", "## Paired draws: model against model on the same hyperparameters", "",
+           "In a paired-draw sweep trial k of every model has the same Table 2 draws and seed; "
+           "a - b is the difference of their cumulative terminal reward at the budget, over all "
+           "trial indices where both finished (not only the best 5).", ""]
+    md += paired_markdown(tables)
   md += ["", "## Compute (Ray Tune's records of the trials that ran in a sweep's invocations)", "",
          "| sweep | trials | finished | trials timed | summed trial hours | span hours |",
          "| --- | --- | --- | --- | --- | --- |"]
@@ -490,7 +534,7 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
       "dir": t["dir"], "setting": t["setting"], "paired_draws": t["paired_draws"],
       "configuration": t["configuration"],
       "game": t["game"], "num_samples": t["num_samples"], "rows": t["rows"], "paper": t["paper"],
-      "compute": t["compute"],
+      "compute": t["compute"], "paired": t["paired"],
       "trials": [{"name": r.name, "model": r.model, "seed": r.seed, "params": r.params,
                   "samples": r.samples, "diverged_at": r.diverged_at,
                   "cumulative": {str(s): r.cumulative_at(s) for s in at_samples}}

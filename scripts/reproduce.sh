@@ -6,6 +6,11 @@
 #
 #   bash scripts/reproduce.sh                      # everything, in the order below
 #   STEPS="stag10 kl_ablation kl_ablation:stag10_paper" bash scripts/reproduce.sh
+#   STEPS=report bash scripts/reproduce.sh         # the report of every sweep, run or archived
+#
+# runs/ does not outlive its machine: the step `report` archives what the report reads of each
+# sweep under results/sweeps/archived/data/ (commit it), and builds the report from every sweep
+# there, a sweep still in runs/sweeps/ replacing its archived copy.
 #
 # A step that fails (a trial's error) is reported and the next one starts; a rerun resumes it.
 # Sweeps go to ${SWEEPS:-runs/sweeps}/<preset>/, the ablations' runs to runs/kl_ablation/<preset>/.
@@ -18,9 +23,29 @@ models=${MODELS:-"mace,shared,cloned,tfa_ppo"}
 py=.venv/bin/python
 steps=${STEPS:-"stag10 hare10 kl_ablation stag10_moving hare10_moving stag10_paper kl_ablation:stag10_paper hare10_paper
   stag10_moving_paper hare10_moving_paper stag20 hare20 stag20_moving hare20_moving
-  hare10_t1000 hare10_moving_t1000 hare20_t1000 hare20_moving_t1000"}
+  hare10_t1000 hare10_moving_t1000 hare20_t1000 hare20_moving_t1000 stag10_paired report"}
+archived=results/sweeps/archived
 for step in $steps; do
   echo "== $step $(date -u +%FT%TZ)" >&2
+  if [ "$step" = report ]; then
+    dirs=""
+    for d in "$sweeps"/*/ "$archived"/data/*/; do
+      [ -f "$d/sweep.json" ] || continue
+      name=$(basename "$d")
+      case ",$dirs," in *"/$name,"*) continue;; esac  # runs/sweeps/<name> first, then its copy
+      dirs="$dirs${dirs:+,}${d%/}"
+    done
+    [ -n "$dirs" ] && $py -m launch.report --sweeps="$dirs" --output_dir=$archived
+    continue
+  fi
+  if [ "$step" = stag10_paired ]; then
+    # The stag10 search again, with trial k of every model on the same draws (launch.sweep
+    # --paired_draws): the models compared on equal hyperparameters.
+    $py -m launch.sweep --flagfile=launch/stag10.flags --models=mace,shared,cloned --trials=8 \
+      --paired_draws --sweep_dir=$sweeps/stag10_paired --cpus_per_trial=1 \
+      || echo "== $step: not finished (rerun to resume)" >&2
+    continue
+  fi
   if [ "${step%%:*}" = kl_ablation ]; then
     # MACE on a preset (kl_ablation:<preset>, default stag10): its kl_coef against none (section 4,
     # "Using the ELBO").

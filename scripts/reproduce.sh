@@ -34,6 +34,18 @@ for step in $steps; do
       name=$(basename "$d")
       case ",$dirs," in *"/$name,"*) continue;; esac  # runs/sweeps/<name> first, then its copy
       dirs="$dirs${dirs:+,}${d%/}"
+      # Figure 7's settings (<game>_t1000) get their reference rows here; the others' come from
+      # scripts/paper_scale_runs.sh.
+      case $name in *_t1000)
+        for policy in random nearest; do
+          ref=results/paper_scale/references/${name}_$policy.json
+          [ -f "$ref" ] && continue
+          $py -m launch.evaluate --policy=$policy --flagfile=launch/games/${name%_t1000}.flags \
+            --time_limit=1000 --episodes=100 --budget_samples=1000000 --budget_games=32 --nogif \
+            --output_dir=results/paper_scale/references/tmp \
+            && mv results/paper_scale/references/tmp/evaluation.json "$ref"
+        done;;
+      esac
     done
     [ -n "$dirs" ] && $py -m launch.report --sweeps="$dirs" --output_dir=$archived
     continue

@@ -30,8 +30,12 @@ flags.DEFINE_enum("what", "env", ["env", "train", "scaling", "train_one"],
                   "per-model worker 'train' starts.")
 flags.DEFINE_list("models", ["mace", "shared", "cloned", "tfa_ppo"], "Models for --what=train.")
 flags.DEFINE_string("model", "mace", "The model of --what=train_one.")
-flags.DEFINE_integer("num_envs", 16, "B for --what=train and scaling.", lower_bound=1)
-flags.DEFINE_integer("rollout_length", 20, "L for --what=train and scaling.", lower_bound=1)
+# B and L: the paper presets' (launch/presets/learning.flags), the shape users train with. The
+# first releases measured B = 16, L = 20 (pass them to compare with their numbers).
+flags.DEFINE_integer("num_envs", 32, "B for --what=train and scaling (the presets' B).",
+                     lower_bound=1)
+flags.DEFINE_integer("rollout_length", 10, "L for --what=train and scaling (the presets' L).",
+                     lower_bound=1)
 flags.DEFINE_integer("ego_bin", 5, "mace_tf's network for --what=train and scaling: the egocentric "
                      "whole-grid view's bin (5: the paper presets' learning network; 0: the "
                      "paper-faithful one).", lower_bound=0)

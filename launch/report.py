@@ -42,10 +42,14 @@ flags.DEFINE_string("preset_metrics", "results/paper_scale/metrics",
                     "own values over seeds, rows beside the search ('' for none).")
 flags.DEFINE_string("archive_dir", "", "With --sweeps: copy what the report reads of each sweep "
                     "(its sweep.json, the trials' trial.json and the metric keys the report uses, "
-                    "the compute time; no checkpoints) into <archive_dir>/<sweep name>/ and build "
+                    "the compute time; no checkpoints) into <archive_dir>/<sweep name>/, and the "
+                    "--kl_ablation runs' metric keys into <archive_dir>/kl_ablation/<name>/, and build "
                     "the report from the copies, which --sweeps reads like sweep directories: the "
                     "report can be rebuilt once runs/ is gone. Default: <output_dir>/data; 'none' "
                     "to skip.")
+flags.DEFINE_string("rerun_of", None, "With --sweeps: an earlier report's summary.json; trials "
+                    "run again with the same seed and draws are compared with it (a section of "
+                    "the report: rank correlation, best-k means earlier and now).")
 flags.DEFINE_integer("best", 5, "With --sweeps: the best trials per model that a row averages "
                      "(the paper: 5).", lower_bound=1)
 flags.DEFINE_string("name", None, "Report name: results/<name>/.")
@@ -68,6 +72,7 @@ def _sweeps_main():
         FLAGS.sweeps, FLAGS.output_dir, references_dir=FLAGS.references_dir,
         kl_ablation_dirs=FLAGS.kl_ablation, at_samples=at, k=FLAGS.best,
         preset_metrics_dir=FLAGS.preset_metrics or None,
+        rerun_of=FLAGS.rerun_of,
         archive_dir=(None if FLAGS.archive_dir == "none"
                      else FLAGS.archive_dir or os.path.join(FLAGS.output_dir, "data")),
         command="python -m launch.report " + " ".join(sys.argv[1:]))

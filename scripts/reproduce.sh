@@ -9,8 +9,8 @@
 #   STEPS=report bash scripts/reproduce.sh         # the report of every sweep, run or archived
 #
 # runs/ does not outlive its machine: the step `report` archives what the report reads of each
-# sweep under results/sweeps/archived/data/ (commit it), and builds the report from every sweep
-# there, a sweep still in runs/sweeps/ replacing its archived copy.
+# sweep and KL ablation under results/sweeps/archived/data/ (commit it), and builds the report from
+# every sweep and ablation there, one still in runs/ replacing its archived copy.
 #
 # A step that fails (a trial's error) is reported and the next one starts; a rerun resumes it.
 # Sweeps go to ${SWEEPS:-runs/sweeps}/<preset>/, the ablations' runs to runs/kl_ablation/<preset>/.
@@ -47,7 +47,17 @@ for step in $steps; do
         done;;
       esac
     done
-    [ -n "$dirs" ] && $py -m launch.report --sweeps="$dirs" --output_dir=$archived
+    ablations=""
+    for d in runs/kl_ablation/*/ "$archived"/data/kl_ablation/*/; do
+      [ -d "$d" ] || continue
+      name=$(basename "$d")
+      case ",$ablations," in *"/$name,"*) continue;; esac
+      ablations="$ablations${ablations:+,}${d%/}"
+    done
+    # --rerun_of: the first report's tables (results/sweeps/, its runs lost with their machine),
+    # against which the sweeps run again with the same draws and seeds are compared.
+    [ -n "$dirs" ] && $py -m launch.report --sweeps="$dirs" --kl_ablation="$ablations" \
+      --rerun_of=results/sweeps/summary.json --output_dir=$archived
     continue
   fi
   if [ "$step" = stag10_paired ]; then

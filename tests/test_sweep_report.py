@@ -224,3 +224,78 @@ def test_a_paired_sweep_is_labelled_beside_an_unpaired_one(tmp_path):
   assert d["high"] - d["mean"] == pytest.approx(4.303 * np.std([200, 300, 0], ddof=1) / np.sqrt(3))
   # The paper's rows still found by the setting's name.
   assert text.count("| paper mace (best 5) | 1,515 | 3,047 |") == 2
+
+
+def test_an_archived_kl_ablation_gives_the_same_statistics(tmp_path):
+  ablation = tmp_path / "kl" / "stag10"
+  for variant, kl in (("mace", 0.2), ("mace_nokl", 0.0)):
+    for seed in (0, 1):
+      root = ablation / f"{variant}_s{seed}"
+      root.mkdir(parents=True)
+      lines = [{"samples": s, "charts/cumulative_terminal_reward": 10.0 * s + seed,
+                "losses/kl": kl, "latent/sigma_mean": 1.0 - kl, "latent/sigma_min": 0.5,
+                "charts/episode_terminal_reward": 1.0 + seed, "charts/episode_length": 9.0,
+                "charts/success_rate": 0.5, "perf/samples_per_s": 9.0}
+               for s in (1, 2)]
+      (root / "metrics.jsonl").write_text("".join(json.dumps(l) + "\n" for l in lines))
+  (ablation / "notes").mkdir()  # not a run: not copied
+  archive = tmp_path / "data"
+  dest = report.archive_kl_ablation(str(ablation), str(archive))
+  assert dest == str(archive / "kl_ablation" / "stag10")
+  assert sorted(os.listdir(dest)) == ["mace_nokl_s0", "mace_nokl_s1", "mace_s0", "mace_s1"]
+  line = json.loads((archive / "kl_ablation" / "stag10" / "mace_s1" / "metrics.jsonl")
+                    .read_text().splitlines()[-1])
+  assert "perf/samples_per_s" not in line and line["charts/cumulative_terminal_reward"] == 21.0
+  original, copy = report.kl_ablation(str(ablation)), report.kl_ablation(dest)
+  for variant in ("mace", "mace_nokl"):
+    for key in ("cumulative", "episode_reward", "kl", "sigma_mean", "sigma_min"):
+      assert copy[variant][key] == original[variant][key], (variant, key)
+  assert copy["mace"]["cumulative"]["values"] == [20.0, 21.0]
+  assert report.archive_kl_ablation(dest, str(archive)) == dest  # the archive itself: kept
+  with pytest.raises(ValueError, match="holds no runs"):
+    report.archive_kl_ablation(str(tmp_path / "kl" / "none"), str(archive))
+  # write_report with an archive reads the ablation from its copy.
+  sweep = make_sweep(tmp_path)
+  write_trial(sweep, "mace_t000", finals=10.0)
+  report.write_report([str(sweep)], str(tmp_path / "out"), references_dir=str(tmp_path),
+                      kl_ablation_dirs=[str(ablation)], archive_dir=str(tmp_path / "data2"))
+  summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+  assert summary["kl_ablation"]["stag10"]["mace_nokl"]["kl"]["median"] == 0.0
+  assert (tmp_path / "data2" / "kl_ablation" / "stag10" / "mace_s0" / "metrics.jsonl").exists()
+
+
+def test_a_rerun_is_compared_trial_by_trial_with_the_earlier_report(tmp_path):
+  earlier = make_sweep(tmp_path, name="earlier")
+  now = make_sweep(tmp_path, name="now")
+  # mace: 4 trials rerun with the same seed and draws; their order kept but for one swap.
+  for i, (old, new) in enumerate(((100.0, 150.0), (200.0, 400.0), (300.0, 250.0), (400.0, 600.0))):
+    write_trial(earlier, f"mace_t{i:03d}", finals=old, seed=i)
+    write_trial(now, f"mace_t{i:03d}", finals=new, seed=i)
+  # Not compared: another seed, other draws, a pending rerun, a trial only run now.
+  write_trial(earlier, "mace_t004", finals=50.0, seed=4)
+  write_trial(now, "mace_t004", finals=5.0, seed=99)
+  write_trial(earlier, "mace_t005", finals=50.0, seed=5, params={"gamma": 0.9})
+  write_trial(now, "mace_t005", finals=5.0, seed=5, params={"gamma": 0.95})
+  write_trial(earlier, "mace_t006", finals=50.0, seed=6)
+  write_trial(now, "mace_t006", finals=5.0, seed=6, samples=500_000)
+  write_trial(now, "shared_t000", finals=5.0)
+  report.write_report([str(earlier)], str(tmp_path / "old"), references_dir=str(tmp_path),
+                      k=2)
+  old_summary = str(tmp_path / "old" / "summary.json")
+  # Under the earlier sweep's setting: the directory names differ, the setting does not.
+  report.write_report([str(now)], str(tmp_path / "new"), references_dir=str(tmp_path),
+                      rerun_of=old_summary)
+  summary = json.loads((tmp_path / "new" / "summary.json").read_text())
+  (row,) = summary["reruns"]["rows"]
+  assert row["model"] == "mace" and [p[0] for p in row["pairs"]] == [
+      "mace_t000", "mace_t001", "mace_t002", "mace_t003"]
+  # Ranks earlier 1 2 3 4, now 1 3 2 4: rho = 1 - 6 * 2 / (4 * 15) = 0.8.
+  assert row["spearman"] == pytest.approx(0.8)
+  assert row["median_ratio"] == pytest.approx(np.median([1.5, 2.0, 250 / 300, 1.5]))
+  assert row["best_k"] == 2 and row["best_earlier"] == pytest.approx(350.0)
+  assert row["best_now"] == pytest.approx(500.0)
+  text = (tmp_path / "new" / "report.md").read_text()
+  assert "| stag10 | learning | mace | 4 | 0.80 | 1.50 | 350 | 500 |" in text
+  with pytest.raises(ValueError, match="not a report's summary.json"):
+    report.write_report([str(now)], str(tmp_path / "x"), references_dir=str(tmp_path),
+                        rerun_of=str(tmp_path / "missing.json"))

@@ -42,6 +42,11 @@ REPORT_KEYS = ("samples", "charts/cumulative_terminal_reward", "charts/episode_t
                "charts/episode_length", "charts/episode_length_counts",
                "eval/greedy_terminal_reward")
 COMPUTE = "compute.json"  # an archived sweep's record of Ray Tune's timings (`compute_time`)
+# What the KL ablation reads of a run's metric lines (`kl_ablation`, `figures.kl_ablation`).
+KL_ABLATION_KEYS = ("samples", "charts/cumulative_terminal_reward",
+                    "charts/episode_terminal_reward", "charts/episode_length",
+                    "charts/success_rate", "losses/kl", "latent/sigma_mean", "latent/sigma_min")
+KL_ABLATION_ARCHIVE = "kl_ablation"  # under an archive directory: <name>/<variant>_s<seed>/
 
 
 @dataclasses.dataclass
@@ -172,6 +177,84 @@ def archived_dirs(sweep_dirs: Sequence[str], archive_dir: str) -> List[str]:
     if os.path.realpath(d) != os.path.realpath(dest):
       archive_sweep(d, dest)
     out.append(dest)
+  return out
+
+
+def archive_kl_ablation(ablation_dir: str, archive_dir: str) -> str:
+  """Copies the `KL_ABLATION_KEYS` of each run `<variant>_s<seed>` of a KL ablation into
+  `<archive_dir>/kl_ablation/<basename>/` (replacing an earlier copy; a directory already there is
+  kept as it is), which `kl_ablation` reads like the runs. ValueError if it holds no such runs.
+  Returns the copy's directory."""
+  name = os.path.basename(os.path.normpath(ablation_dir))
+  dest = os.path.join(archive_dir, KL_ABLATION_ARCHIVE, name)
+  if os.path.realpath(ablation_dir) == os.path.realpath(dest):
+    return dest
+  runs = paper_scale.find_runs(os.path.dirname(os.path.normpath(ablation_dir)), name)
+  if not runs:
+    raise ValueError(f"{ablation_dir} holds no runs named <variant>_s<seed>")
+  for seeds in runs.values():
+    for path in seeds.values():
+      out = os.path.join(dest, os.path.basename(path))
+      os.makedirs(out, exist_ok=True)
+      with open(os.path.join(out, "metrics.jsonl"), "w") as f:
+        for line in paper_scale.read_metrics(path):
+          f.write(json.dumps({k: line[k] for k in KL_ABLATION_KEYS if k in line}) + "\n")
+  return dest
+
+
+def rerun_comparison(tables: Sequence[Dict], earlier: Dict, budget: int) -> List[Dict]:
+  """The trials of `tables` that an earlier report's summary (`earlier`, its summary.json) also
+  ran with the same seed and hyperparameters: per (setting, configuration, model) the pairs of
+  cumulative terminal rewards at `budget` (earlier, now), their Spearman rank correlation, the
+  median of now / earlier, and both best-k means (k = the earlier report's best_k). Settings
+  without such trials are left out."""
+  k = earlier.get("best_k", 5)
+  old_by_key = {}
+  for sweep in earlier.get("sweeps", []):
+    for trial in sweep["trials"]:
+      old_by_key[(sweep["setting"], sweep["configuration"], trial["name"], trial["seed"],
+                  json.dumps(trial["params"], sort_keys=True))] = trial["cumulative"].get(str(budget))
+  out = []
+  for t in tables:
+    for model in sorted(t["by_model"], key=MODEL_ORDER.index):
+      pairs = []
+      for run in t["by_model"][model]:
+        old = old_by_key.get((t["setting"], t["configuration"], run.name, run.seed,
+                              json.dumps(run.params, sort_keys=True)))
+        new = run.cumulative_at(budget) if run.finished(t["num_samples"]) else None
+        if old is not None and new is not None:
+          pairs.append((run.name, float(old), float(new)))
+      if not pairs:
+        continue
+      old_v, new_v = np.array([p[1] for p in pairs]), np.array([p[2] for p in pairs])
+      best = lambda v: float(np.mean(np.sort(v)[::-1][:k]))
+      out.append({"setting": t["setting"], "configuration": t["configuration"], "model": model,
+                  "pairs": pairs, "spearman": _spearman(old_v, new_v),
+                  "median_ratio": float(np.median(new_v / np.maximum(old_v, 1e-9))),
+                  "best_k": k, "best_earlier": best(old_v), "best_now": best(new_v)})
+  return out
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> Optional[float]:
+  """Spearman's rank correlation (average ranks for ties); None for fewer than 3 pairs or a
+  constant side."""
+  if len(a) < 3:
+    return None
+  rank = lambda v: np.array([np.mean(np.flatnonzero(np.sort(v) == x)) for x in v])
+  ra, rb = rank(a), rank(b)
+  if ra.std() == 0 or rb.std() == 0:
+    return None
+  return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def rerun_markdown(rows: Sequence[Dict]) -> List[str]:
+  out = ["| setting | configuration | model | trials | rank correlation | median now / earlier "
+         "| best-k mean earlier | best-k mean now |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+  for r in rows:
+    rho = "-" if r["spearman"] is None else f"{r['spearman']:.2f}"
+    out.append(f"| {r['setting']} | {r['configuration']} | {r['model']} | {len(r['pairs'])} | "
+               f"{rho} | {r['median_ratio']:.2f} | {fmt(r['best_earlier'])} | "
+               f"{fmt(r['best_now'])} |")
   return out
 
 
@@ -437,17 +520,28 @@ def kl_markdown(ablation: Dict) -> List[str]:
 def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str,
                  kl_ablation_dirs: Sequence[str] = (), command: str = "",
                  preset_metrics_dir: Optional[str] = None, archive_dir: Optional[str] = None,
-                 at_samples: Sequence[int] = (500_000, 1_000_000), k: int = 5) -> List[Dict]:
+                 at_samples: Sequence[int] = (500_000, 1_000_000), k: int = 5,
+                 rerun_of: Optional[str] = None) -> List[Dict]:
   """Writes report.md, summary.json and the figures of the sweeps (and of the KL ablations' runs,
   one directory each, named by its basename) into `out_dir`; returns the tables. ValueError (one
   line) for a directory that is not a sweep or holds no ablation runs.
 
   `archive_dir`: each sweep not already in it is first copied there (`archive_sweep`, as
   `<archive_dir>/<basename>`), and the report is built from the copies, so that it can be rebuilt
-  from them alone."""
+  from them alone; so are the KL ablations' runs (`archive_kl_ablation`).
+  `rerun_of`: an earlier report's summary.json; trials run again with the same seed and
+  hyperparameters are compared with it (`rerun_comparison`)."""
   from mace_tf.sweep import figures  # pylint: disable=g-import-not-at-top (matplotlib)
   if archive_dir:
     sweep_dirs = archived_dirs(sweep_dirs, archive_dir)
+    kl_ablation_dirs = [archive_kl_ablation(d, archive_dir) for d in kl_ablation_dirs]
+  earlier = None
+  if rerun_of:
+    try:
+      with open(rerun_of) as f:
+        earlier = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+      raise ValueError(f"--rerun_of {rerun_of}: not a report's summary.json ({e})") from None
   tables = build(sweep_dirs, references_dir=references_dir, at_samples=at_samples, k=k,
                  preset_metrics_dir=preset_metrics_dir)
   ablations = {}
@@ -491,6 +585,14 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
            "a - b is the difference of their cumulative terminal reward at the budget, over all "
            "trial indices where both finished (not only the best 5).", ""]
     md += paired_markdown(tables)
+  reruns = rerun_comparison(tables, earlier, budget) if earlier else []
+  if earlier:
+    md += ["", f"## Reruns: the same trials run again (against `{rerun_of}`)", "",
+           "Trials that the earlier report also ran, with the same seed and the same draws: their "
+           f"cumulative terminal reward at {budget:,} samples, earlier against now. The rank "
+           "correlation (Spearman) says how far a rerun keeps the trials' order; the best-k means "
+           "are over these trials only.", ""]
+    md += rerun_markdown(reruns) if reruns else ["No trial of these sweeps is in the earlier report."]
   md += ["", "## Compute (Ray Tune's records of the trials that ran in a sweep's invocations)", "",
          "| sweep | trials | finished | trials timed | summed trial hours | span hours |",
          "| --- | --- | --- | --- | --- | --- |"]
@@ -539,6 +641,8 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
                   "samples": r.samples, "diverged_at": r.diverged_at,
                   "cumulative": {str(s): r.cumulative_at(s) for s in at_samples}}
                  for r in t["trials"]]} for t in tables]}
+  if earlier:
+    summary["reruns"] = {"rerun_of": rerun_of, "rows": reruns}
   if ablations:
     summary["kl_ablation"] = {name: {v: {k2: x for k2, x in a.items() if k2 != "lines"}
                                      for v, a in ablation.items()}

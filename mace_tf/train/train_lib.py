@@ -161,7 +161,9 @@ def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_f
       defaults=default_run_config())
   tc = train_config
   set_threads(intra_op=tc.intra_op_threads, inter_op=tc.inter_op_threads, log_fn=log_fn)
-  tf.random.set_seed(tc.seed)
+  # Keras's initializers take no seed from tf.random.set_seed alone: without this, the initial
+  # weights differed from process to process at the same seed.
+  tf.keras.utils.set_random_seed(tc.seed)
   learner = builder.make_learner(game, agent_config, tc)
 
   samples = tf.Variable(0, dtype=tf.int64, name="samples")

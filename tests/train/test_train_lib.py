@@ -237,3 +237,21 @@ def test_thread_pools_that_cannot_change_any_more_are_reported():
   train_lib.set_threads(intra_op=intra + 3, inter_op=inter, log_fn=notes.append)
   assert len(notes) == 1 and "take effect in a new process" in notes[0]
   assert tf.config.threading.get_intra_op_parallelism_threads() == intra
+
+
+def test_the_seed_decides_the_whole_run(tmp_path):
+  """Same seed, same run (initial weights included: Keras's initializers are seeded too); another
+  seed, another run."""
+  def run(name, seed):
+    root = str(tmp_path / name)
+    train_lib.train(root_dir=root, game=FIG1, agent_config=MaceConfig(model="mace"),
+                    train_config=train_lib.TrainConfig(num_envs=8, rollout_length=4,
+                                                       num_samples=256, seed=seed,
+                                                       checkpoint_every=256, log_every=64,
+                                                       eval_episodes=8),
+                    progress=False, log_fn=None)
+    return [{k: v for k, v in line.items() if not k.startswith("perf/")}
+            for line in metrics.read_metrics(root)]
+  first, again, other = run("a", 5), run("b", 5), run("c", 6)
+  assert len(first) == 4 and first == again
+  assert [l["losses/total"] for l in first] != [l["losses/total"] for l in other]

@@ -80,7 +80,7 @@ def capacity_probe(game: rules.GameConfig, config: MaceConfig, *, train_games: i
   train = {k: v[:split] for k, v in observations.items()}
   test = {k: v[split:] for k, v in observations.items()}
   spec = tensor_spec.from_spec(observation_lib.observation_spec(game))
-  tf.random.set_seed(seed)
+  tf.keras.utils.set_random_seed(seed)  # the initial weights too
   network = MaceNetwork(spec, num_hunters=game.num_hunters, model=config.model,
                         config=config.network)
   network.create_variables()

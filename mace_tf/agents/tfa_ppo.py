@@ -103,7 +103,7 @@ class TFAPPOLoop:
 
     from mace_tf.envs import hunters, wrappers
 
-    tf.random.set_seed(seed)
+    tf.keras.utils.set_random_seed(seed)  # the initial weights too (Keras draws from Python's random)
     self.env = tf_py_environment.TFPyEnvironment(
         wrappers.TeamRewardWrapper(hunters.make_game(game, batch_size=num_envs, seed=seed)))
     self.agent = make_tfa_ppo_agent(self.env.time_step_spec(), self.env.action_spec(),

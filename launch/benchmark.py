@@ -30,8 +30,7 @@ flags.DEFINE_enum("what", "env", ["env", "train", "scaling", "train_one"],
                   "per-model worker 'train' starts.")
 flags.DEFINE_list("models", ["mace", "shared", "cloned", "tfa_ppo"], "Models for --what=train.")
 flags.DEFINE_string("model", "mace", "The model of --what=train_one.")
-# B and L: the paper presets' (launch/presets/learning.flags), the shape users train with. The
-# first releases measured B = 16, L = 20 (pass them to compare with their numbers).
+# B, L: the presets' (launch/presets/learning.flags); the first releases measured B = 16, L = 20.
 flags.DEFINE_integer("num_envs", 32, "B for --what=train and scaling (the presets' B).",
                      lower_bound=1)
 flags.DEFINE_integer("rollout_length", 10, "L for --what=train and scaling (the presets' L).",
@@ -74,7 +73,7 @@ def train_one(model: str, game: rules.GameConfig) -> dict:
   import tensorflow as tf
   intra, inter = (int(v) for v in FLAGS.worker_threads.split(":"))
   train_lib.set_threads(intra_op=intra, inter_op=inter)
-  tf.random.set_seed(FLAGS.seed)
+  tf.keras.utils.set_random_seed(FLAGS.seed)
   agent = MaceConfig(model=model, network=NetworkConfig(ego_bin=FLAGS.ego_bin),
                      frozen_clock=FLAGS.learning_fixes, normalize_advantages=FLAGS.learning_fixes)
   train = train_lib.TrainConfig(num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length,
@@ -87,16 +86,12 @@ def train_one(model: str, game: rules.GameConfig) -> dict:
 
 
 def worker(model: str, game: rules.GameConfig, threads: str = None) -> dict:
-  game_args = [f"--game={game.kind}", f"--num_hunters={game.num_hunters}",
-               f"--num_prey={game.num_prey}", f"--hit_points={game.hit_points}",
-               f"--grid_size={game.grid_size}", f"--time_limit={game.time_limit}",
-               f"--moving_prey={game.moving_prey}"]
   same = [f"--{k}={FLAGS[k].value}" for k in ("num_envs", "rollout_length", "warmup", "repeats",
                                               "seed", "collect", "ego_bin", "learning_fixes")]
   try:
     return benchmarking.run_worker(["-m", "launch.benchmark", "--what=train_one", f"--model={model}",
                                     f"--worker_threads={threads or FLAGS.threads}",
-                                    *game_args, *same])
+                                    *game_flags.game_flag_args(game), *same])
   except RuntimeError as e:
     sys.exit(f"benchmark: {e}")
 

@@ -1,7 +1,8 @@
 """Flags that choose a game, shared by every launcher, and the GameConfig they describe."""
 
+import dataclasses
 import sys
-from typing import Optional
+from typing import List, Optional
 
 from absl import flags
 
@@ -45,6 +46,12 @@ def game_config_from_flags() -> rules.GameConfig:
       moving_prey=FLAGS.moving_prey,
       stags_heal=FLAGS.stags_heal,
   )
+
+
+def game_flag_args(game: rules.GameConfig) -> List[str]:
+  """The command-line flags that describe `game` (the inverse of game_config_from_flags)."""
+  return [f"--game={game.kind}"] + [f"--{k}={v}" for k, v in dataclasses.asdict(game).items()
+                                    if k != "kind"]
 
 
 def saved_policy_for_game(program: str, saved_model: str, *, signature: Optional[str] = None):

@@ -23,7 +23,7 @@ models=${MODELS:-"mace,shared,cloned,tfa_ppo"}
 py=.venv/bin/python
 steps=${STEPS:-"stag10 hare10 kl_ablation stag10_moving hare10_moving stag10_paper kl_ablation:stag10_paper hare10_paper
   stag10_moving_paper hare10_moving_paper stag20 hare20 stag20_moving hare20_moving
-  hare10_t1000 hare10_moving_t1000 hare20_t1000 hare20_moving_t1000 stag10_paired report"}
+  hare10_t1000 hare10_moving_t1000 hare20_t1000 hare20_moving_t1000 stag10_paired hare10_paired report"}
 archived=results/sweeps/archived
 for step in $steps; do
   echo "== $step $(date -u +%FT%TZ)" >&2
@@ -60,14 +60,14 @@ for step in $steps; do
       --rerun_of=results/sweeps/summary.json --output_dir=$archived
     continue
   fi
-  if [ "$step" = stag10_paired ]; then
-    # The stag10 search again, with trial k of every model on the same draws (launch.sweep
-    # --paired_draws): the models compared on equal hyperparameters.
-    $py -m launch.sweep --flagfile=launch/stag10.flags --models=mace,shared,cloned --trials=8 \
-      --paired_draws --sweep_dir=$sweeps/stag10_paired --cpus_per_trial=1 \
+  case $step in *_paired)
+    # The preset's search again (stag10_paired, hare10_paired), with trial k of every model on the
+    # same draws (launch.sweep --paired_draws): the models compared on equal hyperparameters.
+    $py -m launch.sweep --flagfile=launch/${step%_paired}.flags --models=mace,shared,cloned --trials=8 \
+      --paired_draws --sweep_dir=$sweeps/$step --cpus_per_trial=1 \
       || echo "== $step: not finished (rerun to resume)" >&2
-    continue
-  fi
+    continue;;
+  esac
   if [ "${step%%:*}" = kl_ablation ]; then
     # MACE on a preset (kl_ablation:<preset>, default stag10): its kl_coef against none (section 4,
     # "Using the ELBO").

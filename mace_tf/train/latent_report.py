@@ -110,6 +110,19 @@ def collect(runs_roots: Sequence[str], inspections_dir: Optional[str],
   return out
 
 
+def reference_for(variant: str, names: Sequence[str], reference: str = "shared") -> str:
+  """The baseline a variant is compared with: `<reference>_<tail>` where the variant's name ends in
+  `_<tail>` and that baseline ran (the longest such tail), else `reference` itself. So a variant
+  played at other settings than the preset's (`mace_marg_b02`, beta 0.2) meets Shared at the same
+  settings (`shared_b02`), not Shared at the preset's."""
+  parts = variant.split("_")
+  for k in range(1, len(parts)):
+    candidate = f"{reference}_{'_'.join(parts[k:])}"
+    if candidate != variant and candidate in names:
+      return candidate
+  return reference
+
+
 def table(variants: Dict[str, Dict]) -> Dict[str, Dict]:
   keys = ("cumulative", "episode_reward", "episode_length", "noise_information",
           "coupling_information", "kl", "sigma_mean")
@@ -158,16 +171,18 @@ def markdown(rows: Dict[str, Dict], title: str, reference: str = "shared",
                    f" | {f(r.get('kl_per_dim'))} | "
                    f"{f'{cells[0]} of {cells[1]} (alpha {cells[2]})' if cells else '-'} |")
   if variants and reference in variants:
-    out += ["", f"Against {reference}: the difference of means with its 95% Welch interval; "
-            "'better' or 'worse' only where the interval excludes 0 (cumulative reward: higher is "
-            "better; episode length: lower is better).", ""]
+    out += ["", f"Against {reference} (or `{reference}_<tail>`, for a variant named `..._<tail>` "
+            "where that ran: the baseline at the same settings): the difference of means with "
+            "its 95% Welch interval; 'better' or 'worse' only where the interval excludes 0 "
+            "(cumulative reward: higher is better; episode length: lower is better).", ""]
     for v in sorted(variants):
       if v == reference:
         continue
+      base = reference_for(v, list(variants), reference)
       verdicts = []
       for key, sign in (("cumulative", 1), ("episode_length", -1)):
         d = difference([r.get(key) for r in variants[v].values()],
-                       [r.get(key) for r in variants[reference].values()])
+                       [r.get(key) for r in variants[base].values()])
         if d is None:
           verdicts.append(f"{key}: too few seeds")
           continue
@@ -176,7 +191,8 @@ def markdown(rows: Dict[str, Dict], title: str, reference: str = "shared",
         else:
           word = "not distinguishable"
         verdicts.append(f"{key}: {_cell({'mean': d['difference'], **d})} ({word})")
-      out.append(f"- {v}: " + "; ".join(verdicts))
+      out.append(f"- {v}" + (f" (against {base})" if base != reference else "") + ": "
+                 + "; ".join(verdicts))
   if unfinished:
     out += ["", "Left out, short of their num_samples: " + ", ".join(f"`{u}`" for u in unfinished)]
   out.append("")

@@ -63,3 +63,19 @@ def test_collect_and_verdicts(tmp_path):
   # Per run: each agent's information, the largest pair, KL per dimension, the t-test beside them.
   assert "| mace_x_s1 | 0.1 0.3 | 0.02 | 0.4 0.1 | 1 of 4 (alpha 0.1) |" in text
   assert "| shared_s0 | - | - | 0.4 0.1 | - |" in text
+
+
+def test_a_variant_meets_shared_at_its_own_settings():
+  names = ["shared", "shared_b02", "mace_marg_b02", "mace_info005", "mace_film_b02", "shared_kl_b02"]
+  assert latent_report.reference_for("mace_marg_b02", names) == "shared_b02"
+  assert latent_report.reference_for("mace_info005", names) == "shared"
+  assert latent_report.reference_for("shared_b02", names) == "shared"  # never itself
+  assert latent_report.reference_for("mace_x_kl_b02", names) == "shared_kl_b02"  # longest tail
+  assert latent_report.reference_for("mace_b03", names) == "shared"  # no shared_b03 ran
+  # In the verdicts: the matched baseline is named, and the difference is taken against it.
+  run = lambda c: {"cumulative": c, "episode_length": 10.0}
+  variants = {"shared": {0: run(100.0), 1: run(101.0)}, "shared_b02": {0: run(10.0), 1: run(11.0)},
+              "mace_marg_b02": {0: run(20.0), 1: run(21.0)}}
+  text = "\n".join(latent_report.markdown(latent_report.table(variants), "t", variants=variants))
+  assert "- mace_marg_b02 (against shared_b02): cumulative: 10 [" in text
+  assert "- shared_b02: cumulative: -90 [" in text

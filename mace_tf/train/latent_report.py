@@ -170,19 +170,23 @@ def markdown(rows: Dict[str, Dict], title: str, reference: str = "shared",
                    f"{f([r['coupling_information_max']]) if 'coupling_information_max' in r else '-'}"
                    f" | {f(r.get('kl_per_dim'))} | "
                    f"{f'{cells[0]} of {cells[1]} (alpha {cells[2]})' if cells else '-'} |")
-  if variants and reference in variants:
+  bases = {v: reference_for(v, list(variants or {}), reference) for v in variants or {}}
+  compared = sorted(v for v, b in bases.items() if b in variants and v != b)
+  if compared:
     out += ["", f"Against {reference} (or `{reference}_<tail>`, for a variant named `..._<tail>` "
             "where that ran: the baseline at the same settings): the difference of means with "
             "its 95% Welch interval; 'better' or 'worse' only where the interval excludes 0 "
-            "(cumulative reward: higher is better; episode length: lower is better).", ""]
-    for v in sorted(variants):
-      if v == reference:
-        continue
-      base = reference_for(v, list(variants), reference)
+            "(cumulative and per-episode reward: higher is better; episode length: lower is "
+            "better).", ""]
+    for v in compared:
+      base = bases[v]
       verdicts = []
-      for key, sign in (("cumulative", 1), ("episode_length", -1)):
-        d = difference([r.get(key) for r in variants[v].values()],
-                       [r.get(key) for r in variants[base].values()])
+      for key, sign in (("cumulative", 1), ("episode_length", -1), ("episode_reward", 1)):
+        a = [r.get(key) for r in variants[v].values()]
+        b = [r.get(key) for r in variants[base].values()]
+        if all(x is None for x in a + b):  # e.g. no cumulative at 1M for runs of 150k samples
+          continue
+        d = difference(a, b)
         if d is None:
           verdicts.append(f"{key}: too few seeds")
           continue

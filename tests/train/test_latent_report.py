@@ -79,3 +79,17 @@ def test_a_variant_meets_shared_at_its_own_settings():
   text = "\n".join(latent_report.markdown(latent_report.table(variants), "t", variants=variants))
   assert "- mace_marg_b02 (against shared_b02): cumulative: 10 [" in text
   assert "- shared_b02: cumulative: -90 [" in text
+  # Without the preset's Shared, the variants that have their matched baseline are still compared.
+  del variants["shared"]
+  text = "\n".join(latent_report.markdown(latent_report.table(variants), "t", variants=variants))
+  assert "- mace_marg_b02 (against shared_b02): cumulative: 10 [" in text
+  assert "- shared_b02" not in text
+
+
+def test_short_runs_are_judged_on_per_episode_reward():
+  run = lambda r: {"cumulative": None, "episode_reward": r, "episode_length": 4.0}
+  variants = {"shared": {0: run(1.0), 1: run(1.1), 2: run(0.9)},
+              "mace_y": {0: run(1.8), 1: run(1.9), 2: run(1.7)}}
+  text = "\n".join(latent_report.markdown(latent_report.table(variants), "t", variants=variants))
+  line = next(l for l in text.splitlines() if l.startswith("- mace_y"))
+  assert "cumulative" not in line and "episode_reward: 0.8 [" in line and line.endswith("(better)")

@@ -36,6 +36,10 @@ class NetworkConfig:
       + b_i, so that what lambda does to the actions depends on the state. In eq. 15 lambda moves
       every state's logits by the same W_i^lambda lambda. G starts at 0 (eq. 15's heads); the
       critics do not read lambda. MACE and Shared (whose hidden layer takes lambda's place).
+    latent_init_scale: multiplies the initial range of the heads' lambda weights W_i^lambda
+      (default 1: Glorot-uniform over the whole head, as eq. 15's W). Larger starts the heads
+      following lambda's noise, away from W^lambda = 0, where following eps has no first-order
+      gradient (BUILD_NOTES.md, the latent). Not in the paper.
   """
 
   latent_dim: int = 8
@@ -49,6 +53,7 @@ class NetworkConfig:
   local_units: int = 32
   ego_bin: int = 0
   latent_film: bool = False
+  latent_init_scale: float = 1.0
 
   def __post_init__(self):
     require(self.latent_dim >= 1, f"latent_dim must be >= 1, got {self.latent_dim}")
@@ -57,6 +62,8 @@ class NetworkConfig:
     require(self.local_radius >= 0, f"local_radius must be >= 0, got {self.local_radius}")
     require(self.feature_radius >= 0, f"feature_radius must be >= 0, got {self.feature_radius}")
     require(self.ego_bin >= 0, f"ego_bin must be >= 0 (0: off), got {self.ego_bin}")
+    require(self.latent_init_scale > 0,
+            f"latent_init_scale must be > 0, got {self.latent_init_scale}")
     require(len(self.conv_filters) >= 1
             and all(len(f) == 3 and min(f) >= 1 for f in self.conv_filters),
             f"conv_filters must be (filters, kernel, stride) triples of positive ints, got "

@@ -56,9 +56,9 @@ def _independent_normal(params):
       reinterpreted_batch_ndims=1)
 
 
-def _uniform(fan_in: int, fan_out: int):
-  """Glorot-uniform's distribution for the given fans."""
-  limit = (6.0 / (fan_in + fan_out)) ** 0.5
+def _uniform(fan_in: int, fan_out: int, scale: float = 1.0):
+  """Glorot-uniform's distribution for the given fans (its range times `scale`)."""
+  limit = scale * (6.0 / (fan_in + fan_out)) ** 0.5
   return tf.keras.initializers.RandomUniform(-limit, limit)
 
 
@@ -106,8 +106,9 @@ class MaceNetwork(network.Network):
                                                name="heads_state")
       self._local_part = PerAgentDense(num_hunters, outputs, use_bias=False, initializer=init(),
                                        name="heads_local")
-      self._latent_part = tf.keras.layers.Dense(num_hunters * a, use_bias=False,
-                                                kernel_initializer=init(), name="heads_latent")
+      self._latent_part = tf.keras.layers.Dense(
+          num_hunters * a, use_bias=False, name="heads_latent",
+          kernel_initializer=_uniform(n * (d + f + l), n * a, config.latent_init_scale))
     self._film = None
     if config.latent_film:
       if model == "cloned":

@@ -211,3 +211,18 @@ def test_film_needs_a_latent(env_and_obs):
   env, _ = env_and_obs
   with pytest.raises(ValueError, match="latent_film needs a latent"):
     make(env, "cloned", latent_film=True)
+
+
+def test_latent_init_scale_widens_only_the_latent_block(env_and_obs):
+  env, _ = env_and_obs
+  f, l, a = NetworkConfig().trunk_units, NetworkConfig().local_units, 5
+  limit = (6.0 / (N * (D + f + l) + N * a)) ** 0.5  # Glorot-uniform over the whole W of eq. 15
+  for scale in (1.0, 10.0):
+    tf.keras.utils.set_random_seed(0)
+    net = make(env, "mace", latent_init_scale=scale)
+    w = {v.name.split("/")[-2]: np.abs(v.numpy()).max() for v in net.trainable_variables
+         if v.name.endswith("kernel:0")}
+    assert limit * scale * 0.9 < w["heads_latent"] <= limit * scale  # 4 x 30 draws fill the range
+    assert w["heads_state"] <= limit  # the other blocks keep eq. 15's range
+  with pytest.raises(ValueError, match="latent_init_scale must be > 0"):
+    NetworkConfig(latent_init_scale=0.0)

@@ -101,14 +101,14 @@ class MaceNetwork(network.Network):
       self._agent_part = PerAgentBias(num_hunters, outputs, initializer=init(),
                                       name="cloned_identity")  # W^id onehot(i)
     else:
-      init = lambda: _uniform(n * (d + f + l), n * a)
+      init = lambda scale=1.0: _uniform(n * (d + f + l), n * a, scale)
       self._state_part = tf.keras.layers.Dense(num_hunters * outputs, kernel_initializer=init(),
                                                name="heads_state")
       self._local_part = PerAgentDense(num_hunters, outputs, use_bias=False, initializer=init(),
                                        name="heads_local")
       self._latent_part = tf.keras.layers.Dense(
           num_hunters * a, use_bias=False, name="heads_latent",
-          kernel_initializer=_uniform(n * (d + f + l), n * a, config.latent_init_scale))
+          kernel_initializer=init(config.latent_init_scale))
     self._film = None
     if config.latent_film:
       if model == "cloned":

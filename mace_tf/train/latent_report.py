@@ -15,7 +15,7 @@ import glob
 import json
 import os
 import re
-from typing import Dict, List, Optional, Sequence
+from typing import Collection, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -110,7 +110,7 @@ def collect(runs_roots: Sequence[str], inspections_dir: Optional[str],
   return out
 
 
-def reference_for(variant: str, names: Sequence[str], reference: str = "shared") -> str:
+def reference_for(variant: str, names: Collection[str], reference: str = "shared") -> str:
   """The baseline a variant is compared with: `<reference>_<tail>` where the variant's name ends in
   `_<tail>` and that baseline ran (the longest such tail), else `reference` itself. So a variant
   played at other settings than the preset's (`mace_marg_b02`, beta 0.2) meets Shared at the same
@@ -170,7 +170,8 @@ def markdown(rows: Dict[str, Dict], title: str, reference: str = "shared",
                    f"{f([r['coupling_information_max']]) if 'coupling_information_max' in r else '-'}"
                    f" | {f(r.get('kl_per_dim'))} | "
                    f"{f'{cells[0]} of {cells[1]} (alpha {cells[2]})' if cells else '-'} |")
-  bases = {v: reference_for(v, list(variants or {}), reference) for v in variants or {}}
+  variants = variants or {}
+  bases = {v: reference_for(v, variants, reference) for v in variants}
   compared = sorted(v for v, b in bases.items() if b in variants and v != b)
   if compared:
     out += ["", f"Against {reference} (or `{reference}_<tail>`, for a variant named `..._<tail>` "

@@ -3,7 +3,20 @@
 import contextlib
 import io
 import os
+import signal
+import sys
 import warnings
+
+# Run as `python -m launch.<name>` (argv[0] is "-m" while the package imports): Ctrl-C before a
+# launcher has anything to save (imports, start-up) ends it with one line, not a traceback. `train`
+# replaces this handler with its own while it trains (it saves, then stops).
+if sys.argv and sys.argv[0] == "-m":
+  def _interrupted(signum, frame):
+    del frame
+    sys.stderr.write(f"interrupted ({signal.Signals(signum).name})\n")
+    os._exit(128 + signum)  # pylint: disable=protected-access
+
+  signal.signal(signal.SIGINT, _interrupted)
 
 # Launchers are user-facing: keep TensorFlow's C++ start-up chatter (spurious CUDA-plugin errors on a
 # CPU machine) out of their output.
@@ -30,3 +43,37 @@ def quiet_logs() -> None:
   import tensorflow as tf
   tf.get_logger().setLevel("ERROR")
   warnings.filterwarnings("ignore", category=UserWarning)
+
+
+HELP_ARGS = ("--help", "-h", "-?", "--helpshort", "--help=true", "--helpfull")
+
+
+def run(main) -> None:
+  """`app.run(main)` for a launcher, with:
+
+  * `--help` (and `-h`, `--helpshort`): the launcher's own flags, grouped (learner, network, game,
+    run), and exit code 0; `--helpfull`: absl's full listing (absl's and TensorFlow's flags too),
+    exit code 0;
+  * running out of memory (e.g. `--grid_size=100000`): one line, not a traceback.
+  """
+  import __main__  # pylint: disable=g-import-not-at-top
+  from absl import app, flags  # pylint: disable=g-import-not-at-top
+  from launch import config_flags  # pylint: disable=g-import-not-at-top
+
+  program = os.path.basename(getattr(__main__, "__file__", "launch") or "launch")[:-3]
+  asked = [a for a in sys.argv[1:] if a in HELP_ARGS]
+  if asked:
+    if "--helpfull" in asked:
+      print(flags.FLAGS.get_help())
+    else:
+      print(config_flags.grouped_help(__main__.__doc__ or "", flags.FLAGS))
+    sys.exit(0)
+
+  def guarded(argv):
+    try:
+      return main(argv)
+    except MemoryError:
+      sys.exit(f"{program}: out of memory: reduce --grid_size, --num_envs, --episodes or the "
+               f"network's sizes")
+
+  app.run(guarded)

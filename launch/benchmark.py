@@ -5,12 +5,10 @@ r"""Benchmarks.
   python -m launch.benchmark --what=scaling    # training samples/s of mace against N and against G
 
 `env`: the observation is built every step exactly as the policy consumes it (`observation.encode`).
-`train`: end-to-end training (collection + updates) of learners built as `launch.train` builds them
-(`mace_tf.train.builder`), after `--warmup` iterations: the median of `--repeats` timed iterations in
-each of `--processes` fresh processes per model (rounds interleave the models), and the median of
-those medians, on the same game, batch and rollout length; `tfa_ppo` is the stock TF-Agents
-pipeline (`mace_tf/agents/tfa_ppo.py`), measured with TF's default threads and with `--threads`, the
-faster being the reference. Prints the ratios to it and writes a JSON to `--output`.
+`train`: end-to-end training of learners built as `launch.train` builds them, after `--warmup`
+iterations: the median of `--repeats` timed iterations in each of `--processes` fresh processes per
+model (interleaved), and the median of those, on one game, B and L; `tfa_ppo`, the stock TF-Agents
+pipeline, runs with TF's default threads and with `--threads` (the faster is the reference).
 """
 
 import dataclasses
@@ -18,9 +16,11 @@ import json
 import sys
 
 from absl import app
+
+import launch
 from absl import flags
 
-from launch import game_flags
+from launch import config_flags, game_flags
 from mace_tf.envs import rules
 from mace_tf.train import benchmarking
 
@@ -44,6 +44,8 @@ flags.DEFINE_string("collect", "graph", "mace_tf's collection loop for --what=tr
 flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the mace_tf "
                     "models' workers (TrainConfig's default; 0 = TF's default).")
 flags.DEFINE_string("worker_threads", "0:0", "intra:inter-op threads of a --what=train_one worker.")
+config_flags.validate_threads("threads", "worker_threads")
+config_flags.validate_subset("models", ("mace", "shared", "cloned", "tfa_ppo"))
 flags.DEFINE_integer("warmup", 10, "Untimed iterations first (tracing, allocation).", lower_bound=0)
 flags.DEFINE_list("scaling_hunters", ["2", "5", "10", "20", "40"], "N values for --what=scaling.")
 flags.DEFINE_list("scaling_grids", ["10", "25", "50", "100"], "G values for --what=scaling.")
@@ -58,8 +60,7 @@ flags.DEFINE_integer("seed", 0, "Seed of the game and the random actions.", lowe
 flags.DEFINE_string("output", None, "Where to write the JSON result (default: "
                     "results/benchmark_env.json, results/benchmark.json, results/scaling.json).")
 # The benchmark's own game by default: the paper's largest setting, stag20 (game_flags' flags).
-for _name, _value in (("num_hunters", 20), ("num_prey", 20)):
-  flags.FLAGS.set_default(_name, _value)
+flags.FLAGS.set_default("num_hunters", 20), flags.FLAGS.set_default("num_prey", 20)
 
 FLAGS = flags.FLAGS
 DEFAULT_OUTPUT = {"env": "results/benchmark_env.json", "train": "results/benchmark.json",
@@ -146,4 +147,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  launch.run(main)

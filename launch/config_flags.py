@@ -31,6 +31,11 @@ def attribute_docs(cls) -> Dict[str, str]:
   return out
 
 
+# Help groups: flag name -> group title, filled by `define_config_flags` and `set_group`.
+_GROUPS: Dict[str, str] = {}
+_CLASS_GROUPS = {"MaceConfig": "learner", "NetworkConfig": "network", "TrainConfig": "run"}
+
+
 def _format_layers(layers) -> list:
   return [":".join(str(v) for v in layer) for layer in layers]
 
@@ -43,11 +48,14 @@ def _parse_layers(name: str, values) -> tuple:
 
 
 def define_config_flags(cls, *, choices: Dict[str, Sequence[str]] = None, skip: Sequence[str] = (),
-                        defaults: Dict[str, object] = None, flag_values=FLAGS) -> None:
+                        defaults: Dict[str, object] = None, flag_values=FLAGS,
+                        group: str = None) -> None:
   """Defines `--<field>` for every field of the dataclass `cls` but `skip` (and nested dataclass
   fields, which get their own call). `choices` makes a field an enum flag; `defaults` overrides a
-  field's default as a flag's (the dataclass' own default otherwise)."""
+  field's default as a flag's (the dataclass' own default otherwise); `group`: their title in
+  `--help` (default: by class, `_CLASS_GROUPS`)."""
   choices, defaults = choices or {}, defaults or {}
+  group = group or _CLASS_GROUPS.get(cls.__name__, "run")
   docs = attribute_docs(cls)
   hints = typing.get_type_hints(cls)
   for field in dataclasses.fields(cls):
@@ -58,6 +66,7 @@ def define_config_flags(cls, *, choices: Dict[str, Sequence[str]] = None, skip: 
       raise ValueError(f"{cls.__name__}.{name} has no entry in its docstring's Attributes")
     default = defaults.get(name, field.default)
     help_text = docs[name]
+    _GROUPS[name] = group
     if name in choices:
       flags.DEFINE_enum(name, default, list(choices[name]), help_text, flag_values=flag_values)
     elif kind is bool:
@@ -89,3 +98,46 @@ def config_from_flags(cls, flag_values=FLAGS, **fields):
       value = _parse_layers(name, value)
     values[name] = value
   return cls(**values)
+
+
+GROUP_ORDER = ("learner", "network", "game", "run")
+
+
+def set_group(title: str, names: Sequence[str]) -> None:
+  """Lists the flags `names` under `title` in a launcher's `--help`."""
+  for name in names:
+    _GROUPS[name] = title
+
+
+def grouped_help(doc: str, flag_values=FLAGS) -> str:
+  """A launcher's `--help`: its docstring, then its own flags (those defined in `launch` modules,
+  not absl's or TensorFlow's) by group, each with its help text and default."""
+  own = {}
+  for module, module_flags in flag_values.flags_by_module_dict().items():
+    if "launch" in module or "mace_tf" in module:
+      for flag in module_flags:
+        own[flag.name] = flag
+  groups: Dict[str, list] = {}
+  for name in sorted(own):
+    groups.setdefault(_GROUPS.get(name, "run"), []).append(own[name])
+  titles = [t for t in GROUP_ORDER if t in groups] + sorted(set(groups) - set(GROUP_ORDER))
+  lines = [doc.strip(), "", "Flags (--helpfull also lists absl's and TensorFlow's):"]
+  for title in titles:
+    lines += ["", f"{title}:"]
+    for flag in groups[title]:
+      kind = f" <{'|'.join(flag.enum_values)}>" if getattr(flag, "enum_values", None) else ""
+      lines.append(f"  --{flag.name}{kind}: {flag.help} (default: {flag.default_as_str or 'none'})")
+  return "\n".join(lines)
+
+
+def validate_threads(*names: str) -> None:
+  """Flags `names` must be `intra:inter` thread counts (absl reports a bad value in one line)."""
+  for name in names:
+    flags.register_validator(name, lambda v: re.fullmatch(r"\d+:\d+", v) is not None,
+                             message=f"--{name} takes intra:inter thread counts, e.g. 1:2")
+
+
+def validate_subset(name: str, allowed: Sequence[str]) -> None:
+  """List flag `name` must be a non-empty subset of `allowed`."""
+  flags.register_validator(name, lambda v: bool(v) and set(v) <= set(allowed),
+                           message=f"--{name} takes a comma-separated subset of {list(allowed)}")

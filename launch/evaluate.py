@@ -77,6 +77,13 @@ def main(argv):
       return lambda time_step: policy.joint_action(
           time_step.observation, rng.integers(0, 2**31 - 1, size=2))["action"]
 
+  try:  # the output directory first: an unwritable one is one line before minutes of play
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    with open(os.path.join(FLAGS.output_dir, ".write_test"), "w"):
+      pass
+    os.remove(os.path.join(FLAGS.output_dir, ".write_test"))
+  except OSError as e:
+    sys.exit(f"evaluate: cannot write to --output_dir={FLAGS.output_dir}: {e.strerror or e}")
   print(f"playing {FLAGS.episodes} episodes of {game} with {path}", flush=True)
   action_fn = make_action_fn()
   per_episode, frames = evaluation.play_episodes(
@@ -96,7 +103,6 @@ def main(argv):
           f"{budget['cumulative_at'][half]:,.1f} / {budget['cumulative']:,.1f} "
           f"({budget['episodes']:,} episodes, {budget['episode_reward']:.3f} per episode, "
           f"mean length {budget['episode_length']:.1f})")
-  os.makedirs(FLAGS.output_dir, exist_ok=True)
   out = os.path.join(FLAGS.output_dir, "evaluation.json")
   with open(out, "w") as f:
     json.dump(summary, f, indent=2)
@@ -118,4 +124,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  launch.run(main)

@@ -6,6 +6,7 @@ from typing import List, Optional
 
 from absl import flags
 
+from launch import config_flags
 from mace_tf.envs import rules
 
 flags.DEFINE_enum("game", rules.STAG, list(rules.GAME_KINDS),
@@ -28,6 +29,8 @@ flags.DEFINE_boolean("stags_heal", False,
                      "must hit it in consecutive steps.")
 
 FLAGS = flags.FLAGS
+config_flags.set_group("game", ["game", "num_hunters", "num_prey", "hit_points", "time_limit",
+                                "grid_size", "moving_prey", "stags_heal"])
 
 DEFAULT_HIT_POINTS = {rules.HARE: 1, rules.STAG: 2}
 DEFAULT_TIME_LIMIT = {rules.HARE: 2000, rules.STAG: 1000}
@@ -67,6 +70,6 @@ def saved_policy_for_game(program: str, saved_model: str, *, signature: Optional
     if signature is not None and not policy.has(signature):
       raise ValueError(f"{policy.path} has no '{signature}' signature: pass the sampling policy's "
                        f"export (.../export/policy), not the greedy one")
-  except (ValueError, FileNotFoundError) as e:
+  except (ValueError, OSError) as e:  # OSError: missing or damaged SavedModel
     sys.exit(f"{program}: {e}")
   return game, policy

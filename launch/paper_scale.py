@@ -15,6 +15,8 @@ import shutil
 import sys
 
 from absl import app
+
+import launch
 from absl import flags
 
 flags.DEFINE_string("runs_dir", "runs/paper_scale", "Where the runs are: <setting>/<model>_s<seed>.")
@@ -66,4 +68,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  launch.run(main)

@@ -8,6 +8,8 @@ import os
 import sys
 
 from absl import app
+
+import launch
 from absl import flags
 import numpy as np
 
@@ -62,4 +64,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  launch.run(main)

@@ -21,6 +21,8 @@ import os
 import sys
 
 from absl import app
+
+import launch
 from absl import flags
 
 from mace_tf.sweep import report as sweep_report
@@ -137,4 +139,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  launch.run(main)

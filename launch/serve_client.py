@@ -13,6 +13,8 @@ import json
 import sys
 
 from absl import app
+
+import launch
 from absl import flags
 
 from launch import game_flags
@@ -48,10 +50,13 @@ def main(argv):
         f"{low:.3f} .. {high:.3f}); success rate {summary['success_rate']:.3f}; mean length "
         f"{summary['episode_length']['mean']:.1f}")
   if FLAGS.output:
-    with open(FLAGS.output, "w") as f:
-      json.dump(summary, f, indent=2)
+    try:
+      with open(FLAGS.output, "w") as f:
+        json.dump(summary, f, indent=2)
+    except OSError as e:
+      sys.exit(f"serve_client: cannot write --output={FLAGS.output}: {e.strerror or e}")
     print(f"wrote {FLAGS.output}")
 
 
 if __name__ == "__main__":
-  app.run(main)
+  launch.run(main)

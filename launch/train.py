@@ -46,9 +46,15 @@ def main(argv):
     result = train_lib.train(root_dir=FLAGS.root_dir, game=game, agent_config=agent,
                              train_config=train, progress=FLAGS.progress,
                              command="python -m launch.train " + " ".join(sys.argv[1:]))
+  except train_lib.TrainingInterrupted as e:
+    print(f"train: {e}", file=sys.stderr)
+    sys.exit(130)
   except (ValueError, checkpoints.CheckpointRestoreError, checkpoints.RunLockedError,
           train_lib.RunDirectoryError, train_lib.TrainingDivergedError) as e:
     sys.exit(f"train: {e}")
+  except MemoryError:
+    sys.exit("train: out of memory building the games or the network: reduce --grid_size, "
+             "--num_envs or the network's sizes")
   keys = ("charts/episode_terminal_reward", "charts/success_rate", "eval/greedy_terminal_reward",
           "eval/greedy_success_rate", "charts/cumulative_terminal_reward", "perf/samples_per_s")
   print("final: " + ", ".join(f"{k}={result[k]:.4g}" for k in keys if k in result))
@@ -56,4 +62,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  launch.run(main)

@@ -176,14 +176,17 @@ def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, 
   histograms `active_hunters`, `live_stags`, `live_hares` (index: count at `after`),
   `action_share` (stay, up, down, left, right, over the active hunters' late steps),
   `distinct_positions_median`, `nearest_prey_distance` (each active hunter's torus Manhattan
-  distance to its nearest live prey at `after`: min, median, max), and the mean terminal reward
+  distance to its nearest live prey at `after`: min, median, max), `wounded_stags` (histogram of
+  stags with one hit taken), `nearest_hare_distance` and `nearest_wounded_stag_distance` (what a
+  capture is worth to an active hunter: 0.1, 1, and 0 at a fresh stag), and the mean terminal reward
   of timed-out and of other episodes.
   """
   if not 0 < after < game.time_limit:
     raise ValueError(f"after must be in (0, {game.time_limit}), got {after}")
   actions = np.zeros(rules.NUM_ACTIONS, np.int64)
   visited = {}
-  at_after = {"active": [], "stags": [], "hares": [], "distance": []}
+  at_after = {"active": [], "stags": [], "hares": [], "distance": [], "wounded": [],
+              "hare_distance": [], "wounded_distance": []}
   is_stag = game.prey_is_stag
 
   def on_step(env, time_step, action, playing):
@@ -201,6 +204,14 @@ def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, 
         at_after["active"].append(int(active.sum()))
         at_after["stags"].append(int(live[is_stag].sum()))
         at_after["hares"].append(int(live[~is_stag].sum()))
+        # What capturing is worth to a hunter still active: 1 at a wounded stag (one hit left),
+        # 0.1 at a hare, 0 at a fresh stag it would hit alone.
+        wounded = live & is_stag & (state["prey_hp"][b] < game.hit_points)
+        at_after["wounded"].append(int(wounded.sum()))
+        distance = np.abs(offset).sum(-1)  # [active, live prey]
+        for key, kind in (("hare_distance", ~is_stag[live]), ("wounded_distance", wounded[live])):
+          if kind.any():
+            at_after[key].extend(distance[:, kind].min(-1).tolist())
 
   per_episode, _ = evaluation.play_episodes(action_fn, game, episodes=episodes, seed=seed,
                                             on_step=on_step)
@@ -217,6 +228,9 @@ def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, 
       "distinct_positions_median": (float(np.median([len(v) for v in visited.values()]))
                                     if visited else float("nan")),
       "nearest_prey_distance": _quantiles(at_after["distance"]),
+      "wounded_stags": histogram(at_after["wounded"], int(is_stag.sum())),
+      "nearest_hare_distance": _quantiles(at_after["hare_distance"]),
+      "nearest_wounded_stag_distance": _quantiles(at_after["wounded_distance"]),
       "reward_timed_out": float(reward[timed_out].mean()) if timed_out.any() else float("nan"),
       "reward_finished": float(reward[~timed_out].mean()) if (~timed_out).any() else float("nan"),
   }

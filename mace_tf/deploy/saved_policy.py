@@ -5,6 +5,8 @@ specs are registered first ("The type 'tfp.distributions.Deterministic_ACTTypeSp
 registered"); `SavedPolicy` does that before loading.
 """
 
+import dataclasses
+import json
 import os
 from typing import Dict, Optional
 
@@ -13,6 +15,15 @@ import tensorflow as tf
 
 from mace_tf.envs import observation as observation_lib
 from mace_tf.envs import rules
+
+
+class DamagedExportError(OSError):
+  """A SavedModel directory that does not load (truncated or random `saved_model.pb`, missing
+  variables)."""
+
+
+# Where an export records the game it was trained on (`mace_tf.train.export`).
+GAME_FILE = os.path.join("assets.extra", "mace_tf_game.json")
 
 
 class SpecMismatchError(ValueError):
@@ -25,6 +36,22 @@ def register_tfp_types() -> None:
   tfd = tfp.distributions
   for cls in (tfd.Categorical, tfd.Deterministic, tfd.Independent, tfd.Normal):
     getattr(cls, "_type_spec", None)  # importing and touching the classes registers their specs
+
+
+def recorded_game(saved_model_dir: str):
+  """The game fields an export recorded (`GAME_FILE`), or None for an export made before it was
+  recorded. Raises ValueError (one line) if the record is unreadable."""
+  path = os.path.join(saved_model_dir, GAME_FILE)
+  if not os.path.exists(path):
+    return None
+  try:
+    with open(path) as f:
+      game = json.load(f)
+  except (OSError, ValueError, UnicodeDecodeError) as e:
+    raise SpecMismatchError(f"{path}, the export's record of its game, is unreadable ({e})") from None
+  if not isinstance(game, dict):
+    raise SpecMismatchError(f"{path}, the export's record of its game, is not a JSON object")
+  return game
 
 
 def resolve_saved_model(path: str) -> str:
@@ -55,7 +82,13 @@ class SavedPolicy:
           f"<root_dir>/export/<policy|greedy_policy>/<samples>/")
     register_tfp_types()
     self.path = path
-    self._model = tf.saved_model.load(path)
+    try:
+      self._model = tf.saved_model.load(path)
+    except (OSError, ValueError, tf.errors.OpError) as e:
+      first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+      raise DamagedExportError(f"{path} does not load as a SavedModel ({type(e).__name__}: "
+                               f"{first}); export it again, or use another version") from None
+    self.game = recorded_game(path)
     self.signatures = sorted(self._model.signatures.keys())
     if "action" not in self.signatures:
       raise SpecMismatchError(f"{path} has no 'action' signature: not a TF-Agents policy export")
@@ -68,6 +101,14 @@ class SavedPolicy:
 
   def check_game(self, game: rules.GameConfig) -> None:
     """Raises SpecMismatchError (one line, what differs) unless the policy can play `game`."""
+    if self.game is not None:
+      trained = {k: self.game.get(k) for k in dataclasses.asdict(game)}
+      differ = [f"{k}={trained[k]!r} (here {v!r})" for k, v in dataclasses.asdict(game).items()
+                if trained[k] != v]
+      if differ:
+        raise SpecMismatchError(
+            f"{self.path} was trained on another game: {', '.join(differ)}; pass the game flags "
+            f"it was trained with (launch/games/<preset>.flags)")
     channels = len(observation_lib.GRID_CHANNELS)
     expected = {"grid": (game.grid_size, game.grid_size, channels),
                 "hunters": (game.num_hunters, 3), "time_left": (1,)}

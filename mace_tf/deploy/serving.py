@@ -36,7 +36,11 @@ def action_request(time_step, signature: str = "action") -> Dict:
 
 
 def action_from_response(response: Dict) -> np.ndarray:
-  """The `[B, N]` int32 action of a predict response."""
+  """The `[B, N]` int32 action of a predict response. Raises ServingError (one line) for an answer
+  that is not a JSON object with integer actions (a float action is refused, not truncated)."""
+  if not isinstance(response, dict):
+    raise ServingError(f"the answer is a JSON {type(response).__name__}, not a predict response "
+                       f"(an object with 'outputs')")
   if "error" in response:
     raise ServingError(f"TF Serving answered: {response['error']}")
   outputs = response.get("outputs")
@@ -44,7 +48,15 @@ def action_from_response(response: Dict) -> np.ndarray:
     outputs = outputs.get("action")
   if outputs is None:
     raise ServingError(f"no action in the response (keys {sorted(response)})")
-  return np.asarray(outputs, dtype=np.int32)
+  try:
+    values = np.asarray(outputs)
+  except ValueError:
+    raise ServingError("the actions in the response are not a rectangular array") from None
+  if values.dtype.kind not in "iu" or values.ndim != 2:
+    raise ServingError(f"the actions in the response are not a [B, N] array of integers (got "
+                       f"dtype {values.dtype}, shape {values.shape}): is the served model a "
+                       f"mace_tf policy?")
+  return values.astype(np.int32)
 
 
 def http_post(url: str, body: Dict, timeout: float) -> Dict:

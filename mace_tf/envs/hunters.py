@@ -207,8 +207,15 @@ class HunterGame(py_environment.PyEnvironment):
 
   @staticmethod
   def state_from_arrays(arrays) -> Dict[str, Any]:
-    """The inverse of `state_to_arrays` (`arrays`: a mapping, e.g. `np.load(path)`)."""
+    """The inverse of `state_to_arrays` (`arrays`: a mapping, e.g. `np.load(path)`). Raises
+    ValueError naming any array it does not know (a state of another version or a damaged file)."""
     names = list(arrays.keys())
+    games = {f"game.{f.name}" for f in dataclasses.fields(rules.GameState)}
+    steps = {"step.step_type", "step.reward", "step.discount"}
+    unknown = sorted(n for n in names if n not in {"last", "rng_json"} | games | steps
+                     and not n.startswith("step.observation."))
+    if unknown:
+      raise ValueError(f"the saved game state has arrays this version does not know: {unknown}")
     game = None
     if any(n.startswith("game.") for n in names):
       game = rules.GameState(**{n[len("game."):]: np.array(arrays[n])
@@ -222,6 +229,48 @@ class HunterGame(py_environment.PyEnvironment):
                          discount=np.array(arrays["step.discount"]), observation=obs)
     return {"game": game, "last": np.array(arrays["last"]),
             "rng": json.loads(str(arrays["rng_json"])), "current_time_step": step}
+
+  def check_state(self, state: Dict[str, Any]) -> None:
+    """Raises ValueError (one line, what is wrong) unless `state` (`get_state`'s form, e.g. from a
+    checkpoint) is a state of these B games: shapes, dtypes, positions on the grid, hit points,
+    time and the RNG state."""
+    c, b = self._config, self._batch_size
+    n, m, g = c.num_hunters, c.num_prey, c.grid_size
+
+    def check(ok, what):
+      if not ok:
+        raise ValueError(f"the saved game state does not fit {c}: {what}")
+
+    game = state["game"]
+    if game is not None:
+      shapes = {"hunter_pos": (b, n, 2), "hunter_active": (b, n), "hunter_target": (b, n),
+                "prey_pos": (b, m, 2), "prey_hp": (b, m), "t": (b,)}
+      for name, shape in shapes.items():
+        value = getattr(game, name)
+        check(value.shape == shape, f"{name} has shape {value.shape}, not {shape}")
+        check(value.dtype == (bool if name == "hunter_active" else np.int32),
+              f"{name} has dtype {value.dtype}")
+      for name in ("hunter_pos", "prey_pos"):
+        check(((getattr(game, name) >= 0) & (getattr(game, name) < g)).all(),
+              f"{name} lies outside the {g} x {g} grid")
+      check(((game.prey_hp >= 0) & (game.prey_hp <= c.initial_prey_hp)).all(),
+            "prey_hp outside [0, the prey's hit points]")
+      check(((game.hunter_target >= -1) & (game.hunter_target < m)).all(),
+            "hunter_target outside [-1, M)")
+      check(((game.t >= 0) & (game.t <= c.time_limit)).all(), "t outside [0, time_limit]")
+    last = np.asarray(state["last"])
+    check(last.shape == (b,) and last.dtype == bool, f"last has shape {last.shape}, dtype "
+                                                     f"{last.dtype}")
+    try:
+      np.random.default_rng().bit_generator.state = state["rng"]
+    except (TypeError, ValueError, KeyError) as e:
+      check(False, f"the RNG state does not load ({type(e).__name__}: {e})")
+    step = state["current_time_step"]
+    if step is not None:
+      spec = self.observation_spec()
+      check(set(step.observation) == set(spec), f"observation parts {sorted(step.observation)}")
+      for k, v in step.observation.items():
+        check(v.shape == (b,) + spec[k].shape, f"observation {k} has shape {v.shape}")
 
   def set_state(self, state: Dict[str, Any]) -> None:
     self._state = None if state["game"] is None else state["game"].copy()

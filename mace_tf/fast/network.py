@@ -77,7 +77,8 @@ class FastTrunk:
     phi = apply_layer(trunk.phi_dense,
                       tf.concat([flatten(feature_map), observation["time_left"]], axis=-1),
                       recorder)
-    psi = apply_layer(trunk.psi_dense, self.psi_input(observation, entries, feature_map), recorder)
+    psi = apply_layer(trunk.psi_dense,
+                      self.psi_input(observation, entries, feature_map, recorder), recorder)
     n, batch = tf.shape(observation["hunters"])[1], tf.shape(phi)[0]
     return phi, tf.reshape(psi, [n, batch, psi.shape[-1]])
 
@@ -90,15 +91,19 @@ class FastTrunk:
       x = apply_layer(conv, circular_pad(x, low, high), recorder)
     return x
 
-  def psi_input(self, observation, entries, feature_map):
-    """`Trunk.psi_input` in parts, `[views [N * B, V], agent features [N * B, D - V]]`: each part
-    goes through its rows of psi's kernel, not concatenated, and the views (inputs) need no
-    gradient."""
+  def psi_input(self, observation, entries, feature_map, recorder=None):
+    """`Trunk.psi_input` in parts, `[views [N * B, V], agent features [N * B, D - V]]` (and the
+    pooled entities with `entity_units`): each part goes through its rows of psi's kernel, not
+    concatenated, and the views (inputs) need no gradient."""
     trunk = self._trunk
     hunters = tf.transpose(observation["hunters"], [1, 0, 2])  # [N, B, 3]
     cell = cell_index(hunters, trunk.grid_size)  # [N, B]
-    return (self.views_from_entries(entries, cell)
-            + [trunk.agent_features(observation, feature_map, cell)])
+    parts = (self.views_from_entries(entries, cell)
+             + [trunk.agent_features(observation, feature_map, cell)])
+    if trunk.entities is not None:  # the plain encoder on the observation (its grid is built)
+      parts.append(trunk.entities(
+          observation, layer_fn=lambda layer, x: apply_layer(layer, x, recorder)))
+    return parts
 
   def views_from_entries(self, entries, cell):
     """`[views [N * B, V]]`: one part, the window `(2r + 1)^2 * 4` and, with `ego_bin`, the

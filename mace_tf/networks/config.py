@@ -31,6 +31,13 @@ class NetworkConfig:
     ego_bin: c > 0: each agent also reads the whole torus centred on its own cell, summed over
       c x c cells ((G / c)^2 x 4 inputs: fine up to the window, coarse beyond, see `Trunk`), so
       that prey anywhere are in its view; 0: off (the network of the paper-faithful presets).
+    entity_units: U > 0: psi_i also reads every hunter and every prey cell as a set, each as its
+      torus offset from hunter i and its grid channels, through a 2-layer MLP of U units, max- and
+      mean-pooled (`mace_tf/networks/entities.py`): exact relative positions at any distance,
+      where the egocentric view is coarse beyond its window. 0: off (the paper's network and the
+      first presets). Not in the fast path: the compiled loop runs the plain network with it.
+    entity_prey_slots: how many prey cells the entity set holds (those with the most hit points);
+      0: as many as there are hunters (every setting of the paper has M = N).
     latent_film: the heads also read the features scaled by the latent (FiLM-like, not in the
       paper): logits_i = W_i [lambda, phi, psi_i] + H_i [phi * G_phi lambda, psi_i * G_psi lambda]
       + b_i, so that what lambda does to the actions depends on the state. In eq. 15 lambda moves
@@ -52,6 +59,8 @@ class NetworkConfig:
   feature_radius: int = 0
   local_units: int = 32
   ego_bin: int = 0
+  entity_units: int = 0
+  entity_prey_slots: int = 0
   latent_film: bool = False
   latent_init_scale: float = 1.0
 
@@ -62,6 +71,9 @@ class NetworkConfig:
     require(self.local_radius >= 0, f"local_radius must be >= 0, got {self.local_radius}")
     require(self.feature_radius >= 0, f"feature_radius must be >= 0, got {self.feature_radius}")
     require(self.ego_bin >= 0, f"ego_bin must be >= 0 (0: off), got {self.ego_bin}")
+    require(self.entity_units >= 0, f"entity_units must be >= 0 (0: off), got {self.entity_units}")
+    require(self.entity_prey_slots >= 0,
+            f"entity_prey_slots must be >= 0 (0: as many as hunters), got {self.entity_prey_slots}")
     require(self.latent_init_scale > 0,
             f"latent_init_scale must be > 0, got {self.latent_init_scale}")
     require(len(self.conv_filters) >= 1

@@ -77,7 +77,8 @@ class MaceNetwork(network.Network):
     self._trunk = Trunk(grid_size=grid_size, conv_filters=config.conv_filters,
                         trunk_units=config.trunk_units, local_radius=config.local_radius,
                         local_units=config.local_units, feature_radius=config.feature_radius,
-                        ego_bin=config.ego_bin)
+                        ego_bin=config.ego_bin, entity_units=config.entity_units,
+                        entity_prey_slots=config.entity_prey_slots or num_hunters)
     d = config.latent_dim
     if model == "mace":
       self._latent_params = tf.keras.layers.Dense(2 * d, name="latent_params")  # [mu, log sigma^2]

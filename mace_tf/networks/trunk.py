@@ -9,6 +9,8 @@ from typing import Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mace_tf.networks import entities
+
 
 def cell_index(pos, grid_size: int):
   """`y * G + x` of positions `[..., 2]` (x, y)."""
@@ -52,7 +54,8 @@ class Trunk(tf.keras.layers.Layer):
 
   def __init__(self, *, grid_size: int, conv_filters: Sequence[Tuple[int, int, int]],
                trunk_units: int, local_radius: int, local_units: int, feature_radius: int = 2,
-               ego_bin: int = 0, name: str = "trunk"):
+               ego_bin: int = 0, entity_units: int = 0, entity_prey_slots: int = 0,
+               name: str = "trunk"):
     super().__init__(name=name)
     self.grid_size = grid_size
     if ego_bin and grid_size % ego_bin:
@@ -94,6 +97,10 @@ class Trunk(tf.keras.layers.Layer):
         name="feature_table")
     if ego_bin:
       self.ego_table = tf.constant(ego_view_table(grid_size, ego_bin), name="ego_table")
+    self.entities = None
+    if entity_units:
+      self.entities = entities.EntityEncoder(grid_size=grid_size, prey_slots=entity_prey_slots,
+                                             units=entity_units)
 
   @property
   def convs(self):
@@ -128,7 +135,8 @@ class Trunk(tf.keras.layers.Layer):
 
   def psi_input(self, observation, feature_map):
     """psi_i's input `[N * B, D]`, rows agent-major (row i * B + b: agent i of game b):
-    [window (2r+1)^2 * 4 | egocentric view K * K * 4 (with ego_bin) | features | active | time]."""
+    [window (2r+1)^2 * 4 | egocentric view K * K * 4 (with ego_bin) | features | active | time |
+    pooled entities 2U (with entity_units)]."""
     grid = observation["grid"]
     hunters = tf.transpose(observation["hunters"], [1, 0, 2])  # [N, B, 3] int32: x, y, active
     cell = cell_index(hunters, self.grid_size)  # [N, B]
@@ -136,6 +144,8 @@ class Trunk(tf.keras.layers.Layer):
     if self.ego_bin:
       parts.append(gather_cells(box_sum(grid, self.ego_bin), tf.gather(self.ego_table, cell)))
     parts.append(self.agent_features(observation, feature_map, cell))
+    if self.entities is not None:
+      parts.append(self.entities(observation))
     return tf.concat([tf.cast(p, tf.float32) for p in parts], axis=-1)
 
   def agent_features(self, observation, feature_map, cell):

@@ -66,12 +66,17 @@ TABLE2 = (
 def parse_space(spec: Mapping[str, Sequence]) -> Tuple[Axis, ...]:
   """A search space from `{name: [kind, low, high]}` or `{name: ["choice", v1, v2, ...]}` (a JSON
   file's content); ValueError with one line naming the bad entry."""
+  if not isinstance(spec, Mapping):
+    raise ValueError(f"search space: expected a JSON object {{name: [kind, ...]}}, got a "
+                     f"{type(spec).__name__}")
   axes = []
   for name, entry in spec.items():
     if not isinstance(entry, (list, tuple)) or not entry:
       raise ValueError(f"search space: {name}: expected [kind, ...], got {entry!r}")
     kind, rest = entry[0], list(entry[1:])
     if kind == CHOICE:
+      if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rest):
+        raise ValueError(f"search space: {name}: a choice takes numbers, got {entry!r}")
       axes.append(Axis(name, CHOICE, values=tuple(rest)))
     elif len(rest) != 2 or not all(isinstance(v, (int, float)) for v in rest):
       raise ValueError(f"search space: {name}: expected [{kind!r}, low, high], got {entry!r}")

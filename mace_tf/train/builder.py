@@ -152,8 +152,15 @@ class MaceLearner:
   @property
   def env_codec(self):
     """How the games' state is checkpointed (host games only; the compiled loop's are variables)."""
-    return ((hunters.HunterGame.state_to_arrays, hunters.HunterGame.state_from_arrays)
+    return ((hunters.HunterGame.state_to_arrays, self._checked_state_from_arrays)
             if self._host else None)
+
+  def _checked_state_from_arrays(self, arrays):
+    """A checkpoint's game state, validated: one that does not fit these games raises ValueError,
+    and the restore tries the next older checkpoint."""
+    state = hunters.HunterGame.state_from_arrays(arrays)
+    self.env.check_state(state)
+    return state
 
   def run_iteration(self):
     """One collect-and-update iteration: (LossInfo, episode statistics, samples). Raises

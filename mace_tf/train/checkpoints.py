@@ -6,8 +6,9 @@ import fcntl
 import glob
 import json
 import os
+import re
 import socket
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -38,29 +39,56 @@ def with_defaults(saved: Dict[str, Any], defaults: Dict[str, Any]) -> Dict[str, 
   return {**_normalize(defaults), **saved}
 
 
-def check_or_write_run_config(root_dir: str, config: Dict[str, Any], *,
-                              defaults: Dict[str, Any]) -> None:
-  """Writes `run_config.json`, or checks that `config` agrees with the one already there.
+def has_checkpoint(root_dir: str) -> bool:
+  """Whether `root_dir` holds a TF checkpoint (`checkpoints/ckpt-N.index`): a run that exists."""
+  directory = os.path.join(root_dir, "checkpoints")
+  return os.path.isdir(directory) and any(
+      re.fullmatch(r"ckpt-\d+\.index", name) for name in os.listdir(directory))
 
-  `defaults`: the config of default settings (`train_lib.default_run_config()`). A field the saved
-  config lacks is compared at its default there.
+
+def check_run_config(root_dir: str, config: Dict[str, Any], *,
+                     defaults: Dict[str, Any]) -> Dict[str, Any]:
+  """Checks `config` against the run in `root_dir`; returns what `run_config.json` is to hold.
+
+  A run exists once its first checkpoint does: `run_config.json` is written with it
+  (`write_run_config`), so a start that failed or diverged before any checkpoint pins nothing,
+  and its `run_config.json`, if any, is replaced. `defaults`: the config of default settings
+  (`train_lib.default_run_config()`); a field the saved config lacks is compared at its default.
+
+  Raises:
+    CheckpointMismatchError: a fixed setting contradicts the run, or its `run_config.json` is
+      not a JSON object (one line naming the file).
   """
   path = os.path.join(root_dir, "run_config.json")
   config = _normalize(config)
-  if os.path.exists(path):
+  if not (os.path.exists(path) and has_checkpoint(root_dir)):
+    return config
+  try:
     with open(path) as f:
       saved = json.load(f)
-    for section, keys in FIXED_KEYS.items():
-      old_section = with_defaults(saved.get(section, {}), defaults[section])
-      for key in keys or [*config[section], *(k for k in old_section if k not in config[section])]:
-        old, new = old_section.get(key), config[section].get(key)
-        if old != new:
-          raise CheckpointMismatchError(
-              f"{key}={new} contradicts the run in {root_dir}, which has {key}={old}: use another "
-              f"--root_dir, or the same settings to resume it")
-    # The settings are the same; the file now names every field, and the budgets (num_samples,
-    # checkpoint_every etc.) may change on resume.
-    config = {**saved, **{s: config[s] for s in config if s in FIXED_KEYS}}
+  except (ValueError, UnicodeDecodeError) as e:
+    raise CheckpointMismatchError(
+        f"{path} is not valid JSON ({e}); restore it, or move the run directory away") from None
+  if not isinstance(saved, dict) or not all(isinstance(saved.get(s, {}), dict) for s in FIXED_KEYS):
+    raise CheckpointMismatchError(
+        f"{path} is not a run configuration (a JSON object with sections {sorted(FIXED_KEYS)}); "
+        f"restore it, or move the run directory away")
+  for section, keys in FIXED_KEYS.items():
+    old_section = with_defaults(saved.get(section, {}), defaults[section])
+    for key in keys or [*config[section], *(k for k in old_section if k not in config[section])]:
+      old, new = old_section.get(key), config[section].get(key)
+      if old != new:
+        raise CheckpointMismatchError(
+            f"{key}={new} contradicts the run in {root_dir}, which has {key}={old}: use another "
+            f"--root_dir, or the same settings to resume it")
+  # The settings are the same; the file now names every field, and the budgets (num_samples,
+  # checkpoint_every etc.) may change on resume.
+  return {**saved, **{s: config[s] for s in config if s in FIXED_KEYS}}
+
+
+def write_run_config(root_dir: str, config: Dict[str, Any]) -> None:
+  """Writes `run_config.json` atomically (a temporary file, then a rename)."""
+  path = os.path.join(root_dir, "run_config.json")
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
     json.dump(config, f, indent=2)
@@ -88,11 +116,45 @@ class RunCheckpointer:
     """`env_codec`: (to_arrays, from_arrays) for the games' state, or None if the run has none
     (the compiled loop keeps its games in TF variables)."""
     self._dir = os.path.join(root_dir, "checkpoints")
-    self._checkpoint = tf.train.Checkpoint(**trackables)
-    self._manager = tf.train.CheckpointManager(self._checkpoint, self._dir, max_to_keep=max_to_keep)
     self._codec = env_codec
     self._log = log_fn or (lambda _: None)
     self.restored = None  # the checkpoint restore_latest used
+    self._checkpoint = tf.train.Checkpoint(**trackables)
+    self._repair_index()
+    self._manager = tf.train.CheckpointManager(self._checkpoint, self._dir, max_to_keep=max_to_keep)
+
+  def _numbers(self) -> List[int]:
+    """The numbers N of the TF checkpoints on disk (`ckpt-N.index`), ascending."""
+    if not os.path.isdir(self._dir):
+      return []
+    found = (re.fullmatch(r"ckpt-(\d+)\.index", name) for name in os.listdir(self._dir))
+    return sorted(int(m.group(1)) for m in found if m)
+
+  def _repair_index(self) -> None:
+    """Rebuilds a damaged `checkpoint` index (empty, random bytes, unparsable) from the checkpoint
+    files on disk, newest last, with one warning line: the intact checkpoints stay reachable."""
+    index = os.path.join(self._dir, "checkpoint")
+    if not os.path.isfile(index):
+      return
+    try:
+      state = tf.train.get_checkpoint_state(self._dir)
+      if state is not None and state.model_checkpoint_path:
+        return
+      reason = "it names no checkpoint"
+    except Exception as e:  # pylint: disable=broad-except  (any parse failure: text, protobuf)
+      reason = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:100] if str(e).strip() else ''}"
+    numbers = self._numbers()
+    self._log(f"warning: the checkpoint index {index} is damaged ({reason}); rebuilt from the "
+              f"{len(numbers)} checkpoints on disk")
+    os.remove(index)
+    if numbers:
+      names = [f"ckpt-{n}" for n in numbers]
+      # Relative names, as the CheckpointManager writes them (the directory may move), with
+      # their files' times: the manager keeps only checkpoints newer than the last preserved time.
+      times = [os.path.getmtime(os.path.join(self._dir, f"{name}.index")) for name in names]
+      tf.compat.v1.train.update_checkpoint_state(
+          self._dir, names[-1], names, all_model_checkpoint_timestamps=times,
+          last_preserved_timestamp=min(times) - 1.0)
 
   @staticmethod
   def _env_path(checkpoint_path: str) -> str:
@@ -108,7 +170,7 @@ class RunCheckpointer:
       os.replace(tmp, env_path)
     path = self._manager.save()
     kept = set(self._manager.checkpoints)
-    for stale in glob.glob(os.path.join(self._dir, "ckpt-*.env.npz*")):
+    for stale in glob.glob(os.path.join(glob.escape(self._dir), "ckpt-*.env.npz*")):
       if stale.endswith(".tmp.npz") or stale[: -len(".env.npz")] not in kept:
         os.remove(stale)
     return path
@@ -130,7 +192,8 @@ class RunCheckpointer:
           with np.load(self._env_path(path), allow_pickle=False) as arrays:
             env_state = self._codec[1](arrays)
         self._checkpoint.restore(path).assert_existing_objects_matched()
-      except (OSError, ValueError, KeyError, IndexError, AssertionError, tf.errors.OpError) as e:
+      except (OSError, ValueError, KeyError, IndexError, TypeError, AssertionError,
+              tf.errors.OpError) as e:
         reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         self._log(f"warning: checkpoint {path} does not restore ({type(e).__name__}: {reason}); "
                   f"trying the next older one")

@@ -15,12 +15,14 @@ int32, `time_left [B, 1]` float32 and):
   eps, `latent`, `latent_mean`, `latent_stddev` `[B, d]`, `values [B, N]` (for inspecting the latent).
 """
 
+import json
 import os
 
 import tensorflow as tf
 from tf_agents.policies import policy_saver
 
 from mace_tf.agents.mace import policy as policy_lib
+from mace_tf.deploy.saved_policy import GAME_FILE
 
 POLICY_NAMES = ("policy", "greedy_policy")
 EXTRA_SIGNATURES = ("joint_action", "agent_action", "latent")
@@ -72,10 +74,12 @@ class _Saver(policy_saver.PolicySaver):
 
 
 class PolicyExporter:
-  """Writes SavedModels of `policies` (name -> TFPolicy) under `<root_dir>/export/`."""
+  """Writes SavedModels of `policies` (name -> TFPolicy) under `<root_dir>/export/`; `game`: the
+  game's fields (`dataclasses.asdict(GameConfig)`), recorded in every version."""
 
-  def __init__(self, root_dir: str, policies, samples: tf.Variable):
+  def __init__(self, root_dir: str, policies, samples: tf.Variable, game: dict = None):
     self._export_dir = os.path.join(root_dir, "export")
+    self._game = game
     self._savers = {}
     for name, policy in policies.items():
       saver = _Saver(policy, batch_size=None, train_step=samples)
@@ -83,18 +87,37 @@ class PolicyExporter:
         saver.add_signatures(extra_signatures(policy))
       self._savers[name] = saver
 
+  def path(self, name: str, version: int) -> str:
+    return os.path.join(self._export_dir, name, str(int(version)))
+
+  def has(self, version: int) -> bool:
+    """Whether every policy has a complete export of `version`."""
+    return all(os.path.isfile(os.path.join(self.path(name, version), "saved_model.pb"))
+               for name in self._savers)
+
   def export(self, version: int) -> dict:
-    """Saves every policy as `<export>/<name>/<version>`; returns name -> path."""
+    """Saves every policy as `<export>/<name>/<version>`; returns name -> path. A version is
+    written under `<version>.tmp` and renamed when complete (TF Serving never sees a half-written
+    one); a failed write leaves no `.tmp` behind."""
     paths = {}
     for name, saver in self._savers.items():
-      path = os.path.join(self._export_dir, name, str(int(version)))
+      path = self.path(name, version)
       tmp = path + ".tmp"
-      if tf.io.gfile.exists(tmp):
-        tf.io.gfile.rmtree(tmp)
-      saver.save(tmp)
-      if tf.io.gfile.exists(path):
-        tf.io.gfile.rmtree(path)
-      tf.io.gfile.rename(tmp, path)  # TF Serving never sees a half-written version
+      try:
+        if tf.io.gfile.exists(tmp):
+          tf.io.gfile.rmtree(tmp)
+        saver.save(tmp)
+        if self._game is not None:
+          os.makedirs(os.path.join(tmp, os.path.dirname(GAME_FILE)), exist_ok=True)
+          with open(os.path.join(tmp, GAME_FILE), "w") as f:
+            json.dump(self._game, f, indent=2)
+        if tf.io.gfile.exists(path):
+          tf.io.gfile.rmtree(path)
+        tf.io.gfile.rename(tmp, path)
+      except BaseException:
+        if os.path.isdir(tmp):
+          tf.io.gfile.rmtree(tmp)
+        raise
       paths[name] = path
     return paths
 

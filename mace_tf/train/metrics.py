@@ -19,23 +19,30 @@ class MetricsWriter:
     self.path = os.path.join(root_dir, "metrics.jsonl")
     self._summary_writer = tf.summary.create_file_writer(os.path.join(root_dir, "summaries"))
 
-  def truncate_after(self, samples: int) -> None:
-    """Drops lines written after `samples` (a run resumed from an earlier checkpoint rewrites them)."""
+  def truncate_after(self, samples: int) -> int:
+    """Keeps the lines up to `samples` (a run resumed from a checkpoint at `samples` rewrites the
+    later ones) and drops lines that do not parse, one by one: a line torn by a kill or damaged by
+    hand costs only itself, never the good lines around it. Returns how many damaged lines were
+    dropped."""
     if not os.path.exists(self.path):
-      return
+      return 0
     with open(self.path) as f:
       lines = [line for line in f if line.strip()]
-    keep = []
+    keep, damaged = [], 0
     for line in lines:
       try:
-        if json.loads(line)["samples"] <= samples:
-          keep.append(line)
-      except (ValueError, KeyError):
-        break  # a line cut by a kill mid-write: it and anything after it is dropped
+        row = json.loads(line)
+        at = int(row["samples"])
+      except (ValueError, KeyError, TypeError):
+        damaged += 1
+        continue
+      if at <= samples:
+        keep.append(line if line.endswith("\n") else line + "\n")
     tmp = self.path + ".tmp"
     with open(tmp, "w") as f:
       f.writelines(keep)
     os.replace(tmp, self.path)
+    return damaged
 
   def write(self, samples: int, scalars: Dict[str, float]) -> None:
     clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
@@ -50,6 +57,14 @@ class MetricsWriter:
 
 
 def read_metrics(root_dir: str):
-  """The JSONL metrics of a run as a list of dicts."""
+  """The JSONL metrics of a run as a list of dicts (lines that do not parse are skipped)."""
+  rows = []
   with open(os.path.join(root_dir, "metrics.jsonl")) as f:
-    return [json.loads(line) for line in f if line.strip()]
+    for line in f:
+      try:
+        row = json.loads(line) if line.strip() else None
+      except ValueError:
+        continue
+      if isinstance(row, dict):
+        rows.append(row)
+  return rows

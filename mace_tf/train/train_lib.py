@@ -7,8 +7,11 @@ and agent), the L x B samples form one `Trajectory [B, L + 1]`, the agent takes 
 """
 
 import collections
+import contextlib
 import dataclasses
 import os
+import signal
+import threading
 import time
 from typing import Callable, Dict, Optional
 
@@ -19,7 +22,7 @@ from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import rules
 from mace_tf.deploy import evaluation
 from mace_tf.fast import graph_loop
-from mace_tf.train import builder, checkpoints, export, metrics
+from mace_tf.train import builder, checkpoints, export, metrics, paths
 
 
 COLLECT_MODES = ("graph", "host")
@@ -114,20 +117,80 @@ def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
   """Trains (or resumes training) a MACE / Shared / Cloned agent, or the stock TF-Agents PPO
   baseline (`agent_config.model == "tfa_ppo"`); returns the final metrics.
 
+  SIGINT (Ctrl-C) and SIGTERM, while it trains in the main thread, stop it at the next iteration
+  boundary: it saves a checkpoint and its exports there and raises TrainingInterrupted.
+
   Raises (each with a one-line message):
     checkpoints.CheckpointMismatchError: a setting contradicts the run already in `root_dir`.
     checkpoints.CheckpointRestoreError: checkpoints exist but none restores.
     checkpoints.RunLockedError: a live trainer holds `root_dir`.
-    RunDirectoryError: `root_dir` cannot be created, read or written.
+    RunDirectoryError: `root_dir`, or a file in it, cannot be created, read or written (a full
+      disk, a file where a directory belongs...).
     TrainingDivergedError: a loss term or the gradient went non-finite.
+    TrainingInterrupted: SIGINT or SIGTERM stopped it (after saving).
   """
   _check_writable(root_dir)
-  with checkpoints.RunLock(root_dir):
-    if command:  # the run's history of commands, for reports
-      with open(os.path.join(root_dir, "commands.txt"), "a") as f:
-        f.write(command + "\n")
-    return _train_locked(root_dir=root_dir, game=game, agent_config=agent_config,
-                         train_config=train_config, progress=progress, log_fn=log_fn)
+  with _StopSignals() as stop, _os_errors_as_one_line(root_dir):
+    with checkpoints.RunLock(root_dir):
+      if command:  # the run's history of commands, for reports
+        with open(os.path.join(root_dir, "commands.txt"), "a") as f:
+          f.write(command + "\n")
+      return _train_locked(root_dir=root_dir, game=game, agent_config=agent_config,
+                           train_config=train_config, progress=progress, log_fn=log_fn, stop=stop)
+
+
+class _StopSignals:
+  """While active (main thread only), SIGINT and SIGTERM set `requested` (the signal's name)
+  instead of interrupting: the loop stops at its next iteration boundary, never mid-save."""
+
+  def __init__(self):
+    self.requested = None
+    self._previous = {}
+
+  def _handle(self, signum, frame):
+    del frame
+    self.requested = signal.Signals(signum).name
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for sig in (signal.SIGINT, signal.SIGTERM):
+        self._previous[sig] = signal.signal(sig, self._handle)
+    return self
+
+  def __exit__(self, *exc):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _os_errors_as_one_line(root_dir: str):
+  """An OS error on a file of the run (a full disk, a directory where a file belongs, a file where
+  a directory belongs) becomes a RunDirectoryError naming the file and what to do."""
+  try:
+    yield
+  except OSError as e:
+    name = paths.display(e.filename) if e.filename else root_dir
+    raise RunDirectoryError(
+        f"cannot use {name}: {e.strerror or e}; fix it (free space, remove what is in the way) and "
+        f"rerun the same command to resume from the last checkpoint") from None
+  except _WriteFailed as e:
+    raise RunDirectoryError(
+        f"cannot write the run in {root_dir}: {e}; fix it (free space, remove what is in the "
+        f"way) and rerun the same command to resume from the last checkpoint") from None
+
+
+class _WriteFailed(Exception):
+  """TensorFlow failed to write a checkpoint, an export or a summary (its message's first line)."""
+
+
+@contextlib.contextmanager
+def _writing():
+  """Around TensorFlow's writes into the run: any error of theirs is a write that failed (a full
+  disk, a file too large, a directory in the way), not a bug of the learner."""
+  try:
+    yield
+  except tf.errors.OpError as e:
+    raise _WriteFailed(paths.display(str(e.message).strip().splitlines()[0][:200])) from None
 
 
 def _check_writable(root_dir: str) -> None:
@@ -149,44 +212,69 @@ class TrainingDivergedError(RuntimeError):
   """A loss term or the gradient went non-finite; training stopped before saving it."""
 
 
+class TrainingInterrupted(RuntimeError):
+  """SIGINT or SIGTERM stopped training at an iteration boundary, after a checkpoint."""
+
+
 def default_run_config() -> Dict:
   """`run_config.json`'s sections at the default settings: what a field that a run's or a sweep's
   saved config lacks (the library gained it later) is compared at on resume."""
   return checkpoints.run_config_dict(rules.GameConfig(), MaceConfig(), TrainConfig())
 
 
-def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_fn):
-  checkpoints.check_or_write_run_config(
+def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_fn, stop):
+  # The settings are checked now and committed with the first checkpoint: a start that fails
+  # before one pins nothing.
+  run_config = checkpoints.check_run_config(
       root_dir, checkpoints.run_config_dict(game, agent_config, train_config),
       defaults=default_run_config())
+  committed = checkpoints.has_checkpoint(root_dir)
+  if committed:
+    checkpoints.write_run_config(root_dir, run_config)
   tc = train_config
   set_threads(intra_op=tc.intra_op_threads, inter_op=tc.inter_op_threads, log_fn=log_fn)
   # Keras's initializers take no seed from tf.random.set_seed alone: without this, the initial
   # weights differed from process to process at the same seed.
   tf.keras.utils.set_random_seed(tc.seed)
   learner = builder.make_learner(game, agent_config, tc)
+  # Every path TensorFlow reads goes through a glob-free alias of the run directory.
+  tf_root = paths.literal_dir(root_dir)
+  say = lambda line: log_fn(paths.display(line)) if log_fn else None
 
   samples = tf.Variable(0, dtype=tf.int64, name="samples")
   episodes = tf.Variable(0, dtype=tf.int64, name="episodes")
   cumulative_reward = tf.Variable(0.0, dtype=tf.float64, name="cumulative_terminal_reward")
   checkpointer = checkpoints.RunCheckpointer(
-      root_dir, env_codec=learner.env_codec, log_fn=log_fn, samples=samples, episodes=episodes,
+      tf_root, env_codec=learner.env_codec, log_fn=say, samples=samples, episodes=episodes,
       cumulative_reward=cumulative_reward, **learner.trackables)
-  writer = metrics.MetricsWriter(root_dir)
+  writer = metrics.MetricsWriter(tf_root)
   env_state = checkpointer.restore_latest()
-  if checkpointer.restored and log_fn:
-    log_fn(f"resumed from {checkpointer.restored} at {int(samples.numpy()):,} samples")
+  if checkpointer.restored:
+    say(f"resumed from {checkpointer.restored} at {int(samples.numpy()):,} samples")
   learner.start(env_state)
-  writer.truncate_after(int(samples.numpy()))
-  exporter = export.PolicyExporter(root_dir, learner.policies, samples)
+  damaged = writer.truncate_after(int(samples.numpy()))
+  if damaged:
+    say(f"warning: dropped {damaged} damaged line(s) of {writer.path}; the others are kept")
+  exporter = export.PolicyExporter(tf_root, learner.policies, samples,
+                                   game=dataclasses.asdict(game))
+  if checkpointer.restored and not exporter.has(int(samples.numpy())):
+    # The save that wrote this checkpoint was stopped before its exports completed.
+    with _writing():
+      exporter.export(int(samples.numpy()))
 
   def greedy_eval():
     return evaluate_policy(learner.greedy_action, game, episodes=tc.eval_episodes,
                            seed=tc.seed + 10_000)
 
   def save():
-    checkpointer.save(learner.env_state())
-    exporter.export(int(samples.numpy()))
+    nonlocal committed
+    with _writing():
+      checkpointer.save(learner.env_state())
+    if not committed:
+      checkpoints.write_run_config(root_dir, run_config)
+      committed = True
+    with _writing():
+      exporter.export(int(samples.numpy()))
 
   window = collections.defaultdict(list)  # episode statistics since the last metric line
   pbar = None
@@ -199,50 +287,56 @@ def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_f
           "eval": start_samples // tc.eval_every if tc.eval_every else 0}
   final = {}
   loss_info = None
-  while int(samples.numpy()) < tc.num_samples:
-    try:
-      loss_info, stats, new_samples = learner.run_iteration()
-    except builder.DivergenceError as e:
-      # Nothing of this update is saved: the last checkpoint holds the last finite weights.
+  try:
+    while int(samples.numpy()) < tc.num_samples and not stop.requested:
+      try:
+        loss_info, stats, new_samples = learner.run_iteration()
+      except builder.DivergenceError as e:
+        # Nothing of this update is saved: the last checkpoint holds the last finite weights.
+        raise TrainingDivergedError(
+            f"training diverged: {e.term} went non-finite in the update after "
+            f"{int(samples.numpy()):,} samples; nothing non-finite was saved; the last good "
+            f"checkpoint is {paths.display(checkpointer.latest or '') or 'none (no checkpoint yet)'}"
+        ) from None
+      samples.assign_add(new_samples)
+      episodes.assign_add(stats["length"].size)
+      cumulative_reward.assign_add(float(stats["total_reward"].sum()))
+      for k, v in stats.items():
+        window[k].extend(v.tolist())
+      s = int(samples.numpy())
       if pbar is not None:
-        pbar.close()
-      raise TrainingDivergedError(
-          f"training diverged: {e.term} went non-finite in the update after "
-          f"{int(samples.numpy()):,} samples; nothing non-finite was saved; the last good "
-          f"checkpoint is {checkpointer.latest or 'none (no checkpoint yet)'}") from None
-    samples.assign_add(new_samples)
-    episodes.assign_add(stats["length"].size)
-    cumulative_reward.assign_add(float(stats["total_reward"].sum()))
-    for k, v in stats.items():
-      window[k].extend(v.tolist())
-    s = int(samples.numpy())
+        pbar.update(new_samples)
+        if window["total_reward"]:
+          pbar.set_postfix(episodes=int(episodes.numpy()),
+                           reward=f"{np.mean(window['total_reward']):.3f}", refresh=False)
+      done = s >= tc.num_samples
+      if s // tc.log_every > last["log"] or done:
+        last["log"] = s // tc.log_every
+        scalars = {
+            "charts/episodes": int(episodes.numpy()),
+            "charts/cumulative_terminal_reward": float(cumulative_reward.numpy()),
+            "perf/samples_per_s": (s - start_samples) / (time.perf_counter() - start_time),
+            **learner.loss_scalars(loss_info), **_episode_scalars(window, game.time_limit)}
+        if done or (tc.eval_every and s // tc.eval_every > last["eval"]):
+          last["eval"] = s // tc.eval_every if tc.eval_every else 0
+          scalars.update({f"eval/greedy_{k}": v for k, v in greedy_eval().items()})
+        with _writing():
+          writer.write(s, scalars)
+        final = scalars
+        window = collections.defaultdict(list)
+      if s // tc.checkpoint_every > last["ckpt"] or done or stop.requested:
+        last["ckpt"] = s // tc.checkpoint_every
+        save()
+  finally:
     if pbar is not None:
-      pbar.update(new_samples)
-      if window["total_reward"]:
-        pbar.set_postfix(episodes=int(episodes.numpy()),
-                         reward=f"{np.mean(window['total_reward']):.3f}", refresh=False)
-    done = s >= tc.num_samples
-    if s // tc.log_every > last["log"] or done:
-      last["log"] = s // tc.log_every
-      scalars = {
-          "charts/episodes": int(episodes.numpy()),
-          "charts/cumulative_terminal_reward": float(cumulative_reward.numpy()),
-          "perf/samples_per_s": (s - start_samples) / (time.perf_counter() - start_time),
-          **learner.loss_scalars(loss_info), **_episode_scalars(window, game.time_limit)}
-      if done or (tc.eval_every and s // tc.eval_every > last["eval"]):
-        last["eval"] = s // tc.eval_every if tc.eval_every else 0
-        scalars.update({f"eval/greedy_{k}": v for k, v in greedy_eval().items()})
-      writer.write(s, scalars)
-      final = scalars
-      window = collections.defaultdict(list)
-    if s // tc.checkpoint_every > last["ckpt"] or done:
-      last["ckpt"] = s // tc.checkpoint_every
-      save()
-  if pbar is not None:
-    pbar.close()
+      pbar.close()
+  if stop.requested:
+    where = (f"saved at {int(samples.numpy()):,} samples" if loss_info is not None
+             else f"nothing new to save ({int(samples.numpy()):,} samples)")
+    raise TrainingInterrupted(f"stopped by {stop.requested}: {where}; rerun the same command to "
+                              f"resume")
   if loss_info is None:
-    if log_fn:
-      log_fn(f"nothing to do: the run in {root_dir} already has {int(samples.numpy()):,} samples")
+    say(f"nothing to do: the run in {root_dir} already has {int(samples.numpy()):,} samples")
     # A finished run's result is its last metrics line, not an empty dict.
     lines = metrics.read_metrics(root_dir) if os.path.exists(
         os.path.join(root_dir, "metrics.jsonl")) else []

@@ -220,3 +220,40 @@ def test_decodability_surrogate_weights_each_step_by_its_centred_d():
   # Baseline b = 2; weights -1 and +1 over the 2 counted steps, each agent counted.
   np.testing.assert_allclose(tape.gradient(s, log_probs).numpy(),
                              [[[-0.5, -0.5], [0.5, 0.0], [0.0, 0.0]]], atol=1e-7)
+
+
+def test_continuing_returns_carry_past_an_episode_end_by_hand():
+  # One hunter, 4 steps: step 1's transition ends the episode (reward 1), step 2 is its LAST
+  # (the auto-reset), step 3 the next episode's FIRST. gamma 0.9, tau 0.5; V = 0.2, 0.5, 0.3, 0.4
+  # and 0.1 to bootstrap. The reset gets gamma = tau = 1:
+  #   d3 = 0.9 * 0.1 - 0.4 = -0.31;  d2 = 0.4 - 0.3 = 0.1;  d1 = 1 + 0.9 * 0.3 - 0.5 = 0.77;
+  #   d0 = 0.9 * 0.5 - 0.2 = 0.25
+  #   A3 = -0.31;  A2 = 0.1 - 0.31 = -0.21;  A1 = 0.77 + 0.45 * -0.21 = 0.6755;
+  #   A0 = 0.25 + 0.45 * 0.6755 = 0.553975
+  # Episodic (the paper), the return stops at the end: A1 = 1 - 0.5 = 0.5, A0 = 0.25 + 0.225.
+  boundary = tf.constant([[False, False, True, False]])
+  gamma, tau = losses.continuing_discounts(boundary=boundary, gamma=0.9, gae_lambda=0.5)
+  np.testing.assert_allclose(gamma.numpy()[0, :, 0], [0.9, 0.9, 1.0, 0.9])
+  np.testing.assert_allclose(tau.numpy()[0, :, 0], [0.5, 0.5, 1.0, 0.5])
+  rewards = tf.constant([[[0.0], [1.0], [0.0], [0.0]]])
+  values = tf.constant([[[0.2], [0.5], [0.3], [0.4], [0.1]]])
+  adv, _ = losses.generalized_advantages(rewards=rewards, values=values,
+                                         dones=tf.zeros([1, 4], tf.bool), gamma=gamma,
+                                         gae_lambda=tau)
+  np.testing.assert_allclose(adv.numpy()[0, :, 0], [0.553975, 0.6755, -0.21, -0.31], atol=1e-6)
+  episodic, _ = losses.generalized_advantages(rewards=rewards, values=values,
+                                              dones=tf.constant([[False, True, False, False]]),
+                                              gamma=0.9, gae_lambda=0.5)
+  np.testing.assert_allclose(episodic.numpy()[0, :2, 0], [0.475, 0.5], atol=1e-6)
+  # With tau = 1 the reset is invisible: the return into the LAST step is the reward plus the
+  # discounted return from the next episode's FIRST step, whatever V(s_LAST) is.
+  for v_last in (0.3, -5.0):
+    values = tf.constant([[[0.2], [0.5], [v_last], [0.4], [0.1]]])
+    g, t = losses.continuing_discounts(boundary=boundary, gamma=0.9, gae_lambda=1.0)
+    _, ret = losses.generalized_advantages(rewards=rewards, values=values,
+                                           dones=tf.zeros([1, 4], tf.bool), gamma=g, gae_lambda=t)
+    np.testing.assert_allclose(ret.numpy()[0, 1, 0], 1.0 + 0.9 * ret.numpy()[0, 3, 0], atol=1e-6)
+    # Per-agent discounts (the frozen clock's) keep their values off the boundary.
+    g2, _ = losses.continuing_discounts(boundary=boundary, gamma=tf.fill([1, 4, 2], 0.5),
+                                        gae_lambda=1.0)
+    np.testing.assert_allclose(g2.numpy()[0], [[0.5, 0.5], [0.5, 0.5], [1, 1], [0.5, 0.5]])

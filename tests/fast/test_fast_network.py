@@ -18,7 +18,8 @@ GAME = rules.GameConfig(kind=rules.STAG, num_hunters=5, num_prey=4, hit_points=2
 @pytest.mark.parametrize("model,config", [
     (model, config) for model in ("mace", "shared", "cloned")
     for config in (NetworkConfig(latent_dim=3), NetworkConfig(ego_bin=5), FIRST_NETWORK)
-] + [(model, NetworkConfig(ego_bin=5, latent_film=True)) for model in ("mace", "shared")])
+] + [(model, NetworkConfig(ego_bin=5, latent_film=True)) for model in ("mace", "shared")]
+  + [(model, NetworkConfig(ego_bin=5, entity_units=6)) for model in ("mace", "shared", "cloned")])
 def test_fast_outputs_are_the_plain_models(model, config):
   env = hunters.make_game(GAME, batch_size=4)
   network = MaceNetwork(tensor_spec.from_spec(env.observation_spec()), num_hunters=5, model=model,

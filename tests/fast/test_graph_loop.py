@@ -15,9 +15,10 @@ GAME = rules.GameConfig(kind=rules.STAG, num_hunters=4, num_prey=4, hit_points=2
                         grid_size=8, moving_prey=True)
 
 
-def make(model, seed=0, ego_bin=0, latent_film=False, **config):
+def make(model, seed=0, ego_bin=0, latent_film=False, entity_units=0, **config):
   env = hunters.make_game(GAME, batch_size=3)
-  network = NetworkConfig(latent_dim=4, ego_bin=ego_bin, latent_film=latent_film)
+  network = NetworkConfig(latent_dim=4, ego_bin=ego_bin, latent_film=latent_film,
+                          entity_units=entity_units)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
                     config=MaceConfig(model=model, network=network, **config))
@@ -41,6 +42,11 @@ def make(model, seed=0, ego_bin=0, latent_film=False, **config):
     ("mace", dict(latent_film=True, latent_info_coef=0.5, latent_decode_coef=0.5,
                   marginal_samples=2, ego_bin=4, frozen_clock=True)),
     ("mace", dict(latent_film=True, entropy_bonus="marginal", marginal_samples=2, ent_coef=0.5)),
+    # Issue 17's learner: the entity set in psi_i, returns carried across episode ends.
+    ("mace", dict(entity_units=8, ego_bin=4, frozen_clock=True, continuing_returns=True,
+                  normalize_advantages=True)),
+    ("shared", dict(entity_units=8, continuing_returns=True)),
+    ("cloned", dict(entity_units=8, frozen_clock=True, continuing_returns=True)),
 ])
 def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config):
   agent, loop = make(model, **config)

@@ -158,14 +158,16 @@ def test_a_field_added_after_a_run_began_is_compared_at_its_default(tmp_path):
   old = json.loads(json.dumps(config))
   del old["agent"]["latent_info_coef"]
   (tmp_path / "run_config.json").write_text(json.dumps(old))
+  (tmp_path / "checkpoints").mkdir()
+  (tmp_path / "checkpoints" / "ckpt-1.index").write_text("")  # the run exists
   with pytest.raises(checkpoints.CheckpointMismatchError,
                      match="latent_info_coef=0.05 contradicts the run .* latent_info_coef=0.0"):
-    checkpoints.check_or_write_run_config(
+    checkpoints.check_run_config(
         str(tmp_path), checkpoints.run_config_dict(
             FIG1, MaceConfig(model="mace", latent_info_coef=0.05), train_lib.TrainConfig()),
         defaults=defaults)
-  checkpoints.check_or_write_run_config(str(tmp_path), config, defaults=defaults)
-  assert json.loads((tmp_path / "run_config.json").read_text())["agent"]["latent_info_coef"] == 0.0
+  merged = checkpoints.check_run_config(str(tmp_path), config, defaults=defaults)
+  assert merged["agent"]["latent_info_coef"] == 0.0
 
 
 def test_host_collect_mode_trains_checkpoints_and_resumes(tmp_path):

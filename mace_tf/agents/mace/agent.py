@@ -152,6 +152,11 @@ class MaceAgent(tf_agent.TFAgent):
       active = experience.observation["hunters"][:, :-1, :, 2] > 0  # [B, L, N] at step t
       gamma, gae_lambda = losses.frozen_clock_discounts(active=active, gamma=c.gamma,
                                                         gae_lambda=c.gae_lambda)
+    if c.continuing_returns:
+      boundary = experience.step_type[:, :-1] == ts.StepType.LAST
+      gamma, gae_lambda = losses.continuing_discounts(boundary=boundary, gamma=gamma,
+                                                      gae_lambda=gae_lambda)
+      dones = tf.zeros_like(dones)
     return losses.generalized_advantages(
         rewards=experience.reward[:, :-1], values=tf.stop_gradient(values), dones=dones,
         gamma=gamma, gae_lambda=gae_lambda)
@@ -195,7 +200,11 @@ class MaceAgent(tf_agent.TFAgent):
     else:
       kl = tf.constant(0.0)
       kl_per_dim = tf.zeros([c.latent_dim])
-    vloss = losses.value_loss(values=_drop_bootstrap(output.values), returns=returns, mask=mask)
+    # Continuing returns: V(s_LAST) is the next episode's first value, and is learned as such (the
+    # rollout's last step may be a LAST whose successor it has not seen).
+    value_mask = tf.ones_like(mask) if c.continuing_returns else mask
+    vloss = losses.value_loss(values=_drop_bootstrap(output.values), returns=returns,
+                              mask=value_mask)
     ent = losses.entropy(logits=logits, agent_mask=agent_mask, mask=mask)
     marginal = information = decodability = tf.constant(0.0)
     if c.draws_marginal:

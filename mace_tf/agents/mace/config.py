@@ -24,6 +24,11 @@ class MaceConfig:
     frozen_clock: True: a hunter's discount (gamma and the GAE decay) stops once it is frozen, as it
       takes no more decisions: the terminal reward it earned reaches its capturing step undiscounted
       by the steps the others still play. False: every agent discounts every step (the paper).
+    continuing_returns: True: returns run on across episode ends, as in a continuing task: the
+      value of an episode's last step is that of the next episode's first (the reset is a
+      transition with no reward and no discount), so a hunter's return also counts the episodes
+      that a quicker end lets start sooner, the quantity of Table 1 (reward per sample). The game's
+      rewards are unchanged. False: every return stops at its episode's end (the paper).
     normalize_advantages: True: the policy-gradient term uses the rollout's advantages normalized
       to mean 0 and standard deviation 1 over counted agent-steps; False: as estimated (the paper).
     learning_rate: eta (Table 2).
@@ -68,6 +73,7 @@ class MaceConfig:
   model: str = "mace"
   network: NetworkConfig = NetworkConfig()
   frozen_clock: bool = False
+  continuing_returns: bool = False
   normalize_advantages: bool = False
   learning_rate: float = 7e-4
   anneal_learning_rate: bool = False
@@ -108,6 +114,8 @@ class MaceConfig:
     require(not self.anneals or self.model != "tfa_ppo",
             "anneal_learning_rate and anneal_ent_coef apply to mace, shared and cloned, not to "
             "tfa_ppo (the stock pipeline keeps its own optimizer)")
+    require(not self.continuing_returns or self.model != "tfa_ppo",
+            "continuing_returns applies to mace, shared and cloned, not to tfa_ppo")
     require(self.marginal_samples >= 1,
             f"marginal_samples must be >= 1, got {self.marginal_samples}")
     require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")

@@ -70,6 +70,20 @@ def frozen_clock_discounts(*, active, gamma: float, gae_lambda: float):
   return (gamma * active + (1.0 - active), gae_lambda * active + (1.0 - active))
 
 
+def continuing_discounts(*, boundary, gamma, gae_lambda):
+  """(gamma, tau) that carry returns across episode ends, as in a continuing task.
+
+  `boundary [B, T]`: the steps whose transition is an auto-reset (a LAST step; its next step is the
+  next episode's FIRST). Their transition has no reward, and no time passes for any hunter, so it
+  gets gamma = tau = 1: the step into LAST bootstraps, through V(s_LAST), on the next episode's first
+  value. `gamma`, `gae_lambda`: floats or `[B, T, N]` (`frozen_clock_discounts`). Use with no
+  `dones` in `generalized_advantages`. Returns `[B, T, N or 1]` each.
+  """
+  through = tf.cast(boundary, tf.float32)[..., None]
+  keep = lambda x: tf.cast(x, tf.float32) * (1.0 - through) + through
+  return keep(gamma), keep(gae_lambda)
+
+
 def normalize_advantages(advantages, agent_mask):
   """(A - mean) / (std + 1e-8) over the counted agent-steps (`agent_mask [B, T, N]`) of a rollout.
 

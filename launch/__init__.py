@@ -14,7 +14,7 @@ if sys.argv and sys.argv[0] == "-m":
   def _interrupted(signum, frame):
     del frame
     sys.stderr.write(f"interrupted ({signal.Signals(signum).name})\n")
-    os._exit(128 + signum)  # pylint: disable=protected-access
+    os._exit(128 + signum)  # no cleanup to run: nothing is written yet
 
   signal.signal(signal.SIGINT, _interrupted)
 

@@ -49,3 +49,46 @@ def test_launchers_stay_thin():
     if name.endswith(".py"):
       with open(os.path.join(ROOT, "launch", name)) as f:
         assert len(f.readlines()) <= 150, f"launch/{name} is over 150 lines"
+
+
+# Public APIs spelled with an underscore: namedtuple's, and os._exit.
+_NAMEDTUPLE_API = {"_replace", "_fields", "_asdict", "_make", "_field_defaults", "_exit"}
+
+
+def _private_attribute_uses(path):
+  """(line, `receiver._name`) for every attribute access `x._name` in the file whose receiver is
+  not `self`, `cls` or `super()`: another object's private attribute (TF's or ours)."""
+  tree = ast.parse(open(path).read())
+  for node in ast.walk(tree):
+    if not isinstance(node, ast.Attribute):
+      continue
+    name = node.attr
+    if not name.startswith("_") or name.startswith("__") or name in _NAMEDTUPLE_API:
+      continue
+    value = node.value
+    if isinstance(value, ast.Name) and value.id in ("self", "cls"):
+      continue
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "super":
+      continue
+    yield node.lineno, f"{ast.unparse(value)}.{name}"
+
+
+def test_no_private_attribute_of_another_object_outside_the_fast_path_and_compat():
+  allowed = (os.path.join("mace_tf", "fast") + os.sep, os.path.join("mace_tf", "compat.py"))
+  found = []
+  for package in ("mace_tf", "launch"):
+    for path in _modules(package):
+      rel = os.path.relpath(path, ROOT)
+      if rel.startswith(allowed):
+        continue
+      found += [f"{rel}:{line}: {use}" for line, use in _private_attribute_uses(path)]
+  assert not found, "\n".join(found)
+
+
+def test_the_private_attribute_check_sees_a_use(tmp_path):
+  # The check above must be able to fail: it finds TF's private optimizer method in a sample.
+  sample = tmp_path / "sample.py"
+  sample.write_text("def f(optimizer, v):\n  self_like = optimizer\n"
+                    "  return self_like._create_all_weights(v), v._replace(a=1)\n")
+  assert [use for _, use in _private_attribute_uses(str(sample))] == [
+      "self_like._create_all_weights"]

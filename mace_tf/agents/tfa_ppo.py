@@ -66,8 +66,9 @@ def _preprocessing_layers():
 def make_tfa_ppo_agent(time_step_spec, action_spec, *, learning_rate: float = 7e-4,
                        num_epochs: int = 1, gamma: float = 0.99, gae_lambda: float = 0.95,
                        ent_coef: float = 0.01, vf_coef: float = 0.5,
-                       train_step_counter=None) -> ppo_clip_agent.PPOClipAgent:
-  """The stock agent; `time_step_spec` must have a scalar (team) reward."""
+                       train_step_counter=None, optimizer=None) -> ppo_clip_agent.PPOClipAgent:
+  """The stock agent; `time_step_spec` must have a scalar (team) reward. `optimizer`: default Adam
+  at `learning_rate`."""
   observation_spec = time_step_spec.observation
   grid_size = observation_spec["grid"].shape[0]
   if grid_size < 20:
@@ -80,7 +81,7 @@ def make_tfa_ppo_agent(time_step_spec, action_spec, *, learning_rate: float = 7e
       observation_spec, preprocessing_layers=_preprocessing_layers(),
       preprocessing_combiner=tf.keras.layers.Concatenate(axis=-1), fc_layer_params=(256,))
   agent = ppo_clip_agent.PPOClipAgent(
-      time_step_spec, action_spec, optimizer=tf.keras.optimizers.Adam(learning_rate),
+      time_step_spec, action_spec, optimizer=optimizer or tf.keras.optimizers.Adam(learning_rate),
       actor_net=actor, value_net=value, num_epochs=num_epochs, discount_factor=gamma,
       lambda_value=gae_lambda, entropy_regularization=ent_coef, value_pred_loss_coef=vf_coef,
       use_gae=True, normalize_observations=False, normalize_rewards=False,
@@ -106,8 +107,9 @@ class TFAPPOLoop:
     tf.keras.utils.set_random_seed(seed)  # the initial weights too (Keras draws from Python's random)
     self.env = tf_py_environment.TFPyEnvironment(
         wrappers.TeamRewardWrapper(hunters.make_game(game, batch_size=num_envs, seed=seed)))
+    self.optimizer = tf.keras.optimizers.Adam(learning_rate)  # checkpointed by the learner
     self.agent = make_tfa_ppo_agent(self.env.time_step_spec(), self.env.action_spec(),
-                                    learning_rate=learning_rate, num_epochs=num_epochs,
+                                    optimizer=self.optimizer, num_epochs=num_epochs,
                                     gamma=gamma, gae_lambda=gae_lambda, ent_coef=ent_coef,
                                     vf_coef=vf_coef)
     # The driver counts steps that are not episode boundaries: leave room for a few more.

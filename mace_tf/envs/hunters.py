@@ -29,9 +29,9 @@ class HunterGame(py_environment.PyEnvironment):
   def __init__(self, config: rules.GameConfig, *, batch_size: int = 1, seed: Optional[int] = None):
     super().__init__(handle_auto_reset=False)
     self._config = config
-    self._batch_size = rules._require_int("batch_size", batch_size, 1)
+    self._batch_size = rules.require_int("batch_size", batch_size, 1)
     if seed is not None:
-      rules._require_int("seed", seed, 0)
+      rules.require_int("seed", seed, 0)
     self._rng = np.random.default_rng(seed)
     self._action_spec = array_spec.BoundedArraySpec(
         (config.num_hunters,), np.int32, 0, rules.NUM_ACTIONS - 1, "action")
@@ -104,11 +104,11 @@ class HunterGame(py_environment.PyEnvironment):
   def _check_positions(self, name: str, pos, count: int) -> np.ndarray:
     pos = np.asarray(pos)
     shape = (self._batch_size, count, 2)
-    rules._require(pos.shape == shape, f"{name} must have shape {list(shape)} (batch_size, "
+    rules.require(pos.shape == shape, f"{name} must have shape {list(shape)} (batch_size, "
                    f"{'num_hunters' if name == 'hunter_pos' else 'num_prey'}, 2), got {list(pos.shape)}")
-    rules._require(pos.dtype.kind in "iu", f"{name} must be an integer array, got dtype {pos.dtype}")
+    rules.require(pos.dtype.kind in "iu", f"{name} must be an integer array, got dtype {pos.dtype}")
     g = self._config.grid_size
-    rules._require(bool(((pos >= 0) & (pos < g)).all()),
+    rules.require(bool(((pos >= 0) & (pos < g)).all()),
                    f"{name} must lie in [0, grid_size) = [0, {g}), got values in "
                    f"[{pos.min()}, {pos.max()}]")
     return pos.astype(np.int32)
@@ -119,11 +119,11 @@ class HunterGame(py_environment.PyEnvironment):
     if action.shape == (n,):
       # One joint action for every game (what `validate_py_environment`'s unbatched policy sends).
       action = np.broadcast_to(action, (b, n))
-    rules._require(action.shape == (b, n), f"action must have shape [batch_size, num_hunters] = "
+    rules.require(action.shape == (b, n), f"action must have shape [batch_size, num_hunters] = "
                    f"{[b, n]} (or [num_hunters] for all games), got {list(action.shape)}")
-    rules._require(action.dtype.kind in "iu", f"action must be an integer array, got dtype "
+    rules.require(action.dtype.kind in "iu", f"action must be an integer array, got dtype "
                    f"{action.dtype}")
-    rules._require(bool(((action >= 0) & (action < rules.NUM_ACTIONS)).all()),
+    rules.require(bool(((action >= 0) & (action < rules.NUM_ACTIONS)).all()),
                    f"action values must be in 0..{rules.NUM_ACTIONS - 1}, got values in "
                    f"[{action.min()}, {action.max()}]")
     return action
@@ -172,7 +172,7 @@ class HunterGame(py_environment.PyEnvironment):
     """An RGB frame `[H, W, 3]` uint8 of game `game` of the batch."""
     if mode != "rgb_array":
       raise ValueError(f"render mode must be 'rgb_array', got {mode!r}")
-    rules._require_int("game", game, 0, self._batch_size - 1)
+    rules.require_int("game", game, 0, self._batch_size - 1)
     if self._state is None:
       raise RuntimeError("render() before reset(): call reset() or reset_to() first")
     return render_lib.render_frame(self._config, self._state, game, cell_pixels=cell_pixels)
@@ -180,7 +180,7 @@ class HunterGame(py_environment.PyEnvironment):
   # --- seeding and state ---------------------------------------------------------------------
 
   def seed(self, seed: int) -> None:
-    rules._require_int("seed", seed, 0)
+    rules.require_int("seed", seed, 0)
     self._rng = np.random.default_rng(seed)
 
   def get_state(self) -> Dict[str, Any]:

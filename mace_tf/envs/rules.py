@@ -47,21 +47,21 @@ HARE_HUNTERS_WIN_REWARD = 1.0
 MAX_ENTITIES_PER_KIND = 255
 
 
-def _require(condition: bool, message: str) -> None:
+def require(condition: bool, message: str) -> None:
   if not condition:
     raise ValueError(message)
 
 
-def _require_int(name: str, value, low: int, high: Optional[int] = None) -> int:
-  _require(
+def require_int(name: str, value, low: int, high: Optional[int] = None) -> int:
+  require(
       isinstance(value, (int, np.integer)) and not isinstance(value, bool),
       f"{name} must be an integer, got {value!r}",
   )
   value = int(value)
   if high is None:
-    _require(value >= low, f"{name} must be >= {low}, got {value}")
+    require(value >= low, f"{name} must be >= {low}, got {value}")
   else:
-    _require(low <= value <= high, f"{name} must be in [{low}, {high}], got {value}")
+    require(low <= value <= high, f"{name} must be in [{low}, {high}], got {value}")
   return value
 
 
@@ -94,33 +94,33 @@ class GameConfig:
   stags_heal: bool = False
 
   def __post_init__(self):
-    _require(self.kind in GAME_KINDS, f"kind must be one of {GAME_KINDS}, got {self.kind!r}")
-    n = _require_int("num_hunters", self.num_hunters, 1, MAX_ENTITIES_PER_KIND)
-    m = _require_int("num_prey", self.num_prey, 1, MAX_ENTITIES_PER_KIND)
+    require(self.kind in GAME_KINDS, f"kind must be one of {GAME_KINDS}, got {self.kind!r}")
+    n = require_int("num_hunters", self.num_hunters, 1, MAX_ENTITIES_PER_KIND)
+    m = require_int("num_prey", self.num_prey, 1, MAX_ENTITIES_PER_KIND)
     hp_name = "hit_points" if self.kind == HARE else "stag_hit_points"
-    h = _require_int(hp_name, self.hit_points, 1, MAX_ENTITIES_PER_KIND)
-    _require(
+    h = require_int(hp_name, self.hit_points, 1, MAX_ENTITIES_PER_KIND)
+    require(
         m * h <= MAX_ENTITIES_PER_KIND,
         f"num_prey * {hp_name} = {m * h} exceeds {MAX_ENTITIES_PER_KIND}, the most hit points the "
         f"uint8 observation grid can hold in one cell",
     )
-    _require_int("time_limit", self.time_limit, 1)
-    g = _require_int("grid_size", self.grid_size, 1)
-    _require(
+    require_int("time_limit", self.time_limit, 1)
+    g = require_int("grid_size", self.grid_size, 1)
+    require(
         n + m <= g * g,
         f"num_hunters + num_prey = {n + m} entities do not fit on distinct cells of a "
         f"{g} x {g} grid: need num_hunters + num_prey <= grid_size**2 = {g * g}",
     )
-    _require(isinstance(self.moving_prey, (bool, np.bool_)),
+    require(isinstance(self.moving_prey, (bool, np.bool_)),
              f"moving_prey must be a bool, got {self.moving_prey!r}")
-    _require(isinstance(self.stags_heal, (bool, np.bool_)),
+    require(isinstance(self.stags_heal, (bool, np.bool_)),
              f"stags_heal must be a bool, got {self.stags_heal!r}")
-    _require(not self.stags_heal or self.kind == STAG,
+    require(not self.stags_heal or self.kind == STAG,
              "stags_heal is a Stag-Hunters variant: Hare-Hunters has no stags")
     if self.kind == STAG:
-      _require(m % 2 == 0, f"num_prey must be even for Stag-Hunters (M/2 stags, M/2 hares), got {m}")
+      require(m % 2 == 0, f"num_prey must be even for Stag-Hunters (M/2 stags, M/2 hares), got {m}")
     else:
-      _require(
+      require(
           n >= h * m,
           f"this Hare-Hunters game can never be won: each of the num_prey={m} prey needs "
           f"hit_points={h} hunters and every hunter hits once, so num_hunters must be >= "

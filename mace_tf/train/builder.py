@@ -1,6 +1,6 @@
 """The one place a learner is built: `make_learner(game, agent_config, train_config)` picks the
 compiled loop (`mace_tf.fast.GraphLoop`, `collect="graph"`), the plain host loop (`HostLoop`,
-`collect="host"`) or the stock TF-Agents PPO pipeline (`model="tfa_ppo"`), behind one interface that
+`collect="host"`, `mace_tf/train/host_loop.py`) or the stock TF-Agents PPO pipeline (`model="tfa_ppo"`), behind one interface that
 `train_lib.train` and `launch.benchmark` both drive."""
 
 from typing import Dict
@@ -8,13 +8,13 @@ from typing import Dict
 import numpy as np
 import tensorflow as tf
 from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import policy_step, trajectory
 
-from mace_tf.agents.mace.agent import MaceAgent, create_slots
-from mace_tf.agents.mace import policy as policy_lib
+from mace_tf.agents.mace.agent import MaceAgent
+from mace_tf.compat import create_slots
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import hunters, rules
 from mace_tf.fast import graph_loop
+from mace_tf.train.host_loop import HostLoop
 
 
 def _to_tensors(nest):
@@ -43,72 +43,6 @@ def make_learner(game: rules.GameConfig, agent_config: MaceConfig, train_config)
   if agent_config.model == "tfa_ppo":
     return TFAPPOLearner(game, agent_config, train_config)
   return MaceLearner(game, agent_config, train_config)
-
-
-def _stack_rollout(steps, final_time_step, info_spec_zeros):
-  """Per-step records -> `Trajectory [B, L + 1]` of numpy arrays (the last step: bootstrap only)."""
-  time_steps = [s[0] for s in steps] + [final_time_step]
-  next_steps = [s[3] for s in steps] + [final_time_step]
-  actions = [s[1] for s in steps] + [np.zeros_like(steps[0][1])]
-  infos = [s[2] for s in steps] + [info_spec_zeros]
-
-  def stack(xs):
-    return np.stack(xs, axis=1)
-
-  return trajectory.Trajectory(
-      step_type=stack([t.step_type for t in time_steps]),
-      observation={k: stack([t.observation[k] for t in time_steps])
-                   for k in time_steps[0].observation},
-      action=stack(actions),
-      policy_info={k: stack([i[k] for i in infos]) for k in infos[0]},
-      next_step_type=stack([t.step_type for t in next_steps]),
-      reward=stack([t.reward for t in next_steps[:-1]] + [np.zeros_like(next_steps[0].reward)]),
-      discount=stack([t.discount for t in next_steps]),
-  )
-
-
-class HostLoop(tf.Module):
-  """The plain path: numpy games (a TF-Agents PyEnvironment) stepped from Python, one compiled
-  policy call per step, then `agent.train` on the stacked rollout (a second forward pass)."""
-
-  def __init__(self, agent: MaceAgent, env: hunters.HunterGame, *, rollout_length: int, seed: int):
-    super().__init__(name="host_loop")
-    self._agent, self._env, self._rollout_length = agent, env, rollout_length
-    self._rng = tf.random.Generator.from_seed(seed)
-    if agent.config.hold_latent:  # the eps each game holds, as GraphLoop keeps it
-      self._held_eps = tf.Variable(tf.zeros([env.batch_size, agent.config.latent_dim]),
-                                   trainable=False, name="held_eps")
-      self._collect = tf.function(self._collect_holding)
-    else:
-      self._collect = tf.function(
-          lambda time_step, seed: agent.collect_policy.action(time_step, seed=seed))
-    self._train = tf.function(agent.train)
-    b, n = env.batch_size, env.config.num_hunters
-    self._info_zeros = {"eps": np.zeros((b, agent.config.latent_dim), np.float32),
-                        "log_prob": np.zeros((b, n), np.float32)}
-
-  def _collect_holding(self, time_step, seed):
-    """The sampling policy's step with `MaceConfig.hold_latent`: `MacePolicy.action`'s draws,
-    with each game's eps held between its episode's first step and its end."""
-    action, eps, log_prob, _ = policy_lib.sample_joint_action(
-        self._agent.network, time_step.observation, seed, held_eps=self._held_eps,
-        first=time_step.is_first())
-    self._held_eps.assign(eps)
-    return policy_step.PolicyStep(action, (), {"eps": eps, "log_prob": log_prob})
-
-  def run_iteration(self):
-    """L steps in every game, one update: (LossInfo, episode statistics of finished episodes)."""
-    time_step = self._env.current_time_step()
-    steps = []
-    for _ in range(self._rollout_length):
-      step = self._collect(_to_tensors(time_step), self._rng.make_seeds(1)[:, 0])
-      action = step.action.numpy()
-      next_time_step = self._env.step(action)
-      steps.append((time_step, action, {k: v.numpy() for k, v in step.info.items()},
-                    next_time_step))
-      time_step = next_time_step
-    experience = _to_tensors(_stack_rollout(steps, time_step, self._info_zeros))
-    return self._train(experience), self._env.pop_episode_stats()
 
 
 class MaceLearner:
@@ -195,7 +129,7 @@ class MaceLearner:
         "latent/mu_abs_mean": float(extra.mu_abs_mean),
     }
     if self.agent.config.anneals:  # the schedules' values for the next update
-      out["charts/learning_rate"] = float(self.agent.optimizer._decayed_lr(tf.float32))
+      out["charts/learning_rate"] = float(self.agent.learning_rate())
       out["charts/ent_coef"] = float(self.agent.ent_coef())
     if self.agent.config.draws_marginal:
       out["losses/marginal_entropy"] = float(extra.marginal_entropy)
@@ -219,7 +153,7 @@ class TFAPPOLearner:
                                    ent_coef=agent_config.ent_coef, vf_coef=agent_config.vf_coef)
     self.agent = self.loop.agent
     self.policies = {"policy": self.agent.collect_policy, "greedy_policy": self.agent.policy}
-    optimizer = self.agent._optimizer
+    optimizer = self.loop.optimizer
     optimizer.build(self.agent.trainable_variables)
     self.trackables = dict(agent=self.agent, optimizer=optimizer)
     self._greedy = tf.function(lambda time_step: self.agent.policy.action(time_step).action)

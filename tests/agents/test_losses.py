@@ -257,3 +257,19 @@ def test_continuing_returns_carry_past_an_episode_end_by_hand():
     g2, _ = losses.continuing_discounts(boundary=boundary, gamma=tf.fill([1, 4, 2], 0.5),
                                         gae_lambda=1.0)
     np.testing.assert_allclose(g2.numpy()[0], [[0.5, 0.5], [0.5, 0.5], [1, 1], [0.5, 0.5]])
+
+
+def test_the_elbo_by_hand():
+  # pg 0.5, KL 2, V 3, H 4, one latent-use bonus 0.25 at 2, coefficients 0.1, 0.5, 0.01:
+  # total = 0.5 + 0.01 * 2 + 0.5 * 3 - 0.1 * 4 - 2 * 0.25 = 1.12
+  total, terms = losses.elbo(policy_gradient=0.5, kl=2.0, value=3.0, entropy_bonus=4.0,
+                             latent_use={"latent_information": (2.0, 0.25)}, vf_coef=0.5,
+                             ent_coef=0.1, kl_coef=0.01)
+  np.testing.assert_allclose(float(total), 1.12)
+  assert terms == {"policy_gradient": 0.5, "kl": 2.0, "value": 3.0, "entropy_bonus": 4.0,
+                   "latent_information": 0.25}
+  # At kl_coef 0 an infinite KL is reported but leaves the total finite.
+  total, terms = losses.elbo(policy_gradient=0.5, kl=float("inf"), value=3.0, entropy_bonus=4.0,
+                             vf_coef=0.5, ent_coef=0.1, kl_coef=0.0)
+  np.testing.assert_allclose(float(total), 1.6)
+  assert terms["kl"] == float("inf")

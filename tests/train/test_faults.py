@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -107,8 +108,8 @@ def test_a_diverging_run_stops_naming_the_term_and_saves_nothing_non_finite(tmp_
       value = np.asarray(reader.get_tensor(name))
       if np.issubdtype(value.dtype, np.floating):
         assert np.isfinite(value).all(), (saved, name)
-  if _checkpoint_numbers(root):  # the message names the last good one
-    assert f"ckpt-{_checkpoint_numbers(root)[-1]}" in message
+  numbers = _checkpoint_numbers(root)  # the message names the last good one, or says none
+  assert (f"ckpt-{numbers[-1]}" if numbers else "none (no checkpoint yet)") in message
 
 
 def test_a_forced_nan_names_the_first_non_finite_term():
@@ -146,10 +147,12 @@ def test_an_unusable_run_directory_is_one_clear_line(tmp_path):
     train(blocker / "run", 320)
 
 
-def _kill_and_resume(root, *, kills, num_samples, seed):
-  """Runs `launch.train` on `root`, SIGKILLing it at random moments `kills` times (rerunning after
-  each), then lets it finish. Returns the samples of the last metric line before each kill and the
-  sample count each rerun resumed from."""
+def _kill_and_resume(root, *, kills, num_samples, seed, signals=(signal.SIGKILL,),
+                     full_disk_at=None):
+  """Runs `launch.train` on `root`, stopping it at random moments `kills` times with a signal drawn
+  from `signals` (rerunning after each), then lets it finish. Run number `full_disk_at` (if given)
+  runs with no file allowed past 64 kB (a full disk) until it fails; the next run has the space
+  back. Returns, per stop, (samples of the last metric line before it, at the stop, the output)."""
   rng = random.Random(seed)
   args = [sys.executable, "-m", "launch.train", "--flagfile=launch/games/fig1.flags",
           f"--root_dir={root}", f"--num_samples={num_samples}", "--num_envs=8",
@@ -157,15 +160,24 @@ def _kill_and_resume(root, *, kills, num_samples, seed):
           "--noprogress", "--learning_rate=0.003"]
   env = dict(os.environ, PYTHONPATH=ROOT)
   lost = []
-  for _ in range(kills):
+  for k in range(kills):
     before = metrics.read_metrics(str(root))[-1]["samples"] if os.path.exists(
         os.path.join(root, "metrics.jsonl")) else 0
+    if k == full_disk_at:
+      full = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
+                            preexec_fn=_no_file_past(64 * 1024))
+      assert full.returncode != 0 and "Traceback" not in full.stderr, full.stderr[-2000:]
+      assert not glob.glob(os.path.join(root, "export", "*", "*.tmp"))
+      lines = metrics.read_metrics(str(root))
+      lost.append((before, lines[-1]["samples"] if lines else 0, full.stdout + full.stderr))
+      continue
     p = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
     # Past start-up (~6-10 s of imports and tracing) into training, checkpoint writes included.
     time.sleep(rng.uniform(6.0, 14.0))
-    p.send_signal(signal.SIGKILL)
+    p.send_signal(rng.choice(signals))
     out, _ = p.communicate()
+    assert "Traceback" not in out, out[-2000:]
     lines = metrics.read_metrics(str(root)) if os.path.exists(
         os.path.join(root, "metrics.jsonl")) else []
     at_kill = lines[-1]["samples"] if lines else 0
@@ -207,11 +219,32 @@ def _losses(kills, final_out):
   return lost
 
 
+def _no_file_past(limit):
+  def apply():
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail (EFBIG)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+  return apply
+
+
+def _check_exports(root):
+  """Every checkpoint kept has both policies exported at its sample count."""
+  for number in _checkpoint_numbers(root):
+    reader = tf.train.load_checkpoint(os.path.join(root, "checkpoints", f"ckpt-{number}"))
+    samples = int(reader.get_tensor("samples/.ATTRIBUTES/VARIABLE_VALUE"))
+    for name in ("policy", "greedy_policy"):
+      assert os.path.isfile(os.path.join(root, "export", name, str(samples), "saved_model.pb")), (
+          name, samples)
+
+
 @pytest.mark.slow
 def test_soak_twenty_kills_in_a_row(tmp_path):
   root = tmp_path / "run"
-  kills, out = _kill_and_resume(str(root), kills=20, num_samples=64_000, seed=1)
+  # SIGKILL, SIGINT (Ctrl-C) and SIGTERM at random moments, and one run on a full disk.
+  kills, out = _kill_and_resume(str(root), kills=20, num_samples=64_000, seed=1,
+                                signals=(signal.SIGKILL, signal.SIGINT, signal.SIGTERM),
+                                full_disk_at=7)
   _check_continuous(root, 64_000)
+  _check_exports(str(root))
   lost = _losses(kills, out)
   assert max(lost) <= 640  # at most one checkpoint interval
   corrupt = sum("does not restore" in o for _, _, o in kills) + ("does not restore" in out)

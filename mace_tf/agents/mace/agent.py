@@ -42,14 +42,6 @@ def optimizer_from_config(config: MaceConfig, learning_rate=None):
   return tf.keras.optimizers.legacy.RMSprop(rate)
 
 
-def create_slots(optimizer, variables) -> None:
-  """Creates the optimizer's slot variables now, so that a checkpoint restore can fill them."""
-  if hasattr(optimizer, "build"):  # Keras 2.11+ optimizers
-    optimizer.build(variables)
-  else:  # legacy optimizers
-    optimizer._create_all_weights(variables)
-
-
 def _drop_bootstrap(x):
   """`x[:, :-1]` of a network output `[B, L + 1, ...]`, by a split: its gradient is a concat,
   where a strided slice's gradient (StridedSliceGrad) measured ~0.2 ms per output on 2 cores."""
@@ -87,10 +79,8 @@ class MaceAgent(tf_agent.TFAgent):
     self._network.create_variables()
     if train_step_counter is None:  # not TF-Agents' process-wide global step
       train_step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="train_step")
-    schedule = None
-    if config.anneal_learning_rate:
-      schedule = lambda: config.learning_rate * self.remaining_fraction()
-    self._optimizer = optimizer or optimizer_from_config(config, schedule)
+    self._optimizer = optimizer or optimizer_from_config(
+        config, self.learning_rate if config.anneal_learning_rate else None)
     policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=True)
     collect_policy = MacePolicy(time_step_spec, action_spec, self._network, greedy=False)
     super().__init__(time_step_spec, action_spec, policy, collect_policy,
@@ -118,6 +108,14 @@ class MaceAgent(tf_agent.TFAgent):
       return tf.constant(1.0)
     done = tf.cast(self.train_step_counter, tf.float32) / float(self._total_updates)
     return tf.maximum(0.0, 1.0 - done)
+
+  def learning_rate(self):
+    """eta at this update: config.learning_rate, times `remaining_fraction()` with
+    anneal_learning_rate (the optimizer's schedule)."""
+    c = self._config
+    if c.anneal_learning_rate:
+      return c.learning_rate * self.remaining_fraction()
+    return tf.constant(c.learning_rate)
 
   def ent_coef(self):
     """beta at this update: config.ent_coef, times `remaining_fraction()` with anneal_ent_coef."""
@@ -194,9 +192,7 @@ class MaceAgent(tf_agent.TFAgent):
     mean, stddev = _drop_bootstrap(output.latent_mean), _drop_bootstrap(output.latent_stddev)
     if c.model == "mace":
       kl = losses.kl_loss(mean=mean, stddev=stddev, mask=mask)
-      per_dim = losses.kl_per_dimension(mean, stddev)
-      m = tf.cast(mask, tf.float32)[..., None]
-      kl_per_dim = tf.reduce_sum(per_dim * m, axis=[0, 1]) / tf.maximum(tf.reduce_sum(m), 1.0)
+      kl_per_dim = losses.kl_per_dimension_mean(mean, stddev, mask)
     else:
       kl = tf.constant(0.0)
       kl_per_dim = tf.zeros([c.latent_dim])
@@ -215,20 +211,24 @@ class MaceAgent(tf_agent.TFAgent):
       if c.latent_decode_coef > 0:
         decodability, per_step = losses.latent_decodability(
             logits=logits, shifts=shifts, actions=actions, agent_mask=agent_mask, mask=mask)
-    bonus = marginal if c.entropy_bonus == "marginal" else ent
-    total = pg + c.vf_coef * vloss - self.ent_coef() * bonus - c.latent_info_coef * information
-    if c.latent_decode_coef > 0:
-      total = total - c.latent_decode_coef * (decodability + losses.decodability_surrogate(
-          per_step=per_step, log_probs=log_probs, agent_mask=agent_mask, mask=mask))
-    if c.kl_coef > 0:  # with kl_coef 0 the KL is only reported: an infinite one must not give 0 * inf
-      total = total + c.kl_coef * kl
+    latent_use = {}
+    if c.latent_info_coef > 0:
+      latent_use["latent_information"] = (c.latent_info_coef, information)
+    if c.latent_decode_coef > 0:  # D, with its score-function surrogate (value 0)
+      latent_use["latent_decodability"] = (c.latent_decode_coef, decodability + (
+          losses.decodability_surrogate(per_step=per_step, log_probs=log_probs,
+                                        agent_mask=agent_mask, mask=mask)))
+    total, _ = losses.elbo(
+        policy_gradient=pg, kl=kl, value=vloss,
+        entropy_bonus=marginal if c.entropy_bonus == "marginal" else ent, latent_use=latent_use,
+        vf_coef=c.vf_coef, ent_coef=self.ent_coef(), kl_coef=c.kl_coef)
     extra = MaceLossInfo(
         policy_gradient_loss=pg, kl_loss=kl, value_loss=vloss, entropy=ent,
         marginal_entropy=marginal, latent_information=information,
         latent_decodability=decodability, total_loss=total,
         kl_per_dim=kl_per_dim, sigma_mean=tf.reduce_mean(stddev), sigma_min=tf.reduce_min(stddev),
         mu_abs_mean=tf.reduce_mean(tf.abs(mean)), grad_norm=tf.constant(0.0),
-        advantage_mean=losses._mean_over_steps(tf.reduce_mean(advantages, -1), mask))
+        advantage_mean=losses.mean_over_steps(tf.reduce_mean(advantages, -1), mask))
     return tf_agent.LossInfo(total, extra)
 
   def latent_draws(self, stddev, experience, layer_fn=None, features=None):

@@ -9,7 +9,7 @@ agents (the sums over i of eq. 10, 33, 34) and averaged over the counted (game, 
 import tensorflow as tf
 
 
-def _mean_over_steps(per_step, mask):
+def mean_over_steps(per_step, mask):
   """Sum of `per_step [B, T]` over counted steps, divided by their number (at least 1)."""
   mask = tf.cast(mask, per_step.dtype)
   return tf.reduce_sum(per_step * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
@@ -105,7 +105,7 @@ def policy_gradient_loss(*, log_probs, advantages, agent_mask, mask):
   """
   agent_mask = tf.cast(agent_mask, log_probs.dtype)
   per_step = -tf.reduce_sum(log_probs * tf.stop_gradient(advantages) * agent_mask, axis=-1)
-  return _mean_over_steps(per_step, mask)
+  return mean_over_steps(per_step, mask)
 
 
 def clipped_surrogate_loss(*, log_probs, old_log_probs, advantages, agent_mask, mask, clip):
@@ -118,7 +118,7 @@ def clipped_surrogate_loss(*, log_probs, old_log_probs, advantages, agent_mask, 
   surrogate = tf.minimum(ratio * advantages,
                          tf.clip_by_value(ratio, 1.0 - clip, 1.0 + clip) * advantages)
   per_step = -tf.reduce_sum(surrogate * tf.cast(agent_mask, surrogate.dtype), axis=-1)
-  return _mean_over_steps(per_step, mask)
+  return mean_over_steps(per_step, mask)
 
 
 def kl_per_dimension(mean, stddev):
@@ -138,13 +138,13 @@ def kl_to_standard_normal(mean, stddev):
 
 def kl_loss(*, mean, stddev, mask):
   """Mean over counted steps of KL(Q(lambda | s) || N(0, I)); `mean`, `stddev` `[B, T, d]`."""
-  return _mean_over_steps(kl_to_standard_normal(mean, stddev), mask)
+  return mean_over_steps(kl_to_standard_normal(mean, stddev), mask)
 
 
 def value_loss(*, values, returns, mask):
   """sum_i (V_i(s_t) - R_i)^2 (eq. 33), averaged over counted steps; returns are constants."""
   per_step = tf.reduce_sum(tf.square(values - tf.stop_gradient(returns)), axis=-1)
-  return _mean_over_steps(per_step, mask)
+  return mean_over_steps(per_step, mask)
 
 
 def log_policy(logits):
@@ -174,7 +174,7 @@ def entropy(*, logits, agent_mask, mask):
   log_p = log_policy(logits)  # [A, B, T, N]
   per_agent = -tf.reduce_sum(tf.exp(log_p) * log_p, axis=0)
   per_step = tf.reduce_sum(per_agent * tf.cast(agent_mask, per_agent.dtype), axis=-1)
-  return _mean_over_steps(per_step, mask)
+  return mean_over_steps(per_step, mask)
 
 
 def marginal_entropy(*, logits, shifts, agent_mask, mask):
@@ -207,8 +207,8 @@ def marginal_and_information(*, logits, shifts, agent_mask, mask):
   probs = tf.reduce_mean(p, axis=0)  # [B, T, N, A]
   marginal = -tf.reduce_sum(probs * tf.math.log(tf.maximum(probs, 1e-30)), axis=-1)
   m = tf.cast(agent_mask, marginal.dtype)
-  return (_mean_over_steps(tf.reduce_sum(marginal * m, axis=-1), mask),
-          _mean_over_steps(tf.reduce_sum((marginal - conditional) * m, axis=-1), mask))
+  return (mean_over_steps(tf.reduce_sum(marginal * m, axis=-1), mask),
+          mean_over_steps(tf.reduce_sum((marginal - conditional) * m, axis=-1), mask))
 
 
 def latent_decodability(*, logits, shifts, actions, agent_mask, mask):
@@ -237,7 +237,7 @@ def latent_decodability(*, logits, shifts, actions, agent_mask, mask):
   joint = tf.reduce_sum(taken * tf.cast(agent_mask, taken.dtype)[None], axis=-1)  # [K + 1, B, T]
   draws = tf.cast(tf.shape(all_logits)[0], joint.dtype)
   per_step = joint[0] - (tf.reduce_logsumexp(joint, axis=0) - tf.math.log(draws))
-  return _mean_over_steps(per_step, mask), per_step
+  return mean_over_steps(per_step, mask), per_step
 
 
 def decodability_surrogate(*, per_step, log_probs, agent_mask, mask):
@@ -252,5 +252,39 @@ def decodability_surrogate(*, per_step, log_probs, agent_mask, mask):
   baseline = tf.reduce_sum(per_step * m) / tf.maximum(tf.reduce_sum(m), 1.0)
   weight = tf.stop_gradient(per_step - baseline)
   joint_log_prob = tf.reduce_sum(log_probs * tf.cast(agent_mask, log_probs.dtype), axis=-1)
-  surrogate = _mean_over_steps(weight * joint_log_prob, mask)
+  surrogate = mean_over_steps(weight * joint_log_prob, mask)
   return surrogate - tf.stop_gradient(surrogate)
+
+
+def kl_per_dimension_mean(mean, stddev, mask):
+  """`[d]`: each latent dimension's KL to N(0, 1), averaged over counted steps (`mask [B, T]`;
+  mean, stddev `[B, T, d]`): which dimensions carry information."""
+  m = tf.cast(mask, mean.dtype)[..., None]
+  return tf.reduce_sum(kl_per_dimension(mean, stddev) * m, axis=[0, 1]) / tf.maximum(
+      tf.reduce_sum(m), 1.0)
+
+
+def elbo(*, policy_gradient, kl, value, entropy_bonus, latent_use=None, vf_coef: float,
+         ent_coef, kl_coef: float):
+  """MACE's loss, the negative ELBO of eq. 8 with the actor-critic's terms, to minimize:
+
+    total = policy_gradient          (eq. 10: - sum_i log P(a_i | lambda, s) A_i)
+          + kl_coef * kl             (eq. 8: KL(Q(lambda | s) || P(lambda)); left out at kl_coef 0,
+                                      where it is only reported: an infinite KL must not give NaN)
+          + vf_coef * value          (eq. 33: sum_i (V_i(s) - R_i)^2)
+          - ent_coef * entropy_bonus (eq. 34: sum_i H(P(a_i | lambda, s)), or the marginal one)
+          - latent_use               (not in the paper: bonuses for a latent the heads follow)
+
+  Args: each term a scalar (its function above computes it); `latent_use`: a dict name ->
+  (coefficient, value) of the latent-use bonuses (`latent_information`, `latent_decodability`...),
+  or None. Returns (total, terms): terms holds every term by name, before its coefficient.
+  """
+  latent_use = latent_use or {}
+  total = policy_gradient + vf_coef * value - ent_coef * entropy_bonus
+  if kl_coef > 0:
+    total = total + kl_coef * kl
+  for coef, bonus in latent_use.values():
+    total = total - coef * bonus
+  terms = {"policy_gradient": policy_gradient, "kl": kl, "value": value,
+           "entropy_bonus": entropy_bonus, **{k: v for k, (_, v) in latent_use.items()}}
+  return total, terms

@@ -4,8 +4,7 @@ r"""Benchmarks.
   python -m launch.benchmark --what=train      # training samples/s: mace, shared, cloned, tfa_ppo
   python -m launch.benchmark --what=scaling    # training samples/s of mace against N and against G
 
-`env`: the observation is built every step exactly as the policy consumes it (`observation.encode`).
-`train`: end-to-end training of learners built as `launch.train` builds them, after `--warmup`
+`env`: the observation built every step as the policy consumes it. `train`: end-to-end training of learners built as `launch.train` builds them, after `--warmup`
 iterations: the median of `--repeats` timed iterations in each of `--processes` fresh processes per
 model (interleaved), and the median of those, on one game, B and L; `tfa_ppo`, the stock TF-Agents
 pipeline, runs with TF's default threads and with `--threads` (the faster is the reference).
@@ -22,7 +21,7 @@ from absl import flags
 
 from launch import config_flags, game_flags
 from mace_tf.envs import rules
-from mace_tf.train import benchmarking
+from mace_tf.analysis import benchmarking
 
 flags.DEFINE_enum("what", "env", ["env", "train", "scaling", "train_one"],
                   "What to measure: 'env' (the game alone), 'train' (training samples/s of every "
@@ -38,8 +37,8 @@ flags.DEFINE_integer("rollout_length", 10, "L for --what=train and scaling (the 
 flags.DEFINE_integer("ego_bin", 5, "mace_tf's network for --what=train and scaling: the egocentric "
                      "whole-grid view's bin (5: the paper presets' learning network; 0: the "
                      "paper-faithful one).", lower_bound=0)
-flags.DEFINE_boolean("learning_fixes", True, "mace_tf's loss with the presets' frozen_clock and "
-                     "normalize_advantages (false: the paper's).")
+flags.DEFINE_boolean("learning_fixes", True, "mace_tf's loss with the presets' frozen_clock, "
+                     "normalize_advantages and continuing_returns (false: the paper's).")
 flags.DEFINE_string("collect", "graph", "mace_tf's collection loop for --what=train: graph or host.")
 flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the mace_tf "
                     "models' workers (TrainConfig's default; 0 = TF's default).")
@@ -75,8 +74,9 @@ def train_one(model: str, game: rules.GameConfig) -> dict:
   intra, inter = (int(v) for v in FLAGS.worker_threads.split(":"))
   train_lib.set_threads(intra_op=intra, inter_op=inter)
   tf.keras.utils.set_random_seed(FLAGS.seed)
-  agent = MaceConfig(model=model, network=NetworkConfig(ego_bin=FLAGS.ego_bin),
-                     frozen_clock=FLAGS.learning_fixes, normalize_advantages=FLAGS.learning_fixes)
+  agent = MaceConfig(model=model, network=NetworkConfig(ego_bin=FLAGS.ego_bin), **dict.fromkeys(
+      ("frozen_clock", "normalize_advantages", "continuing_returns"),  # mace_tf's loss only
+      FLAGS.learning_fixes and model != "tfa_ppo"))
   train = train_lib.TrainConfig(num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length,
                                 seed=FLAGS.seed, collect=FLAGS.collect)
   learner = builder.make_learner(game, agent, train)

@@ -52,7 +52,7 @@ def main(argv):
   if len(argv) > 1:
     sys.exit(f"diagnose: unexpected arguments {argv[1:]} (flags are --name=value)")
   launch.quiet_logs()
-  from mace_tf import diagnostics  # pylint: disable=g-import-not-at-top
+  from mace_tf.analysis import diagnostics  # pylint: disable=g-import-not-at-top
   from mace_tf.agents import reference  # pylint: disable=g-import-not-at-top
   from mace_tf.agents.mace.config import MaceConfig, NetworkConfig  # pylint: disable=g-import-not-at-top
   try:

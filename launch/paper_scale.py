@@ -30,7 +30,7 @@ FLAGS = flags.FLAGS
 def main(argv):
   if len(argv) > 1:
     sys.exit(f"paper_scale: unexpected arguments {argv[1:]} (flags are --name=value)")
-  from mace_tf.train import paper_scale  # pylint: disable=g-import-not-at-top
+  from mace_tf.analysis import paper_scale  # pylint: disable=g-import-not-at-top
   settings = FLAGS.settings or [s for s in paper_scale.SETTINGS
                                 if os.path.isdir(os.path.join(FLAGS.runs_dir, s))]
   unknown = [s for s in settings if s not in paper_scale.SETTINGS]

@@ -9,11 +9,11 @@ With --runs: `results/<name>/report.md`, `summary.json`, `curves.png` and a copy
 With --sweeps (directories of `launch.sweep`): in --output_dir the Table 1 analog (mean of each
 model's best 5 trials, with their spread, the paper's numbers and the reference rows), figures 3 and
 4, per-episode reward at 1M, the best trials' hyperparameters and the KL ablation
-(`mace_tf/sweep/report.py` says exactly how). The report is built from copies of what it reads of
+(`mace_tf/analysis/sweeps.py` says exactly how). The report is built from copies of what it reads of
 each sweep, in --archive_dir (default <output_dir>/data), small enough to commit: passed as
 --sweeps, they rebuild it once the sweeps' own directories are gone.
 With --latent_runs: variants of runs <variant>_s<seed> side by side with their launch.inspect_latent
-measures, means with 95% intervals over seeds, against Shared (`mace_tf/train/latent_report.py`).
+measures, means with 95% intervals over seeds, against Shared (`mace_tf/analysis/latent_report.py`).
 """
 
 import json
@@ -25,8 +25,8 @@ from absl import app
 import launch
 from absl import flags
 
-from mace_tf.sweep import report as sweep_report
-from mace_tf.train import run_report
+from mace_tf.analysis import sweep_report, sweeps
+from mace_tf.analysis import run_report
 
 flags.DEFINE_list("runs", None, "Run directories (each with metrics.jsonl and run_config.json).")
 flags.DEFINE_list("sweeps", None, "Sweep directories (launch.sweep's --sweep_dir), in place of --runs.")
@@ -85,12 +85,12 @@ def _sweeps_main():
       score = row["cumulative"][str(max(at))]
       print(f"{t['setting']} {t['configuration']} {model}: {row['finished']} of {row['trials']} "
             f"trials finished; best {len(row['best'])} mean "
-            f"{sweep_report.fmt(score['mean'] if score else None)} at {max(at):,} samples")
+            f"{sweeps.fmt(score['mean'] if score else None)} at {max(at):,} samples")
   print(f"wrote {FLAGS.output_dir}/report.md, summary.json and the figures")
 
 
 def _latent_main():
-  from mace_tf.train import latent_report  # pylint: disable=g-import-not-at-top
+  from mace_tf.analysis import latent_report  # pylint: disable=g-import-not-at-top
   if not FLAGS.output_dir:
     sys.exit("report: --latent_runs needs --output_dir")
   unfinished = []

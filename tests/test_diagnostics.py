@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mace_tf import diagnostics
+from mace_tf.analysis import diagnostics
 from mace_tf.agents import reference
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.networks.config import NetworkConfig

@@ -92,3 +92,63 @@ def test_the_private_attribute_check_sees_a_use(tmp_path):
                     "  return self_like._create_all_weights(v), v._replace(a=1)\n")
   assert [use for _, use in _private_attribute_uses(str(sample))] == [
       "self_like._create_all_weights"]
+
+
+def _module_name(path):
+  rel = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
+  return rel[: -len(".__init__")] if rel.endswith(".__init__") else rel
+
+
+def _import_graph(package="mace_tf"):
+  """module -> the mace_tf modules it imports anywhere (top level or inside functions)."""
+  modules = {_module_name(p): p for p in _modules(package)}
+  graph = {}
+  for name, path in modules.items():
+    targets = set()
+    tree = ast.parse(open(path).read())
+    for node in ast.walk(tree):
+      if isinstance(node, ast.Import):
+        targets.update(a.name for a in node.names)
+      elif isinstance(node, ast.ImportFrom) and node.module:
+        # `from package import module` depends on that module (the package's __init__ runs
+        # first, but importing a sibling through it is no cycle); `from module import name` on
+        # the module.
+        subs = {f"{node.module}.{a.name}" for a in node.names} & set(modules)
+        targets.update(subs or {node.module})
+    graph[name] = {t for t in targets if t in modules and t != name}
+  return graph
+
+
+def _cycle(graph):
+  """One import cycle as a list of modules, or None."""
+  state = {}
+
+  def visit(node, stack):
+    state[node] = "open"
+    for nxt in sorted(graph[node]):
+      if state.get(nxt) == "open":
+        return stack[stack.index(nxt):] + [nxt]
+      if nxt not in state:
+        found = visit(nxt, stack + [nxt])
+        if found:
+          return found
+    state[node] = "done"
+    return None
+
+  for node in sorted(graph):
+    if node not in state:
+      found = visit(node, [node])
+      if found:
+        return found
+  return None
+
+
+def test_no_import_cycle_inside_mace_tf():
+  assert _cycle(_import_graph()) is None, " -> ".join(_cycle(_import_graph()))
+  # The check can fail: a two-module loop is found.
+  assert _cycle({"a": {"b"}, "b": {"a"}}) in (["a", "b", "a"], ["b", "a", "b"])
+
+
+def test_no_report_module_under_train():
+  assert not [n for n in os.listdir(os.path.join(ROOT, "mace_tf", "train"))
+              if "report" in n or n in ("paper_scale.py", "benchmarking.py", "figures.py")]

@@ -7,7 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from mace_tf.sweep import report
+from mace_tf.analysis import sweep_report
+from mace_tf.analysis import sweeps as report
 
 GAME = {"kind": "stag", "num_hunters": 10, "num_prey": 10, "hit_points": 2, "time_limit": 1000,
         "grid_size": 50, "moving_prey": False}
@@ -129,7 +130,7 @@ def test_write_report_tables_orderings_and_errors(tmp_path):
         "charts/episode_terminal_reward": 2.0, "charts/episode_length": 9.0,
         "charts/success_rate": 0.0}) + "\n")
   out = tmp_path / "out"
-  report.write_report([str(sweep), str(faithful)], str(out), references_dir=str(tmp_path),
+  sweep_report.write_report([str(sweep), str(faithful)], str(out), references_dir=str(tmp_path),
                       kl_ablation_dirs=[str(ablation)], command="cmd",
                       preset_metrics_dir=str(presets))
   text = (out / "report.md").read_text()
@@ -188,7 +189,7 @@ def test_an_archived_sweep_rebuilds_the_same_report(tmp_path):
   with pytest.raises(ValueError, match="two sweeps would be archived as"):
     report.archived_dirs([str(sweep), str(other)], str(archive))
   # write_report with an archive: built from the copies, which the report names.
-  report.write_report([str(sweep)], str(tmp_path / "out"), references_dir=str(tmp_path),
+  sweep_report.write_report([str(sweep)], str(tmp_path / "out"), references_dir=str(tmp_path),
                       archive_dir=str(archive))
   summary = json.loads((tmp_path / "out" / "summary.json").read_text())
   assert summary["sweeps"][0]["dir"] == out_dir
@@ -200,7 +201,7 @@ def test_a_paired_sweep_is_labelled_beside_an_unpaired_one(tmp_path):
   for sweep, final in ((plain, 100.0), (paired, 200.0)):
     write_trial(sweep, "mace_t000", finals=final)
   out = tmp_path / "out"
-  tables = report.write_report([str(plain), str(paired)], str(out), references_dir=str(tmp_path))
+  tables = sweep_report.write_report([str(plain), str(paired)], str(out), references_dir=str(tmp_path))
   assert [(t["setting"], t["label"], t["paired_draws"]) for t in tables] == [
       ("stag10", "stag10", False), ("stag10", "stag10 (paired draws)", True)]
   text = (out / "report.md").read_text()
@@ -257,7 +258,7 @@ def test_an_archived_kl_ablation_gives_the_same_statistics(tmp_path):
   # write_report with an archive reads the ablation from its copy.
   sweep = make_sweep(tmp_path)
   write_trial(sweep, "mace_t000", finals=10.0)
-  report.write_report([str(sweep)], str(tmp_path / "out"), references_dir=str(tmp_path),
+  sweep_report.write_report([str(sweep)], str(tmp_path / "out"), references_dir=str(tmp_path),
                       kl_ablation_dirs=[str(ablation)], archive_dir=str(tmp_path / "data2"))
   summary = json.loads((tmp_path / "out" / "summary.json").read_text())
   assert summary["kl_ablation"]["stag10"]["mace_nokl"]["kl"]["median"] == 0.0
@@ -279,11 +280,11 @@ def test_a_rerun_is_compared_trial_by_trial_with_the_earlier_report(tmp_path):
   write_trial(earlier, "mace_t006", finals=50.0, seed=6)
   write_trial(now, "mace_t006", finals=5.0, seed=6, samples=500_000)
   write_trial(now, "shared_t000", finals=5.0)
-  report.write_report([str(earlier)], str(tmp_path / "old"), references_dir=str(tmp_path),
+  sweep_report.write_report([str(earlier)], str(tmp_path / "old"), references_dir=str(tmp_path),
                       k=2)
   old_summary = str(tmp_path / "old" / "summary.json")
   # Under the earlier sweep's setting: the directory names differ, the setting does not.
-  report.write_report([str(now)], str(tmp_path / "new"), references_dir=str(tmp_path),
+  sweep_report.write_report([str(now)], str(tmp_path / "new"), references_dir=str(tmp_path),
                       rerun_of=old_summary)
   summary = json.loads((tmp_path / "new" / "summary.json").read_text())
   (row,) = summary["reruns"]["rows"]
@@ -297,5 +298,5 @@ def test_a_rerun_is_compared_trial_by_trial_with_the_earlier_report(tmp_path):
   text = (tmp_path / "new" / "report.md").read_text()
   assert "| stag10 | learning | mace | 4 | 0.80 | 1.50 | 350 | 500 |" in text
   with pytest.raises(ValueError, match="not a report's summary.json"):
-    report.write_report([str(now)], str(tmp_path / "x"), references_dir=str(tmp_path),
+    sweep_report.write_report([str(now)], str(tmp_path / "x"), references_dir=str(tmp_path),
                         rerun_of=str(tmp_path / "missing.json"))

@@ -15,6 +15,7 @@ from typing import Callable, Dict, Optional, Sequence
 import numpy as np
 
 from mace_tf.envs import hunters, rules
+from mace_tf.envs import observation as observation_lib
 
 REFERENCE_POLICIES = ("random", "nearest")
 
@@ -58,7 +59,7 @@ def nearest_prey_actions(observation: Dict[str, np.ndarray], grid_size: int) -> 
   x_action = np.where(dx < 0, _X_ACTION[-1], _X_ACTION[1])
   y_action = np.where(dy < 0, _Y_ACTION[-1], _Y_ACTION[1])
   actions = np.where(along_x, x_action, np.where(dy != 0, y_action, 0))
-  active = (hunter_rows[..., 2] > 0) & valid.any(axis=1)[:, None]
+  active = observation_lib.active_agents({"hunters": hunter_rows}) & valid.any(axis=1)[:, None]
   return np.where(active, actions, 0).astype(np.int32)
 
 

@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from mace_tf.deploy import evaluation
 from mace_tf.deploy.saved_policy import SavedPolicy
+from mace_tf.envs import observation as observation_lib
 from mace_tf.envs import rules
 
 
@@ -52,7 +53,7 @@ def rollout(policy: SavedPolicy, game: rules.GameConfig, *, episodes: int, seed:
       steps["start_hunter_pos"], steps["start_prey_pos"] = state["hunter_pos"], state["prey_pos"]
     obs = time_step.observation
     for key, value in (("latent", latent["now"]), ("action", action),
-                       ("active", obs["hunters"][..., 2] > 0), ("game", np.arange(episodes)),
+                       ("active", observation_lib.active_agents(obs)), ("game", np.arange(episodes)),
                        ("t", state["t"]), ("hunter_pos", state["hunter_pos"]),
                        ("prey_pos", state["prey_pos"]), ("prey_hp", state["prey_hp"]),
                        *(("observation/" + k, v) for k, v in obs.items())):

@@ -55,3 +55,19 @@ def encode(config: rules.GameConfig, state: rules.GameState) -> Dict[str, np.nda
                            axis=-1)
   time_left = ((config.time_limit - state.t) / config.time_limit).astype(np.float32)[:, None]
   return {"grid": grid.reshape(b, g, g, c), "hunters": hunters, "time_left": time_left}
+
+
+ACTIVE_COLUMN = HUNTER_FEATURES.index("active")
+
+
+def active_agents(observation):
+  """Bool `[..., N]`: which agents still act, for any observation the networks read: a hunter game's
+  `hunters[..., active]` column; a vector game's `active` part (`[..., N]`, nonzero = acting) if it
+  has one; else every agent (shape from its `agents` part `[..., N, D]`). Works on numpy arrays and
+  on tensors (the comparison is the only op)."""
+  if "hunters" in observation:
+    return observation["hunters"][..., ACTIVE_COLUMN] > 0
+  if "active" in observation:
+    return observation["active"] > 0
+  agents = observation["agents"]
+  return agents[..., 0] == agents[..., 0]  # all True, in the input's own array type

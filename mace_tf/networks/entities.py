@@ -18,6 +18,8 @@ a cell are one entity, as in the grid). Slots beyond the live prey cells are mas
 
 import tensorflow as tf
 
+from mace_tf.envs import observation as observation_lib
+
 NUM_FEATURES = 6  # offset (dx, dy) and the 4 grid channels
 
 
@@ -45,7 +47,7 @@ def entity_features(observation, grid_size: int, prey_slots: int):
   """`(features [N, B, E, 6], valid [N, B, E])`, E = N + prey_slots: entity e as seen from hunter i
   (agent-major, as `Trunk`'s psi): its offset from hunter i divided by G / 2, and its 4 channels."""
   hunters = observation["hunters"]  # [B, N, 3]
-  active = tf.cast(hunters[..., 2] > 0, tf.float32)
+  active = tf.cast(observation_lib.active_agents(observation), tf.float32)
   zeros = tf.zeros_like(active)
   hunter_channels = tf.stack([active, 1.0 - active, zeros, zeros], axis=-1)  # [B, N, 4]
   xy, channels, valid = prey_cells(observation["grid"], prey_slots)

@@ -31,7 +31,8 @@ from tf_agents.networks import network
 
 from mace_tf.envs import rules
 from mace_tf.networks.config import MODELS, NetworkConfig
-from mace_tf.networks.trunk import PerAgentBias, PerAgentDense, Trunk
+from mace_tf.networks import encoders
+from mace_tf.networks.trunk import PerAgentBias, PerAgentDense
 
 tfd = tfp.distributions
 
@@ -66,19 +67,18 @@ class MaceNetwork(network.Network):
   """Policy and value network of MACE, Shared or Cloned (`model`), sized by `config`."""
 
   def __init__(self, observation_spec, *, num_hunters: int, model: str = "mace",
-               config: NetworkConfig = NetworkConfig(), name: str = "MaceNetwork"):
+               config: NetworkConfig = NetworkConfig(), num_actions: int = rules.NUM_ACTIONS,
+               name: str = "MaceNetwork"):
+    """`num_hunters`: N, the agents; `num_actions`: A, each agent's (the hunter games' 5)."""
     if model not in MODELS:
       raise ValueError(f"MaceNetwork builds one of {MODELS}, not {model!r}")
     super().__init__(input_tensor_spec=observation_spec, state_spec=(), name=name)
     self._model = model
     self._config = config
     self._num_hunters = num_hunters
-    grid_size = observation_spec["grid"].shape[0]
-    self._trunk = Trunk(grid_size=grid_size, conv_filters=config.conv_filters,
-                        trunk_units=config.trunk_units, local_radius=config.local_radius,
-                        local_units=config.local_units, feature_radius=config.feature_radius,
-                        ego_bin=config.ego_bin, entity_units=config.entity_units,
-                        entity_prey_slots=config.entity_prey_slots or num_hunters)
+    self._num_actions = num_actions
+    # The encoder (phi, psi_i) is chosen by the observation: the hunter grid or agents' vectors.
+    self._trunk = encoders.make_encoder(observation_spec, config, num_hunters)
     d = config.latent_dim
     if model == "mace":
       self._latent_params = tf.keras.layers.Dense(2 * d, name="latent_params")  # [mu, log sigma^2]
@@ -86,8 +86,8 @@ class MaceNetwork(network.Network):
           _independent_normal, convert_to_tensor_fn=tfd.Distribution.mean, name="q_lambda")
     elif model == "shared":
       self._hidden = tf.keras.layers.Dense(d, name="shared_hidden")
-    outputs = rules.NUM_ACTIONS + 1  # per agent: 5 logits and the value
-    f, l, n, a = config.trunk_units, config.local_units, num_hunters, rules.NUM_ACTIONS
+    outputs = num_actions + 1  # per agent: A logits and the value
+    f, l, n, a = config.trunk_units, config.local_units, num_hunters, num_actions
     # Every block starts as the whole W of eq. 15 would under Keras' Glorot-uniform: for Cloned the
     # head over [phi, psi_i, onehot(i)]; for the per-agent heads the kernel [N, d + F + L, 5] (Keras
     # counts N into both fans, so the scale shrinks with N). Per-block Glorot starts the latent block
@@ -137,7 +137,8 @@ class MaceNetwork(network.Network):
     return getattr(q, "tensor_distribution", q)
 
   @property
-  def trunk(self) -> Trunk:
+  def trunk(self):
+    """The observation encoder: a `Trunk` (hunter games) or an `encoders.VectorEncoder`."""
     return self._trunk
 
   def call(self, observation, step_type=None, network_state=(), training=False, noise=None):
@@ -166,7 +167,7 @@ class MaceNetwork(network.Network):
     The logits are linear in lambda, so this is also how much a change of lambda moves them.
     """
     apply = layer_fn or (lambda layer, x: layer(x))
-    d, n, a = self._config.latent_dim, self._num_hunters, rules.NUM_ACTIONS
+    d, n, a = self._config.latent_dim, self._num_hunters, self._num_actions
     lead = tf.shape(latent)[:-1]
     flat = apply(self._latent_part, tf.reshape(latent, [-1, d]))
     out = tf.reshape(flat, tf.concat([lead, [n, a]], 0))
@@ -204,7 +205,7 @@ class MaceNetwork(network.Network):
       stddev = tf.zeros_like(mean)
     else:
       latent = mean = stddev = tf.zeros([batch, d])
-    a = rules.NUM_ACTIONS
+    a = self._num_actions
     local = tf.transpose(apply(self._local_part, psi), [1, 0, 2])  # [B, N, 6]
     features = tf.zeros([batch, 0])
     if self._film is not None:

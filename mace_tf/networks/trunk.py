@@ -9,6 +9,7 @@ from typing import Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mace_tf.envs import observation as observation_lib
 from mace_tf.networks import entities
 
 
@@ -153,7 +154,8 @@ class Trunk(tf.keras.layers.Layer):
     time left (the last parts of `psi_input`)."""
     n = tf.shape(cell)[0]
     features = gather_cells(feature_map, tf.gather(self.feature_table, cell))
-    active = tf.cast(tf.reshape(tf.transpose(observation["hunters"][..., 2]), [-1, 1]), tf.float32)
+    active = tf.cast(tf.reshape(tf.transpose(observation_lib.active_agents(observation)), [-1, 1]),
+                     tf.float32)
     time_n = tf.tile(observation["time_left"], [n, 1])  # [N * B, 1]
     return tf.concat([features, active, time_n], axis=-1)
 

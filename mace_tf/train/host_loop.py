@@ -21,7 +21,7 @@ def _to_tensors(nest):
   return tf.nest.map_structure(tf.convert_to_tensor, nest)
 
 
-def _stack_rollout(steps, final_time_step, info_spec_zeros):
+def stack_rollout(steps, final_time_step, info_spec_zeros):
   """Per-step records -> `Trajectory [B, L + 1]` of numpy arrays (the last step: bootstrap only)."""
   time_steps = [s[0] for s in steps] + [final_time_step]
   next_steps = [s[3] for s in steps] + [final_time_step]
@@ -83,5 +83,5 @@ class HostLoop(tf.Module):
       steps.append((time_step, action, {k: v.numpy() for k, v in step.info.items()},
                     next_time_step))
       time_step = next_time_step
-    experience = _to_tensors(_stack_rollout(steps, time_step, self._info_zeros))
+    experience = _to_tensors(stack_rollout(steps, time_step, self._info_zeros))
     return self._train(experience), self._env.pop_episode_stats()

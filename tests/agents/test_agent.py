@@ -10,7 +10,7 @@ from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.networks.config import NetworkConfig
 from mace_tf.agents.mace.policy import sample_joint_action
 from mace_tf.envs import HareHunters
-from mace_tf.train import builder
+from mace_tf.train import builder, host_loop
 
 N, B, L = 3, 4, 6
 
@@ -35,7 +35,7 @@ def rollout(env, agent, seed=0):
     steps.append((time_step, action, {k: v.numpy() for k, v in step.info.items()}, nxt))
     time_step = nxt
   zeros = {"eps": np.zeros((B, 4), np.float32), "log_prob": np.zeros((B, N), np.float32)}
-  return tensors(builder._stack_rollout(steps, time_step, zeros))
+  return tensors(host_loop.stack_rollout(steps, time_step, zeros))
 
 
 def test_same_seed_same_joint_action():

@@ -3,7 +3,7 @@
 import pytest
 
 from mace_tf.envs import rules
-from mace_tf.train import benchmarking
+from mace_tf.analysis import benchmarking
 
 
 def test_medians_of_interleaved_processes_and_the_faster_stock_setting_is_the_reference():

@@ -36,6 +36,23 @@ def train(root, num_samples, *, collect="host", log=None, game=GAME, **agent):
       progress=False, log_fn=(log.append if log is not None else None))
 
 
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+  """A run trained once to 960 samples (checkpoints at 320, 640, 960; exports of each); each test
+  works on its own copy (`run_copy`), so no test sees another's damage."""
+  root = tmp_path_factory.mktemp("finished") / "run"
+  train(root, 960)
+  return root
+
+
+@pytest.fixture
+def run_copy(finished_run, tmp_path):
+  import shutil
+  root = tmp_path / "run"
+  shutil.copytree(finished_run, root)
+  return root
+
+
 def _numbers(root):
   return sorted(int(p.rsplit("ckpt-", 1)[1].split(".")[0])
                 for p in glob.glob(os.path.join(glob.escape(str(root)), "checkpoints",
@@ -68,19 +85,18 @@ def _one_line(result, program):
 
 def test_1_a_run_path_with_glob_characters_resumes_and_keeps_three_checkpoints(tmp_path):
   root = tmp_path / "run[1]*?"
-  train(root, 1280)  # checkpoints at 320 .. 1280
+  train(root, 960)  # checkpoints at 320, 640, 960
   assert len(_numbers(root)) == 3  # max_to_keep holds with the pattern characters
   log = []
-  train(root, 1600, log=log)
-  assert _resumed_at(log) == 1280 and not [l for l in log if "does not restore" in l]
+  train(root, 1280, log=log)
+  assert _resumed_at(log) == 960 and not [l for l in log if "does not restore" in l]
   assert all(str(tmp_path) in l for l in log if l.startswith("resumed"))  # the real path shown
-  assert os.path.isdir(root / "export" / "greedy_policy" / "1600")
+  assert os.path.isdir(root / "export" / "greedy_policy" / "1280")
   assert len(_numbers(root)) == 3
 
 
-def test_2_a_damaged_metrics_line_costs_only_itself(tmp_path):
-  root = tmp_path / "run"
-  train(root, 960)  # lines at 160, 320, ..., 960; checkpoints at 320, 640, 960
+def test_2_a_damaged_metrics_line_costs_only_itself(run_copy):
+  root = run_copy  # lines at 160, 320, ..., 960; checkpoints at 320, 640, 960
   path = root / "metrics.jsonl"
   lines = path.read_text().splitlines()
   lines[1] = lines[1][: len(lines[1]) // 2]  # line 2 (320 samples) torn
@@ -132,7 +148,8 @@ def test_3_other_os_errors_in_the_run_directory_are_one_line(tmp_path, what):
   assert name in str(e.value) and "\n" not in str(e.value)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT,
+                                 pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
 def test_4_a_signal_stops_at_a_step_boundary_after_saving(tmp_path, sig):
   root = tmp_path / "run"
   args = ["launch.train", *LAUNCH_ARGS, f"--root_dir={root}", "--num_samples=200000"]
@@ -154,52 +171,58 @@ def test_4_a_signal_stops_at_a_step_boundary_after_saving(tmp_path, sig):
   assert resumed.returncode == 0 and f"at {saved:,} samples" in resumed.stdout
 
 
-def test_4_an_export_a_stop_cut_short_is_redone_on_resume(tmp_path):
-  root = tmp_path / "run"
-  train(root, 640)
-  export_dir = root / "export" / "greedy_policy" / "640"
+def test_4_an_export_a_stop_cut_short_is_redone_on_resume(run_copy):
+  root = run_copy
+  export_dir = root / "export" / "greedy_policy" / "960"
   import shutil
   shutil.rmtree(export_dir)  # the save was stopped between the checkpoint and its export
   log = []
-  train(root, 640, log=log)
-  assert _resumed_at(log) == 640 and (export_dir / "saved_model.pb").is_file()
+  train(root, 960, log=log)
+  assert _resumed_at(log) == 960 and (export_dir / "saved_model.pb").is_file()
 
 
-@pytest.mark.parametrize("damage", [b"", b"\xff\xfe\x00garbage\x80", b"model_checkpoint_path: "])
-def test_5_a_damaged_checkpoint_index_is_rebuilt_from_the_files(tmp_path, damage):
-  root = tmp_path / "run"
-  train(root, 960)
+@pytest.mark.parametrize("damage", [b"", b"\xff\xfe\x00garbage\x80"])
+def test_5_a_damaged_checkpoint_index_is_rebuilt_from_the_files(run_copy, damage):
+  root = run_copy
   (root / "checkpoints" / "checkpoint").write_bytes(damage)
   log = []
-  train(root, 1280, log=log)
+  train(root, 960, log=log)
   warning = [l for l in log if "checkpoint index" in l]
   assert len(warning) == 1 and str(root / "checkpoints" / "checkpoint") in warning[0]
   assert _resumed_at(log) == 960
 
 
-@pytest.mark.parametrize("damage", ["extra_key", "bad_rng", "off_grid"])
-def test_6_a_game_state_that_fails_validation_falls_back_to_the_older_checkpoint(tmp_path, damage):
-  root = tmp_path / "run"
-  train(root, 640)
-  newest = root / "checkpoints" / f"ckpt-{_numbers(root)[-1]}.env.npz"
-  with np.load(newest) as f:
-    arrays = dict(f)
-  if damage == "extra_key":
-    arrays["game.surprise"] = np.zeros(3)
-  elif damage == "bad_rng":
-    arrays["rng_json"] = np.asarray(json.dumps({"bit_generator": "PCG64", "state": "?"}))
-  else:
-    arrays["game.prey_pos"] = arrays["game.prey_pos"] + GAME.grid_size
-  np.savez(str(newest)[: -len(".npz")], **arrays)
+def test_6_game_states_that_fail_validation_fall_back_to_the_older_checkpoint(run_copy):
+  root = run_copy
+  numbers = _numbers(root)
+  for number, damage in zip(numbers[::-1], ("extra_key", "bad_rng")):  # the two newest
+    path = root / "checkpoints" / f"ckpt-{number}.env.npz"
+    with np.load(path) as f:
+      arrays = dict(f)
+    if damage == "extra_key":
+      arrays["game.surprise"] = np.zeros(3)
+    else:
+      arrays["rng_json"] = np.asarray(json.dumps({"bit_generator": "PCG64", "state": "?"}))
+    np.savez(str(path)[: -len(".npz")], **arrays)
   log = []
   train(root, 960, log=log)
-  assert any("does not restore" in l and "saved game state" in l for l in log), log
+  assert sum("does not restore" in l and "saved game state" in l for l in log) == 2, log
   assert _resumed_at(log) == 320
 
 
-def test_7_an_export_refuses_another_game_even_of_the_same_shapes(tmp_path):
-  root = tmp_path / "run"
-  train(root, 320)
+def test_6_a_game_state_off_the_grid_does_not_load():
+  from mace_tf.envs import hunters
+  env = hunters.make_game(GAME, batch_size=2, seed=0)
+  env.reset()
+  state = env.get_state()
+  env.check_state(state)  # the state it made is one of its own
+  state["game"].prey_pos[0, 0, 1] = GAME.grid_size
+  with pytest.raises(ValueError, match="prey_pos lies outside the 7 x 7 grid"):
+    env.check_state(state)
+
+
+def test_7_an_export_refuses_another_game_even_of_the_same_shapes(finished_run):
+  root = finished_run
   path = str(root / "export" / "greedy_policy")
   saved_policy.load_for_game(path, GAME)
   import dataclasses
@@ -212,10 +235,8 @@ def test_7_an_export_refuses_another_game_even_of_the_same_shapes(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["truncated_pb", "random_pb", "no_variables"])
-def test_8_a_damaged_saved_model_is_one_line(tmp_path, damage):
-  root = tmp_path / "run"
-  train(root, 320)
-  version = root / "export" / "greedy_policy" / "320"
+def test_8_a_damaged_saved_model_is_one_line(run_copy, damage):
+  version = run_copy / "export" / "greedy_policy" / "320"
   if damage == "truncated_pb":
     pb = version / "saved_model.pb"
     pb.write_bytes(pb.read_bytes()[:100])
@@ -240,12 +261,11 @@ def test_9_a_start_that_fails_before_a_checkpoint_pins_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("content", ["[1, 2]", "{not json"])
-def test_10_a_damaged_run_config_is_one_line_naming_it(tmp_path, content):
-  root = tmp_path / "run"
-  train(root, 320)
+def test_10_a_damaged_run_config_is_one_line_naming_it(run_copy, content):
+  root = run_copy
   (root / "run_config.json").write_text(content)
   with pytest.raises(checkpoints.CheckpointMismatchError) as e:
-    train(root, 640)
+    train(root, 1280)
   assert "run_config.json" in str(e.value) and "\n" not in str(e.value)
 
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from mace_tf.train import latent_report
+from mace_tf.analysis import latent_report
 
 
 def test_interval_and_difference_by_hand():

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mace_tf.train import run_report
+from mace_tf.analysis import run_report
 
 
 def _run(path, model, cumulative, kl_dims=(0.5, 0.25)):
@@ -49,6 +49,6 @@ def test_an_unreadable_run_is_named(tmp_path):
 
 
 def test_kl_per_dim_is_in_dimension_order_past_ten_dimensions():
-  from mace_tf.train import paper_scale
+  from mace_tf.analysis import paper_scale
   line = {"samples": 10, **{f"latent/kl_dim_{k}": float(k) for k in (10, 2, 0, 11, 1)}}
   assert paper_scale.kl_per_dim(line) == [0.0, 1.0, 2.0, 10.0, 11.0]  # not "10" before "2"

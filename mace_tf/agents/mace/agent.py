@@ -3,11 +3,13 @@
 import collections
 from typing import Optional
 
+import numpy as np
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 from tf_agents.trajectories import time_step as ts
 
 from mace_tf.agents.mace import losses
+from mace_tf.envs import observation as observation_lib
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.agents.mace.policy import MacePolicy
 from mace_tf.networks import MaceNetwork
@@ -74,8 +76,9 @@ class MaceAgent(tf_agent.TFAgent):
     self._config = config
     self._total_updates = total_updates
     num_hunters = action_spec.shape[0]
-    self._network = network or MaceNetwork(time_step_spec.observation, num_hunters=num_hunters,
-                                           model=config.model, config=config.network)
+    self._network = network or MaceNetwork(
+        time_step_spec.observation, num_hunters=num_hunters, model=config.model,
+        config=config.network, num_actions=int(np.max(action_spec.maximum)) + 1)
     self._network.create_variables()
     if train_step_counter is None:  # not TF-Agents' process-wide global step
       train_step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="train_step")
@@ -138,7 +141,7 @@ class MaceAgent(tf_agent.TFAgent):
   def _masks(experience):
     """mask `[B, L]` (steps whose action counted) and agent_mask `[B, L, N]` (and not frozen)."""
     mask = experience.step_type[:, :-1] != ts.StepType.LAST
-    active = experience.observation["hunters"][:, :-1, :, 2] > 0
+    active = observation_lib.active_agents(experience.observation)[:, :-1]
     return mask, mask[..., None] & active
 
   def advantages(self, experience, values):
@@ -147,7 +150,7 @@ class MaceAgent(tf_agent.TFAgent):
     dones = experience.next_step_type[:, :-1] == ts.StepType.LAST
     gamma, gae_lambda = c.gamma, c.gae_lambda
     if c.frozen_clock:
-      active = experience.observation["hunters"][:, :-1, :, 2] > 0  # [B, L, N] at step t
+      active = observation_lib.active_agents(experience.observation)[:, :-1]  # [B, L, N] at t
       gamma, gae_lambda = losses.frozen_clock_discounts(active=active, gamma=c.gamma,
                                                         gae_lambda=c.gae_lambda)
     if c.continuing_returns:

@@ -34,7 +34,7 @@ def sample_joint_action(network: MaceNetwork, observation, seed, forward=None, h
     log_prob `[B, N]` (log P(a_i | lambda, s) of the sampled actions), and the network output.
   """
   seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=2)
-  batch = tf.shape(observation["time_left"])[0]
+  batch = tf.shape(tf.nest.flatten(observation)[0])[0]
   eps = tf.random.stateless_normal([batch, network.config.latent_dim], seed=seeds[0])
   if held_eps is not None:
     eps = tf.where(first[:, None], eps, held_eps)

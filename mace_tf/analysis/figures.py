@@ -5,7 +5,7 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-from mace_tf.sweep import report as report_lib
+from mace_tf.analysis import sweeps as report_lib
 from mace_tf.train import train_lib
 
 

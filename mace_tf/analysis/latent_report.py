@@ -19,7 +19,7 @@ from typing import Collection, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from mace_tf.train import paper_scale
+from mace_tf.analysis import paper_scale
 
 _NAME = re.compile(r"^(?P<variant>[a-z0-9_]+?)_s(?P<seed>\d+)$")
 # Two-sided 95% Student-t quantiles by degrees of freedom (seeds - 1).

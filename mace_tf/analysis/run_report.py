@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from mace_tf.train.paper_scale import cumulative_at, kl_per_dim
+from mace_tf.analysis.paper_scale import cumulative_at, kl_per_dim
 
 
 def load_run(path):

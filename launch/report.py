@@ -26,7 +26,7 @@ import launch
 from absl import flags
 
 from mace_tf.analysis import sweep_report, sweeps
-from mace_tf.analysis import run_report
+from mace_tf.analysis import run_report, tables
 
 flags.DEFINE_list("runs", None, "Run directories (each with metrics.jsonl and run_config.json).")
 flags.DEFINE_list("sweeps", None, "Sweep directories (launch.sweep's --sweep_dir), in place of --runs.")
@@ -130,7 +130,7 @@ def main(argv):
         command="python -m launch.report " + " ".join(sys.argv[1:]))
   except ValueError as e:
     sys.exit(f"report: {e}")
-  fmt = run_report.fmt
+  fmt = tables.fmt
   for s in summaries:
     print(f"{s['label']}: final per-episode reward {fmt(s['episode_terminal_reward_final'])}, "
           f"greedy {fmt(s['greedy_terminal_reward'])} (success {fmt(s['greedy_success_rate'])}), "

@@ -300,3 +300,32 @@ def test_a_rerun_is_compared_trial_by_trial_with_the_earlier_report(tmp_path):
   with pytest.raises(ValueError, match="not a report's summary.json"):
     sweep_report.write_report([str(now)], str(tmp_path / "x"), references_dir=str(tmp_path),
                         rerun_of=str(tmp_path / "missing.json"))
+
+
+def test_the_committed_sweep_report_rebuilds_unchanged_from_its_archived_data(tmp_path,
+                                                                             monkeypatch):
+  # results/sweeps/archived/ as committed, rebuilt from its data/ alone with its own command's
+  # flags: every line is the same but the one that names the output directory.
+  import re
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  archived = os.path.join(root, "results", "sweeps", "archived")
+  with open(os.path.join(archived, "summary.json")) as f:
+    command = json.load(f)["command"]
+  flags = dict(re.findall(r"--(\w+)=(\S+)", command))
+  data = os.path.join(archived, "data")
+  sweeps = [os.path.join(data, os.path.basename(p)) for p in flags["sweeps"].split(",")]
+  ablations = [os.path.join(data, "kl_ablation", os.path.basename(p))
+               for p in flags["kl_ablation"].split(",")]
+  monkeypatch.chdir(root)  # the report names its inputs relative to the repository
+  sweep_report.write_report(
+      [os.path.relpath(s, root) for s in sweeps], str(tmp_path), command=command,
+      references_dir="results/paper_scale/references", kl_ablation_dirs=ablations,
+      preset_metrics_dir="results/paper_scale/metrics",
+      archive_dir="results/sweeps/archived/data", rerun_of=flags["rerun_of"])
+  with open(os.path.join(archived, "report.md")) as f:
+    committed = f.read().splitlines()
+  rebuilt = (tmp_path / "report.md").read_text().splitlines()
+  assert len(rebuilt) == len(committed)
+  differ = [(a, b) for a, b in zip(committed, rebuilt) if a != b]
+  assert len(differ) == 1 and differ[0][0].startswith("Data:")
+  assert differ[0][1].replace(str(tmp_path), "results/sweeps/archived") == differ[0][0]

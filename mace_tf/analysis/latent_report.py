@@ -19,7 +19,8 @@ from typing import Collection, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from mace_tf.analysis import paper_scale
+from mace_tf.analysis import paper_scale, tables
+from mace_tf.train import metrics
 
 _NAME = re.compile(r"^(?P<variant>[a-z0-9_]+?)_s(?P<seed>\d+)$")
 # Two-sided 95% Student-t quantiles by degrees of freedom (seeds - 1).
@@ -81,7 +82,7 @@ def collect(runs_roots: Sequence[str], inspections_dir: Optional[str],
       match = _NAME.match(name)
       if not match:
         continue
-      lines = paper_scale.read_metrics(os.path.dirname(path))
+      lines = metrics.read_metrics(os.path.dirname(path))
       if not lines or lines[-1]["samples"] < _num_samples(os.path.dirname(path), budget):
         if unfinished is not None:
           unfinished.append(os.path.dirname(path))
@@ -134,7 +135,7 @@ def table(variants: Dict[str, Dict]) -> Dict[str, Dict]:
 def _cell(s: Optional[Dict], digits: int = 3) -> str:
   if s is None:
     return "-"
-  f = lambda x: paper_scale.fmt(x, digits)
+  f = lambda x: tables.fmt(x, digits)
   return f(s["mean"]) if "low" not in s else f"{f(s['mean'])} [{f(s['low'])}, {f(s['high'])}]"
 
 
@@ -161,7 +162,7 @@ def markdown(rows: Dict[str, Dict], title: str, reference: str = "shared",
             "information terms).", "",
             "| run | I(a_i; eps \\| s) per agent | max I(a_i; a_j \\| s) | KL per dimension "
             "| t-test cells |", "| --- | --- | --- | --- | --- |"]
-    f = lambda xs: " ".join(paper_scale.fmt(x, 2) for x in xs) if xs else "-"
+    f = lambda xs: " ".join(tables.fmt(x, 2) for x in xs) if xs else "-"
     for v in sorted(variants):
       for seed in sorted(variants[v]):
         r = variants[v][seed]

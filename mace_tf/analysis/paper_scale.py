@@ -15,6 +15,9 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from mace_tf.analysis.tables import fmt, seed_cell
+from mace_tf.train.metrics import read_metrics
+
 SETTINGS = ("hare10", "hare10_moving", "hare20", "hare20_moving",
             "stag10", "stag10_moving", "stag20", "stag20_moving")
 MODELS = ("mace", "shared", "cloned")
@@ -37,11 +40,6 @@ PAPER_TABLE1 = {
 }
 
 _RUN_NAME = re.compile(r"^(?P<model>[a-z_]+)_s(?P<seed>\d+)$")
-
-
-def read_metrics(path: str) -> List[Dict]:
-  with open(os.path.join(path, "metrics.jsonl")) as f:
-    return [json.loads(line) for line in f if line.strip()]
 
 
 def cumulative_at(lines: Sequence[Dict], samples: int) -> Optional[float]:
@@ -138,21 +136,6 @@ def setting_table(runs_dir: str, references_dir: str, setting: str,
           "at_samples": list(at_samples)}
 
 
-def fmt(x, digits: int = 3) -> str:
-  """A number for a report table: thousands with separators, smaller ones to `digits` digits."""
-  if x is None:
-    return "-"
-  return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
-
-
-def _stat(s: Optional[Dict]) -> str:
-  if s is None:
-    return "-"
-  if s["seeds"] == 1:
-    return fmt(s["median"])
-  return f"{fmt(s['median'])} [{fmt(s['min'])}, {fmt(s['max'])}]"
-
-
 def markdown(tables: Sequence[Dict], title: str, notes: Sequence[str] = ()) -> str:
   """The report: one Table 1 analog row per model and reference, the paper's entries beside."""
   out = [f"# {title}", ""] + list(notes) + [""]
@@ -174,9 +157,9 @@ def markdown(tables: Sequence[Dict], title: str, notes: Sequence[str] = ()) -> s
           continue
         st = m["stats"]
         out.append("| " + " | ".join([
-            s, label, _stat(st["cumulative_500000"]), _stat(st["cumulative_1000000"]),
-            _stat(st["episode_reward_final"]), _stat(st["episode_length_final"]),
-            _stat(st["greedy_reward"]), str(len(m["runs"]))]) + " |")
+            s, label, seed_cell(st["cumulative_500000"]), seed_cell(st["cumulative_1000000"]),
+            seed_cell(st["episode_reward_final"]), seed_cell(st["episode_length_final"]),
+            seed_cell(st["greedy_reward"]), str(len(m["runs"]))]) + " |")
       if model in t["paper"]:
         a, b = t["paper"][model]
         out.append(f"| {s} | paper {model} | {fmt(a)} | {fmt(b)} | - | - | - | best 5 |")

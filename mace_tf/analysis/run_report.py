@@ -9,11 +9,12 @@ from typing import Sequence
 import numpy as np
 
 from mace_tf.analysis.paper_scale import cumulative_at, kl_per_dim
+from mace_tf.analysis.tables import fmt
+from mace_tf.train.metrics import read_metrics
 
 
 def load_run(path):
-  with open(os.path.join(path, "metrics.jsonl")) as f:
-    lines = [json.loads(line) for line in f if line.strip()]
+  lines = read_metrics(path)
   with open(os.path.join(path, "run_config.json")) as f:
     config = json.load(f)
   commands = []
@@ -54,14 +55,6 @@ def summarize(label, lines, config, commands, at_samples, window):
       "train": config["train"],
       "commands": commands,
   }
-
-
-def fmt(x, digits=3):
-  if x is None:
-    return "-"
-  if isinstance(x, float):
-    return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
-  return f"{x:,}" if isinstance(x, int) else str(x)
 
 
 def write_markdown(path, title, summaries, at_samples):

@@ -29,7 +29,7 @@ import numpy as np
 from mace_tf.sweep import trials as trials_lib
 from mace_tf.analysis import latent_report
 from mace_tf.train import metrics
-from mace_tf.analysis import paper_scale
+from mace_tf.analysis import paper_scale, tables
 
 LEARNING, PAPER_FAITHFUL = "learning", "paper-faithful"
 MODEL_ORDER = ("mace", "shared", "cloned", "tfa_ppo")
@@ -197,7 +197,7 @@ def archive_kl_ablation(ablation_dir: str, archive_dir: str) -> str:
       out = os.path.join(dest, os.path.basename(path))
       os.makedirs(out, exist_ok=True)
       with open(os.path.join(out, "metrics.jsonl"), "w") as f:
-        for line in paper_scale.read_metrics(path):
+        for line in metrics.read_metrics(path):
           f.write(json.dumps({k: line[k] for k in KL_ABLATION_KEYS if k in line}) + "\n")
   return dest
 
@@ -368,7 +368,7 @@ def build(sweep_dirs: Sequence[str], *, references_dir: str,
   return tables
 
 
-fmt = paper_scale.fmt
+fmt = tables.fmt
 
 
 def cell(s: Optional[Dict]) -> str:
@@ -490,7 +490,7 @@ def kl_ablation(ablation_dir: str) -> Optional[Dict]:
     return None
   out = {}
   for variant, seeds in runs.items():
-    lines = {seed: paper_scale.read_metrics(path) for seed, path in seeds.items()}
+    lines = {seed: metrics.read_metrics(path) for seed, path in seeds.items()}
     last = {seed: ls[-1] for seed, ls in lines.items()}
     stat = lambda key: paper_scale.seed_statistics([l.get(key) for l in last.values()])
     out[variant] = {

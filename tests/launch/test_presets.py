@@ -55,7 +55,7 @@ def test_preset_has_the_learning_fixes_and_its_twin_the_paper_configuration(sett
   assert all(preset[k] == v for k, v in game.items())
 
 
-def test_absl_resolves_the_nested_preset_files_as_read():
+def test_absl_resolves_the_nested_preset_files_as_read(monkeypatch):
   # The presets include launch/presets/*.flags, which include paper_budget.flags: two levels.
   from absl import flags
   from launch import config_flags
@@ -69,7 +69,7 @@ def test_absl_resolves_the_nested_preset_files_as_read():
   for name in ("game", "num_hunters", "num_prey", "grid_size", "moving_prey", "hit_points",
                "time_limit"):
     flags.DEFINE_string(name, None, "", flag_values=fv)
-  os.chdir(ROOT)
+  monkeypatch.chdir(ROOT)  # flagfiles name each other relative to the repository
   fv(["prog", "--flagfile=launch/hare20_moving.flags"])
   expected = read_flags("launch/hare20_moving.flags")
   for key in ("learning_rate", "gamma", "ego_bin", "num_envs", "kl_coef", "num_samples"):

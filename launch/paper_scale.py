@@ -23,6 +23,7 @@ flags.DEFINE_string("runs_dir", "runs/paper_scale", "Where the runs are: <settin
 flags.DEFINE_string("output_dir", "results/paper_scale", "Where the report goes.")
 flags.DEFINE_list("settings", None, "Settings to report (default: every one with runs).")
 flags.DEFINE_string("title", "Learning at the paper's scale (50 x 50, issue 12)", "Report title.")
+flags.DEFINE_string("made_by", "scripts/paper_scale_runs.sh", "What trained the runs (the report's note).")
 
 FLAGS = flags.FLAGS
 
@@ -57,8 +58,8 @@ def main(argv):
         f"{(m['stats']['cumulative_1000000'] or {}).get('median', float('nan')):,.0f}"
         for model, m in sorted(table["models"].items())), flush=True)
   command = "python -m launch.paper_scale " + " ".join(sys.argv[1:])
-  notes = [f"Made by `{command}` from the runs of `scripts/paper_scale_runs.sh` (its commands are "
-           f"in each run's `commands.txt`; the metrics are copied under `metrics/`)."]
+  notes = [f"Made by `{command}` from the runs of `{FLAGS.made_by}` (their commands are in each "
+           f"run's `commands.txt`; the metrics are copied under `metrics/`)."]
   with open(os.path.join(FLAGS.output_dir, "report.md"), "w") as f:
     f.write(paper_scale.markdown(tables, FLAGS.title, notes))
   with open(os.path.join(FLAGS.output_dir, "summary.json"), "w") as f:

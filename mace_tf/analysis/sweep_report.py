@@ -6,6 +6,7 @@ import os
 from typing import Dict, List, Optional, Sequence
 
 from mace_tf.analysis import figures
+from mace_tf.analysis.paper import PAPER_STAG10_PER_EPISODE
 from mace_tf.analysis.sweeps import (
     LEARNING, MODEL_ORDER, PAPER_FAITHFUL, archive_kl_ablation, archived_dirs, build, cell, fmt,
     hyperparameters_markdown, kl_ablation, kl_markdown, orderings_markdown, paired_markdown,
@@ -63,7 +64,9 @@ def write_report(sweep_dirs: Sequence[str], out_dir: str, *, references_dir: str
   stag10 = [t for t in tables if t["setting"] == "stag10"]
   if stag10:
     md += ["", "## Per-episode reward at 1M samples, stag10 frozen", "",
-           "Paper (section 4): 6.61 MACE, 6.22 Shared, 4.64 Cloned.", ""]
+           "Paper (section 4): " + ", ".join(
+               f"{v} {k.capitalize() if k != 'mace' else 'MACE'}"
+               for k, v in PAPER_STAG10_PER_EPISODE.items()) + ".", ""]
     for t in stag10:
       for model in sorted(t["rows"], key=MODEL_ORDER.index):
         paired = " (paired draws)" if t["paired_draws"] else ""

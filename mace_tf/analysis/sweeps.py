@@ -29,7 +29,7 @@ import numpy as np
 from mace_tf.sweep import trials as trials_lib
 from mace_tf.analysis import latent_report
 from mace_tf.train import metrics
-from mace_tf.analysis import paper_scale, tables
+from mace_tf.analysis import paper, paper_scale, tables
 
 LEARNING, PAPER_FAITHFUL = "learning", "paper-faithful"
 MODEL_ORDER = ("mace", "shared", "cloned", "tfa_ppo")
@@ -362,7 +362,7 @@ def build(sweep_dirs: Sequence[str], *, references_dir: str,
                  for m, rs in by_model.items()},
         "presets": (preset_rows(preset_metrics_dir, sweep["setting"], sweep["configuration"],
                                 at_samples) if preset_metrics_dir else {}),
-        "paper": paper_scale.PAPER_TABLE1.get(sweep["setting"], {}),
+        "paper": paper.PAPER_TABLE1.get(sweep["setting"], {}),
         "references": {p: r for p, r in references.items() if r is not None}})
     tables[-1]["paired"] = paired_differences(tables[-1])
   return tables

@@ -39,3 +39,12 @@ def test_scaling_settings_and_rows():
   assert [r["num_hunters"] for r in result["rows"]["num_hunters"]] == [3, 6]
   assert result["rows"]["grid_size"][0]["grid_size"] == 20
   assert result["fall_from_first_to_last_n"] == pytest.approx(3.0)
+
+
+def test_the_cpu_model_and_its_vector_extensions_are_read_from_cpuinfo(tmp_path):
+  cpuinfo = tmp_path / "cpuinfo"
+  cpuinfo.write_text("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+                     "flags\t\t: fpu sse avx2 avx512f amx_tile\n")
+  assert benchmarking.cpu_model(str(cpuinfo)) == {
+      "model": "Intel(R) Xeon(R) Processor", "extensions": ["avx2", "avx512f", "amx_tile"]}
+  assert benchmarking.cpu_model(str(tmp_path / "none"))["extensions"] == []

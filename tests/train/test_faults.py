@@ -14,23 +14,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mace_tf.agents.mace.config import MaceConfig
-from mace_tf.envs import rules
 from mace_tf.train import checkpoints, metrics, train_lib
+from tests.train.fault_helpers import train
 
-GAME = rules.GameConfig(kind=rules.HARE, num_hunters=2, num_prey=2, hit_points=1, time_limit=6,
-                        grid_size=7)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-B, L = 8, 4  # 32 samples per iteration
-
-
-def train(root, num_samples, *, collect="graph", log=None, **agent):
-  return train_lib.train(
-      root_dir=str(root), game=GAME, agent_config=MaceConfig(model="mace", **agent),
-      train_config=train_lib.TrainConfig(num_envs=B, rollout_length=L, num_samples=num_samples,
-                                         seed=1, checkpoint_every=320, log_every=160,
-                                         eval_episodes=4, collect=collect),
-      progress=False, log_fn=(log.append if log is not None else None))
 
 
 def _checkpoint_numbers(root):
@@ -147,6 +134,13 @@ def test_an_unusable_run_directory_is_one_clear_line(tmp_path):
     train(blocker / "run", 320)
 
 
+def _last_samples(root):
+  """The samples of the last metric line (0 before any: the file may exist and be empty)."""
+  path = os.path.join(root, "metrics.jsonl")
+  lines = metrics.read_metrics(str(root)) if os.path.exists(path) else []
+  return lines[-1]["samples"] if lines else 0
+
+
 def _kill_and_resume(root, *, kills, num_samples, seed, signals=(signal.SIGKILL,),
                      full_disk_at=None):
   """Runs `launch.train` on `root`, stopping it at random moments `kills` times with a signal drawn
@@ -161,8 +155,7 @@ def _kill_and_resume(root, *, kills, num_samples, seed, signals=(signal.SIGKILL,
   env = dict(os.environ, PYTHONPATH=ROOT)
   lost = []
   for k in range(kills):
-    before = metrics.read_metrics(str(root))[-1]["samples"] if os.path.exists(
-        os.path.join(root, "metrics.jsonl")) else 0
+    before = _last_samples(root)
     if k == full_disk_at:
       full = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
                             preexec_fn=_no_file_past(64 * 1024))

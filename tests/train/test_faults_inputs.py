@@ -13,27 +13,21 @@ import time
 import numpy as np
 import pytest
 
-from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.deploy import saved_policy, serving
 from mace_tf.envs import rules
 from mace_tf.sweep import search_space
 from mace_tf.train import checkpoints, metrics, train_lib
+from tests.train import fault_helpers
 
-GAME = rules.GameConfig(kind=rules.HARE, num_hunters=2, num_prey=2, hit_points=1, time_limit=6,
-                        grid_size=7)
+GAME = fault_helpers.GAME
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-B, L = 8, 4  # 32 samples per iteration
 LAUNCH_ARGS = ["--flagfile=launch/games/fig1.flags", "--num_envs=8", "--rollout_length=4",
                "--checkpoint_every=640", "--log_every=320", "--eval_episodes=4", "--noprogress"]
 
 
-def train(root, num_samples, *, collect="host", log=None, game=GAME, **agent):
-  return train_lib.train(
-      root_dir=str(root), game=game, agent_config=MaceConfig(model="mace", **agent),
-      train_config=train_lib.TrainConfig(num_envs=B, rollout_length=L, num_samples=num_samples,
-                                         seed=1, checkpoint_every=320, log_every=160,
-                                         eval_episodes=4, collect=collect),
-      progress=False, log_fn=(log.append if log is not None else None))
+def train(root, num_samples, **kwargs):
+  """The shared run, on the host loop (its game state is the `.npz` these tests damage)."""
+  return fault_helpers.train(root, num_samples, **{"collect": "host", **kwargs})
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -44,6 +45,7 @@ def test_benchmark_env_writes_json(tmp_path):
   assert "game steps/s" in p.stdout
 
 
+@pytest.mark.slow  # ~60 s: a worker process per model and round
 def test_benchmark_train_measures_every_model_against_stock_ppo(tmp_path):
   out = tmp_path / "train.json"
   p = run("launch.benchmark", "--what=train", "--models=mace,tfa_ppo", "--num_hunters=2",
@@ -67,6 +69,7 @@ def test_benchmark_train_measures_every_model_against_stock_ppo(tmp_path):
   assert "mace / tfa_ppo =" in p.stdout
 
 
+@pytest.mark.slow  # ~45 s: a worker process per setting
 def test_benchmark_scaling_reports_each_n_and_g_and_the_fall(tmp_path):
   out = tmp_path / "scaling.json"
   p = run("launch.benchmark", "--what=scaling", "--scaling_hunters=2,3", "--scaling_grids=8",

@@ -193,6 +193,7 @@ def _check_continuous(root, num_samples):
   return lines
 
 
+@pytest.mark.slow  # ~55 s; the soak below does the same 20 times
 def test_kills_at_random_moments_leave_a_run_that_completes_exactly(tmp_path):
   root = tmp_path / "run"
   kills, out = _kill_and_resume(str(root), kills=2, num_samples=12_800, seed=0)

@@ -11,6 +11,7 @@ references as lines) and copies of every run's `metrics.jsonl` under `metrics/`.
 
 import json
 import os
+import shlex
 import shutil
 import sys
 
@@ -57,7 +58,7 @@ def main(argv):
         f"{model} {len(m['runs'])} seed(s), median @ 1M "
         f"{(m['stats']['cumulative_1000000'] or {}).get('median', float('nan')):,.0f}"
         for model, m in sorted(table["models"].items())), flush=True)
-  command = "python -m launch.paper_scale " + " ".join(sys.argv[1:])
+  command = "python -m launch.paper_scale " + shlex.join(sys.argv[1:])  # quoted: reruns as is
   notes = [f"Made by `{command}` from the runs of `{FLAGS.made_by}` (their commands are in each "
            f"run's `commands.txt`; the metrics are copied under `metrics/`)."]
   with open(os.path.join(FLAGS.output_dir, "report.md"), "w") as f:

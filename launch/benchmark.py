@@ -14,20 +14,19 @@ import dataclasses
 import json
 import sys
 
-from absl import app
-
 import launch
 from absl import flags
 
 from launch import config_flags, game_flags
-from mace_tf.envs import rules
+from mace_tf.agents.mace.config import MODELS
 from mace_tf.analysis import benchmarking
+from mace_tf.envs import rules
 
 flags.DEFINE_enum("what", "env", ["env", "train", "scaling", "train_one"],
                   "What to measure: 'env' (the game alone), 'train' (training samples/s of every "
                   "model), 'scaling' (mace's samples/s against N and G); 'train_one' is the "
                   "per-model worker 'train' starts.")
-flags.DEFINE_list("models", ["mace", "shared", "cloned", "tfa_ppo"], "Models for --what=train.")
+flags.DEFINE_list("models", list(MODELS), "Models for --what=train.")
 flags.DEFINE_string("model", "mace", "The model of --what=train_one.")
 # B, L: the presets' (launch/presets/learning.flags); the first releases measured B = 16, L = 20.
 flags.DEFINE_integer("num_envs", 32, "B for --what=train and scaling (the presets' B).",
@@ -44,7 +43,7 @@ flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the 
                     "models' workers (TrainConfig's default; 0 = TF's default).")
 flags.DEFINE_string("worker_threads", "0:0", "intra:inter-op threads of a --what=train_one worker.")
 config_flags.validate_threads("threads", "worker_threads")
-config_flags.validate_subset("models", ("mace", "shared", "cloned", "tfa_ppo"))
+config_flags.validate_subset("models", MODELS)
 flags.DEFINE_integer("warmup", 10, "Untimed iterations first (tracing, allocation).", lower_bound=0)
 flags.DEFINE_list("scaling_hunters", ["2", "5", "10", "20", "40"], "N values for --what=scaling.")
 flags.DEFINE_list("scaling_grids", ["10", "25", "50", "100"], "G values for --what=scaling.")

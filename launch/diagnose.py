@@ -19,7 +19,6 @@ import json
 import os
 import sys
 
-from absl import app
 from absl import flags
 
 import launch

@@ -15,8 +15,6 @@ import shlex
 import shutil
 import sys
 
-from absl import app
-
 import launch
 from absl import flags
 

@@ -7,8 +7,6 @@ import math
 import os
 import sys
 
-from absl import app
-
 import launch
 from absl import flags
 import numpy as np

@@ -20,8 +20,6 @@ import json
 import os
 import sys
 
-from absl import app
-
 import launch
 from absl import flags
 

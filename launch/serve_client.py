@@ -12,8 +12,6 @@ the served policy was trained on.
 import json
 import sys
 
-from absl import app
-
 import launch
 from absl import flags
 

@@ -8,7 +8,6 @@ Rerunning the same command resumes from the newest checkpoint in --root_dir.
 
 import sys
 
-from absl import app
 from absl import flags
 
 import launch

@@ -87,7 +87,7 @@ class MatchingGame(py_environment.PyEnvironment):
     if done.any():
       self._finished.append({"total_reward": self._return[done].copy(),
                              "length": self._t[done].copy()})
-    self._return[restart | done] = np.where(done, 0.0, 0.0)[restart | done]
+    self._return[done] = 0.0  # recorded above; the restart step after it pays nothing
     self._target = self._rng.integers(0, self._a, self._b).astype(np.int32)
     step_type = np.where(restart, ts.StepType.FIRST,
                          np.where(done, ts.StepType.LAST, ts.StepType.MID))

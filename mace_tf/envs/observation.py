@@ -64,10 +64,13 @@ def active_agents(observation):
   """Bool `[..., N]`: which agents still act, for any observation the networks read: a hunter game's
   `hunters[..., active]` column; a vector game's `active` part (`[..., N]`, nonzero = acting) if it
   has one; else every agent (shape from its `agents` part `[..., N, D]`). Works on numpy arrays and
-  on tensors (the comparison is the only op)."""
+  on tensors."""
   if "hunters" in observation:
     return observation["hunters"][..., ACTIVE_COLUMN] > 0
   if "active" in observation:
     return observation["active"] > 0
   agents = observation["agents"]
-  return agents[..., 0] == agents[..., 0]  # all True, in the input's own array type
+  if isinstance(agents, np.ndarray):
+    return np.ones(agents.shape[:-1], bool)
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top (only tensors get here)
+  return tf.ones(tf.shape(agents)[:-1], tf.bool)

@@ -35,7 +35,7 @@ class NetworkConfig:
       torus offset from hunter i and its grid channels, through a 2-layer MLP of U units, max- and
       mean-pooled (`mace_tf/networks/entities.py`): exact relative positions at any distance,
       where the egocentric view is coarse beyond its window. 0: off (the paper's network and the
-      first presets). Not in the fast path: the compiled loop runs the plain network with it.
+      first presets). The compiled loop calls the same plain layers (tested equal).
     entity_prey_slots: how many prey cells the entity set holds (those with the most hit points);
       0: as many as there are hunters (every setting of the paper has M = N).
     latent_film: the heads also read the features scaled by the latent (FiLM-like, not in the

@@ -39,11 +39,17 @@ def with_defaults(saved: Dict[str, Any], defaults: Dict[str, Any]) -> Dict[str, 
   return {**_normalize(defaults), **saved}
 
 
+def checkpoint_numbers(directory: str) -> List[int]:
+  """The numbers N of the TF checkpoints in `directory` (`ckpt-N.index`), ascending."""
+  if not os.path.isdir(directory):
+    return []
+  found = (re.fullmatch(r"ckpt-(\d+)\.index", name) for name in os.listdir(directory))
+  return sorted(int(m.group(1)) for m in found if m)
+
+
 def has_checkpoint(root_dir: str) -> bool:
   """Whether `root_dir` holds a TF checkpoint (`checkpoints/ckpt-N.index`): a run that exists."""
-  directory = os.path.join(root_dir, "checkpoints")
-  return os.path.isdir(directory) and any(
-      re.fullmatch(r"ckpt-\d+\.index", name) for name in os.listdir(directory))
+  return bool(checkpoint_numbers(os.path.join(root_dir, "checkpoints")))
 
 
 def check_run_config(root_dir: str, config: Dict[str, Any], *,
@@ -123,13 +129,6 @@ class RunCheckpointer:
     self._repair_index()
     self._manager = tf.train.CheckpointManager(self._checkpoint, self._dir, max_to_keep=max_to_keep)
 
-  def _numbers(self) -> List[int]:
-    """The numbers N of the TF checkpoints on disk (`ckpt-N.index`), ascending."""
-    if not os.path.isdir(self._dir):
-      return []
-    found = (re.fullmatch(r"ckpt-(\d+)\.index", name) for name in os.listdir(self._dir))
-    return sorted(int(m.group(1)) for m in found if m)
-
   def _repair_index(self) -> None:
     """Rebuilds a damaged `checkpoint` index (empty, random bytes, unparsable) from the checkpoint
     files on disk, newest last, with one warning line: the intact checkpoints stay reachable."""
@@ -143,7 +142,7 @@ class RunCheckpointer:
       reason = "it names no checkpoint"
     except Exception as e:  # pylint: disable=broad-except  (any parse failure: text, protobuf)
       reason = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:100] if str(e).strip() else ''}"
-    numbers = self._numbers()
+    numbers = checkpoint_numbers(self._dir)
     self._log(f"warning: the checkpoint index {index} is damaged ({reason}); rebuilt from the "
               f"{len(numbers)} checkpoints on disk")
     os.remove(index)

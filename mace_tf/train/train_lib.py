@@ -257,10 +257,13 @@ def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_f
     say(f"warning: dropped {damaged} damaged line(s) of {writer.path}; the others are kept")
   exporter = export.PolicyExporter(tf_root, learner.policies, samples,
                                    game=dataclasses.asdict(game))
-  if checkpointer.restored and not exporter.has(int(samples.numpy())):
-    # The save that wrote this checkpoint was stopped before its exports completed.
+
+  def export_now():
     with _writing():
       exporter.export(int(samples.numpy()))
+
+  if checkpointer.restored and not exporter.has(int(samples.numpy())):
+    export_now()  # the save that wrote this checkpoint was stopped before its exports completed
 
   def greedy_eval():
     return evaluate_policy(learner.greedy_action, game, episodes=tc.eval_episodes,
@@ -273,8 +276,7 @@ def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_f
     if not committed:
       checkpoints.write_run_config(root_dir, run_config)
       committed = True
-    with _writing():
-      exporter.export(int(samples.numpy()))
+    export_now()
 
   window = collections.defaultdict(list)  # episode statistics since the last metric line
   pbar = None

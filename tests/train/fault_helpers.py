@@ -1,4 +1,8 @@
-"""What the fault tests share: a tiny game and a run of `train_lib.train` on it."""
+"""What the fault tests share: a tiny game, a run of `train_lib.train` on it, and a reader of
+its checkpoint files."""
+
+import glob
+import os
 
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import rules
@@ -17,3 +21,10 @@ def train(root, num_samples, *, collect="graph", log=None, game=GAME, **agent):
                                          seed=1, checkpoint_every=320, log_every=160,
                                          eval_episodes=4, collect=collect),
       progress=False, log_fn=(log.append if log is not None else None))
+
+
+def checkpoint_numbers(root):
+  """N of every `<root>/checkpoints/ckpt-N.index` on disk, ascending (any characters in `root`)."""
+  return sorted(int(p.rsplit("ckpt-", 1)[1].split(".")[0])
+                for p in glob.glob(os.path.join(glob.escape(str(root)), "checkpoints",
+                                                "ckpt-*.index")))

@@ -15,21 +15,16 @@ import pytest
 import tensorflow as tf
 
 from mace_tf.train import checkpoints, metrics, train_lib
-from tests.train.fault_helpers import train
+from tests.train.fault_helpers import checkpoint_numbers, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _checkpoint_numbers(root):
-  return sorted(int(p.split("ckpt-")[1].split(".")[0])
-                for p in glob.glob(os.path.join(root, "checkpoints", "ckpt-*.index")))
 
 
 @pytest.mark.parametrize("collect", ["graph", "host"])
 def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(tmp_path, collect):
   root = tmp_path / "run"
   train(root, 960, collect=collect)  # checkpoints at 320, 640, 960
-  newest = _checkpoint_numbers(root)[-1]
+  newest = checkpoint_numbers(root)[-1]
   data = glob.glob(str(root / "checkpoints" / f"ckpt-{newest}.data-*"))[0]
   with open(data, "r+b") as f:  # a full disk: the file cut in half
     f.truncate(os.path.getsize(data) // 2)
@@ -47,7 +42,7 @@ def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(tmp_path, co
 def test_a_missing_game_state_counts_as_a_broken_checkpoint(tmp_path):
   root = tmp_path / "run"
   train(root, 640, collect="host")
-  newest = _checkpoint_numbers(root)[-1]
+  newest = checkpoint_numbers(root)[-1]
   os.remove(root / "checkpoints" / f"ckpt-{newest}.env.npz")
   log = []
   train(root, 960, collect="host", log=log)
@@ -83,7 +78,7 @@ def test_a_diverging_run_stops_naming_the_term_and_saves_nothing_non_finite(tmp_
   message = str(e.value)
   assert "went non-finite in the update after" in message and "losses/" in message
   assert "\n" not in message
-  for number in _checkpoint_numbers(root):
+  for number in checkpoint_numbers(root):
     reader = tf.train.load_checkpoint(str(root / "checkpoints" / f"ckpt-{number}"))
     for name in reader.get_variable_to_shape_map():
       value = reader.get_tensor(name)
@@ -95,7 +90,7 @@ def test_a_diverging_run_stops_naming_the_term_and_saves_nothing_non_finite(tmp_
       value = np.asarray(reader.get_tensor(name))
       if np.issubdtype(value.dtype, np.floating):
         assert np.isfinite(value).all(), (saved, name)
-  numbers = _checkpoint_numbers(root)  # the message names the last good one, or says none
+  numbers = checkpoint_numbers(root)  # the message names the last good one, or says none
   assert (f"ckpt-{numbers[-1]}" if numbers else "none (no checkpoint yet)") in message
 
 
@@ -222,7 +217,7 @@ def _no_file_past(limit):
 
 def _check_exports(root):
   """Every checkpoint kept has both policies exported at its sample count."""
-  for number in _checkpoint_numbers(root):
+  for number in checkpoint_numbers(root):
     reader = tf.train.load_checkpoint(os.path.join(root, "checkpoints", f"ckpt-{number}"))
     samples = int(reader.get_tensor("samples/.ATTRIBUTES/VARIABLE_VALUE"))
     for name in ("policy", "greedy_policy"):

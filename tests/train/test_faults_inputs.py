@@ -47,12 +47,6 @@ def run_copy(finished_run, tmp_path):
   return root
 
 
-def _numbers(root):
-  return sorted(int(p.rsplit("ckpt-", 1)[1].split(".")[0])
-                for p in glob.glob(os.path.join(glob.escape(str(root)), "checkpoints",
-                                                "ckpt-*.index")))
-
-
 def _resumed_at(log):
   (line,) = [l for l in log if l.startswith("resumed from")]
   return int(line.rsplit(" at ", 1)[1].split()[0].replace(",", ""))
@@ -80,13 +74,13 @@ def _one_line(result, program):
 def test_1_a_run_path_with_glob_characters_resumes_and_keeps_three_checkpoints(tmp_path):
   root = tmp_path / "run[1]*?"
   train(root, 960)  # checkpoints at 320, 640, 960
-  assert len(_numbers(root)) == 3  # max_to_keep holds with the pattern characters
+  assert len(fault_helpers.checkpoint_numbers(root)) == 3  # max_to_keep holds with the pattern characters
   log = []
   train(root, 1280, log=log)
   assert _resumed_at(log) == 960 and not [l for l in log if "does not restore" in l]
   assert all(str(tmp_path) in l for l in log if l.startswith("resumed"))  # the real path shown
   assert os.path.isdir(root / "export" / "greedy_policy" / "1280")
-  assert len(_numbers(root)) == 3
+  assert len(fault_helpers.checkpoint_numbers(root)) == 3
 
 
 def test_2_a_damaged_metrics_line_costs_only_itself(run_copy):
@@ -189,7 +183,7 @@ def test_5_a_damaged_checkpoint_index_is_rebuilt_from_the_files(run_copy, damage
 
 def test_6_game_states_that_fail_validation_fall_back_to_the_older_checkpoint(run_copy):
   root = run_copy
-  numbers = _numbers(root)
+  numbers = fault_helpers.checkpoint_numbers(root)
   for number, damage in zip(numbers[::-1], ("extra_key", "bad_rng")):  # the two newest
     path = root / "checkpoints" / f"ckpt-{number}.env.npz"
     with np.load(path) as f:

@@ -12,7 +12,10 @@ reports Table 1's quantity (the total terminal reward within the budget, and at 
 
 --saved_model is a version directory (`.../export/<policy>/<samples>`) or its parent, whose newest
 version is used. The game flags (usually the run's --flagfile) must describe the game the policy was
-trained on. Writes `<output_dir>/evaluation.json` and a GIF of the first episode. A sampling policy
+trained on. Writes `<output_dir>/evaluation.json` and a GIF of the first episode. On the dens game
+(issue 19) it also plays the stag fixed in each den in turn and writes the capture rate per den and
+their minimum, `worst_den_capture_rate` (pass the sampling policy: a greedy one is deterministic and
+an adversary leaves it 0). A sampling policy
 (`export/policy`) draws through its `joint_action` signature from seeds derived from --seed, so a
 rerun gives the same numbers.
 """
@@ -91,6 +94,13 @@ def main(argv):
   summary = evaluation.summarize(per_episode)
   summary.update(saved_model=path, game=dataclasses.asdict(game), seed=FLAGS.seed,
                  command="python -m launch.evaluate " + " ".join(sys.argv[1:]))
+  if game.kind == "dens":
+    summary.update(evaluation.per_den_capture(make_action_fn, game, episodes=FLAGS.episodes,
+                                              seed=FLAGS.seed))
+    print("capture rate per den: " + ", ".join(
+        f"{r['den']}: {r['capture_rate']:.3f} ({r['capture_rate_ci95'][0]:.3f} .. "
+        f"{r['capture_rate_ci95'][1]:.3f})" for r in summary["per_den"])
+          + f"; worst den {summary['worst_den_capture_rate']:.3f}")
   if FLAGS.budget_samples:
     print(f"playing {FLAGS.budget_games} games for {FLAGS.budget_samples:,} samples", flush=True)
     half = FLAGS.budget_samples // 2

@@ -10,16 +10,17 @@ from launch import config_flags
 from mace_tf.envs import rules
 
 flags.DEFINE_enum("game", rules.STAG, list(rules.GAME_KINDS),
-                  "Which game: 'hare' (Hare-Hunters, eq. 12) or 'stag' (Stag-Hunters, eq. 13).")
+                  "Which game: 'hare' (Hare-Hunters, eq. 12), 'stag' (Stag-Hunters, eq. 13) or "
+                  "'dens' (the hidden-stag game against an adversary, issue 19; rules.py).")
 flags.DEFINE_integer("num_hunters", 10, "N, the number of hunters (agents).", lower_bound=1)
-flags.DEFINE_integer("num_prey", 10, "M, the number of prey (even for Stag-Hunters: M/2 stags).",
-                     lower_bound=1)
+flags.DEFINE_integer("num_prey", 10, "M, the number of prey (even for Stag-Hunters: M/2 stags; "
+                     "the dens game: K, the number of dens, <= 4).", lower_bound=1)
 flags.DEFINE_integer("hit_points", None,
                      "H: hit points of every prey in Hare-Hunters (default 1), of the stags in "
                      "Stag-Hunters (default 2; hares have 1).", lower_bound=1)
 flags.DEFINE_integer("time_limit", None,
                      "T, steps per episode (default: the paper's 2000 for Hare-Hunters, 1000 for "
-                     "Stag-Hunters).", lower_bound=1)
+                     "Stag-Hunters; the dens game: 3, also the dens' distance D).", lower_bound=1)
 flags.DEFINE_integer("grid_size", 50, "G, the side of the periodic grid (the paper uses 50).",
                      lower_bound=1)
 flags.DEFINE_boolean("moving_prey", False, "Prey with hit points left move at random every step.")
@@ -32,8 +33,8 @@ FLAGS = flags.FLAGS
 config_flags.set_group("game", ["game", "num_hunters", "num_prey", "hit_points", "time_limit",
                                 "grid_size", "moving_prey", "stags_heal"])
 
-DEFAULT_HIT_POINTS = {rules.HARE: 1, rules.STAG: 2}
-DEFAULT_TIME_LIMIT = {rules.HARE: 2000, rules.STAG: 1000}
+DEFAULT_HIT_POINTS = {rules.HARE: 1, rules.STAG: 2, rules.DENS: 1}
+DEFAULT_TIME_LIMIT = {rules.HARE: 2000, rules.STAG: 1000, rules.DENS: 3}
 
 
 def game_config_from_flags() -> rules.GameConfig:

@@ -14,9 +14,9 @@ each sweep, in --archive_dir (default <output_dir>/data), small enough to commit
 --sweeps, they rebuild it once the sweeps' own directories are gone.
 With --latent_runs: variants of runs <variant>_s<seed> side by side with their launch.inspect_latent
 measures, means with 95% intervals over seeds, against Shared (`mace_tf/analysis/latent_report.py`).
+With --dens / --exploration: issue 19's hidden-stag report and exploration study.
 """
 
-import json
 import os
 import sys
 
@@ -24,7 +24,7 @@ import launch
 from absl import flags
 
 from mace_tf.analysis import sweep_report, sweeps
-from mace_tf.analysis import run_report, tables
+from mace_tf.analysis import dens_report, exploration, run_report, tables
 
 flags.DEFINE_list("runs", None, "Run directories (each with metrics.jsonl and run_config.json).")
 flags.DEFINE_list("sweeps", None, "Sweep directories (launch.sweep's --sweep_dir), in place of --runs.")
@@ -40,18 +40,20 @@ flags.DEFINE_string("inspections", None, "With --latent_runs: the launch.inspect
 flags.DEFINE_string("preset_metrics", "results/paper_scale/metrics",
                     "With --sweeps: metrics <setting>[_paper]_<model>_s<seed>.jsonl of the presets' "
                     "own values over seeds, rows beside the search ('' for none).")
-flags.DEFINE_string("archive_dir", "", "With --sweeps: copy what the report reads of each sweep "
-                    "(its sweep.json, the trials' trial.json and the metric keys the report uses, "
-                    "the compute time; no checkpoints) into <archive_dir>/<sweep name>/, and the "
-                    "--kl_ablation runs' metric keys into <archive_dir>/kl_ablation/<name>/, and build "
-                    "the report from the copies, which --sweeps reads like sweep directories: the "
-                    "report can be rebuilt once runs/ is gone. Default: <output_dir>/data; 'none' "
-                    "to skip.")
+flags.DEFINE_string("archive_dir", "", "With --sweeps: copy what the report reads of each sweep and "
+                    "KL ablation (no checkpoints) here and build the report from the copies, which "
+                    "rebuild it once runs/ is gone. Default: <output_dir>/data; 'none' to skip.")
 flags.DEFINE_string("rerun_of", None, "With --sweeps: an earlier report's summary.json; trials "
                     "run again with the same seed and draws are compared with it (a section of "
                     "the report: rank correlation, best-k means earlier and now).")
 flags.DEFINE_integer("best", 5, "With --sweeps: the best trials per model that a row averages "
                      "(the paper: 5).", lower_bound=1)
+flags.DEFINE_string("dens", None, "A hidden-stag results directory (<game>/<model>_s<seed>/ with "
+                    "evaluation.json): writes its report.md there (mace_tf/analysis/dens_report.py).")
+flags.DEFINE_string("exploration", None, "An exploration-study directory: its report.md from the "
+                    "curves in <dir>/curves (mace_tf/analysis/exploration.py).")
+flags.DEFINE_list("exploration_sources", [], "With --exploration: runs roots or metrics folders whose "
+                  "curves are first copied into <dir>/curves.")
 flags.DEFINE_string("name", None, "Report name: results/<name>/.")
 flags.DEFINE_string("title", None, "Title of the report (default: the name).")
 flags.DEFINE_string("results_dir", "results", "Where reports go.")
@@ -98,20 +100,25 @@ def _latent_main():
     print(f"report: left out {run}: short of its num_samples (still training, or stopped)")
   if not variants:
     sys.exit(f"report: no runs named <variant>_s<seed> under {', '.join(FLAGS.latent_runs)}")
-  rows = latent_report.table(variants)
-  os.makedirs(FLAGS.output_dir, exist_ok=True)
-  command = "python -m launch.report " + " ".join(sys.argv[1:])
-  with open(os.path.join(FLAGS.output_dir, "report.md"), "w") as f:
-    f.write("\n".join(latent_report.markdown(rows, FLAGS.title or "The latent: use and effect",
-                                              variants=variants, unfinished=unfinished)
-                      + [f"Command: `{command}`", ""]))
-  with open(os.path.join(FLAGS.output_dir, "summary.json"), "w") as f:
-    json.dump({"command": command, "variants": variants, "rows": rows}, f, indent=2)
+  rows = latent_report.write(FLAGS.output_dir, variants, unfinished,
+                             FLAGS.title or "The latent: use and effect",
+                             "python -m launch.report " + " ".join(sys.argv[1:]))
   print(f"wrote {FLAGS.output_dir}/report.md and summary.json ({len(rows)} variants)")
 
 
 def main(argv):
   del argv
+  command = "python -m launch.report " + " ".join(sys.argv[1:])
+  try:
+    if FLAGS.dens:
+      dens_report.write(FLAGS.dens, FLAGS.title or "Issue 19: the hidden-stag game", command)
+    if FLAGS.exploration:
+      exploration.write(FLAGS.exploration, FLAGS.title or "Issue 19: samples to a threshold",
+                        command, FLAGS.exploration_sources)
+  except ValueError as e:
+    sys.exit(f"report: {e}")
+  if FLAGS.dens or FLAGS.exploration:
+    return print(f"wrote {FLAGS.dens or FLAGS.exploration}/report.md")
   if FLAGS.latent_runs:
     return _latent_main()
   if FLAGS.sweeps:

@@ -1,6 +1,7 @@
 """Playing whole episodes with a policy and summarizing them (mean, 95% interval, distributions)."""
 
 import collections
+import dataclasses
 import math
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -12,7 +13,8 @@ from mace_tf.envs import hunters, rules
 def play_episodes(action_fn: Callable, game: rules.GameConfig, *, episodes: int, seed: int,
                   record_game: Optional[int] = None, cell_pixels: Optional[int] = None,
                   on_step: Optional[Callable] = None,
-                  on_last: Optional[Callable] = None) -> Tuple[Dict[str, np.ndarray], List]:
+                  on_last: Optional[Callable] = None,
+                  stag_den: Optional[int] = None) -> Tuple[Dict[str, np.ndarray], List]:
   """Plays `episodes` episodes, one per game of a batch, with `action_fn(time_step) -> [B, N]`.
 
   Each game's first episode counts (the batch auto-resets, later episodes are cut off), so every
@@ -29,6 +31,7 @@ def play_episodes(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
       the state the action is taken in; `playing [B]`: the games whose first episode goes on.
     on_last: if set, `on_last(env, last)` after a step that ended first episodes (`last [B]`), the
       env in their terminal states.
+    stag_den: the dens game only: the stag hides in this den, the adversary replaced.
 
   Returns:
     (per-episode arrays `[K]` keyed as `rules.episode_statistics`: total_reward, length, success,
@@ -36,7 +39,7 @@ def play_episodes(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
   """
   if episodes < 1:
     raise ValueError(f"episodes must be >= 1, got {episodes}")
-  env = hunters.make_game(game, batch_size=episodes, seed=seed)
+  env = hunters.make_game(game, batch_size=episodes, seed=seed, stag_den=stag_den)
   time_step = env.reset()
   frames = [env.render(game=record_game, cell_pixels=cell_pixels)] if record_game is not None else []
   finished = np.zeros(episodes, dtype=bool)
@@ -52,8 +55,7 @@ def play_episodes(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
     if last.any():
       state = env.game_state()
       stats = rules.episode_statistics(game, rules.GameState(**{
-          k: state[k] for k in ("hunter_pos", "hunter_active", "hunter_target", "prey_pos",
-                                "prey_hp", "t")}), time_step.reward)
+          f.name: state[f.name] for f in dataclasses.fields(rules.GameState)}), time_step.reward)
       for k, v in stats.items():
         results[k][last] = v[last]
       if on_last is not None:
@@ -71,6 +73,36 @@ def mean_interval(values, z: float = 1.96) -> Tuple[float, float, float]:
     return mean, float("nan"), float("nan")
   half = z * float(values.std(ddof=1)) / math.sqrt(values.size)
   return mean, mean - half, mean + half
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> Tuple[float, float]:
+  """The Wilson score 95% interval of a proportion (sound at 0 and 1, where the normal one is not)."""
+  p = successes / trials
+  centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+  half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+  return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def per_den_capture(make_action_fn: Callable, game: rules.GameConfig, *, episodes: int,
+                    seed: int) -> Dict:
+  """The team's value against a best-responding stag (the dens game): `episodes` episodes with the
+  stag fixed in each den in turn (`make_action_fn()` gives each den a fresh policy, so a seeded
+  sampling policy plays the same draws in every den).
+
+  Returns `{"per_den": [{"den", "capture_rate", "capture_rate_ci95"}, ...],
+  "worst_den_capture_rate": the minimum over dens}`: what an adversary that knew the team's policy
+  would leave it.
+  """
+  if game.kind != rules.DENS:
+    raise ValueError(f"per-den capture rates are for the dens game, not {game.kind!r}")
+  rows = []
+  for den in range(game.num_prey):
+    per_episode, _ = play_episodes(make_action_fn(), game, episodes=episodes, seed=seed,
+                                   stag_den=den)
+    caught = int(per_episode["success"].sum())
+    rows.append({"den": den, "capture_rate": caught / episodes,
+                 "capture_rate_ci95": list(wilson_interval(caught, episodes))})
+  return {"per_den": rows, "worst_den_capture_rate": min(r["capture_rate"] for r in rows)}
 
 
 def summarize(per_episode: Dict[str, np.ndarray]) -> Dict:

@@ -26,9 +26,16 @@ from mace_tf.envs import rules
 class HunterGame(py_environment.PyEnvironment):
   """B games of one `GameConfig`; the common base of `HareHunters` and `StagHunters`."""
 
-  def __init__(self, config: rules.GameConfig, *, batch_size: int = 1, seed: Optional[int] = None):
+  def __init__(self, config: rules.GameConfig, *, batch_size: int = 1, seed: Optional[int] = None,
+               stag_den: Optional[int] = None):
+    """`stag_den` (dens game only): hide the stag in that den in every episode, the adversary
+    replaced (how evaluation measures the team's value per den)."""
     super().__init__(handle_auto_reset=False)
     self._config = config
+    if stag_den is not None:
+      rules.require(config.kind == rules.DENS, f"stag_den is for the dens game, not {config.kind!r}")
+      rules.require_int("stag_den", stag_den, 0, config.num_prey - 1)
+    self._stag_den = stag_den
     self._batch_size = rules.require_int("batch_size", batch_size, 1)
     if seed is not None:
       rules.require_int("seed", seed, 0)
@@ -82,22 +89,32 @@ class HunterGame(py_environment.PyEnvironment):
 
   def _reset(self) -> ts.TimeStep:
     self._state = rules.random_state(self._config, self._rng, self._batch_size)
+    if self._stag_den is not None:
+      self._state.stag_den[:] = self._stag_den
     return self._first_time_step()
 
-  def reset_to(self, hunter_pos, prey_pos) -> ts.TimeStep:
+  def reset_to(self, hunter_pos, prey_pos, stag_den=None) -> ts.TimeStep:
     """Starts every game of the batch from explicit positions and returns the FIRST time step.
 
     Args:
       hunter_pos: int array `[B, N, 2]` of hunter (x, y) positions in `[0, G)`.
       prey_pos: int array `[B, M, 2]` of prey positions, prey in index order (in Stag-Hunters the
-        first M/2 are the stags).
+        first M/2 are the stags; in the dens game the dens).
+      stag_den: dens game: the den hiding the stag, an int or `[B]` (default 0); the adversary's
+        memory starts empty.
 
     Entities may share cells here (random resets never do): hand-built scenarios are free to.
     """
     c = self._config
     hunter_pos = self._check_positions("hunter_pos", hunter_pos, c.num_hunters)
     prey_pos = self._check_positions("prey_pos", prey_pos, c.num_prey)
-    self._state = rules.initial_state(c, hunter_pos, prey_pos)
+    if c.kind == rules.DENS:
+      stag_den = np.broadcast_to(0 if stag_den is None else stag_den, (self._batch_size,))
+      rules.require(bool(((stag_den >= 0) & (stag_den < c.num_prey)).all()),
+                    f"stag_den must lie in [0, num_prey) = [0, {c.num_prey}), got {stag_den}")
+    else:
+      rules.require(stag_den is None, f"stag_den is for the dens game, not {c.kind!r}")
+    self._state = rules.initial_state(c, hunter_pos, prey_pos, stag_den)
     self._current_time_step = self._first_time_step()
     return self._current_time_step
 
@@ -137,7 +154,7 @@ class HunterGame(py_environment.PyEnvironment):
       stats = rules.episode_statistics(self._config, self._state, reward)
       self._finished.append({k: v[done] for k, v in stats.items()})
     if restart.any():
-      self._state.assign(restart, rules.random_state(self._config, self._rng, int(restart.sum())))
+      rules.restart(self._config, self._state, restart, self._rng, self._stag_den)
       reward[restart] = 0.0
     step_type = np.where(restart, ts.StepType.FIRST,
                          np.where(done, ts.StepType.LAST, ts.StepType.MID))
@@ -147,15 +164,14 @@ class HunterGame(py_environment.PyEnvironment):
   # --- inspection ----------------------------------------------------------------------------
 
   def game_state(self) -> Dict[str, np.ndarray]:
-    """A copy of the state of every game: see `rules.GameState` for shapes, plus `prey_is_stag [B, M]`."""
+    """A copy of the state of every game: `rules.GameState`'s fields (see there for shapes), plus
+    `prey_is_stag [B, M]`."""
     if self._state is None:
       raise RuntimeError("game_state() before reset(): call reset() or reset_to() first")
     s = self._state.copy()
-    return {
-        "hunter_pos": s.hunter_pos, "hunter_active": s.hunter_active,
-        "hunter_target": s.hunter_target, "prey_pos": s.prey_pos, "prey_hp": s.prey_hp,
-        "prey_is_stag": np.tile(self._config.prey_is_stag, (self._batch_size, 1)), "t": s.t,
-    }
+    out = {f.name: getattr(s, f.name) for f in dataclasses.fields(s)}
+    out["prey_is_stag"] = np.tile(self._config.prey_is_stag, (self._batch_size, 1))
+    return out
 
   def pop_episode_stats(self) -> Dict[str, np.ndarray]:
     """Statistics of the episodes finished since the last call, as `[num_episodes]` arrays.
@@ -218,8 +234,15 @@ class HunterGame(py_environment.PyEnvironment):
       raise ValueError(f"the saved game state has arrays this version does not know: {unknown}")
     game = None
     if any(n.startswith("game.") for n in names):
-      game = rules.GameState(**{n[len("game."):]: np.array(arrays[n])
-                                for n in names if n.startswith("game.")})
+      fields = {n[len("game."):]: np.array(arrays[n]) for n in names if n.startswith("game.")}
+      b = fields["t"].shape[0] if "t" in fields else 0
+      # States saved before the dens game had no stag and an empty adversary.
+      fields.setdefault("stag_den", np.full(b, -1, np.int32))
+      fields.setdefault("den_history", np.full((b, rules.ADVERSARY_WINDOW), -1, np.int32))
+      try:
+        game = rules.GameState(**fields)
+      except TypeError as e:
+        raise ValueError(f"the saved game state lacks arrays: {e}") from None
     step = None
     if "step.step_type" in names:
       obs = {n[len("step.observation."):]: np.array(arrays[n])
@@ -244,7 +267,8 @@ class HunterGame(py_environment.PyEnvironment):
     game = state["game"]
     if game is not None:
       shapes = {"hunter_pos": (b, n, 2), "hunter_active": (b, n), "hunter_target": (b, n),
-                "prey_pos": (b, m, 2), "prey_hp": (b, m), "t": (b,)}
+                "prey_pos": (b, m, 2), "prey_hp": (b, m), "t": (b,), "stag_den": (b,),
+                "den_history": (b, rules.ADVERSARY_WINDOW)}
       for name, shape in shapes.items():
         value = getattr(game, name)
         check(value.shape == shape, f"{name} has shape {value.shape}, not {shape}")
@@ -258,6 +282,10 @@ class HunterGame(py_environment.PyEnvironment):
       check(((game.hunter_target >= -1) & (game.hunter_target < m)).all(),
             "hunter_target outside [-1, M)")
       check(((game.t >= 0) & (game.t <= c.time_limit)).all(), "t outside [0, time_limit]")
+      check(((game.den_history >= -1) & (game.den_history < m)).all(), "den_history outside [-1, M)")
+      low = 0 if c.kind == rules.DENS else -1
+      check(((game.stag_den >= low) & (game.stag_den < (m if low == 0 else 0))).all(),
+            f"stag_den outside [{low}, {m if low == 0 else 0})")
     last = np.asarray(state["last"])
     check(last.shape == (b,) and last.dtype == bool, f"last has shape {last.shape}, dtype "
                                                      f"{last.dtype}")
@@ -306,7 +334,21 @@ class StagHunters(HunterGame):
         batch_size=batch_size, seed=seed)
 
 
-def make_game(config: rules.GameConfig, *, batch_size: int = 1,
-              seed: Optional[int] = None) -> HunterGame:
-  """The environment class for `config.kind`, built from a `GameConfig`."""
-  return HunterGame(config, batch_size=batch_size, seed=seed)
+class HiddenStag(HunterGame):
+  """The hidden-stag game (issue 19, `rules.DENS`): N hunters, K dens at distance T, one stag hidden
+  by an adversary that best-responds to the team's recent play; 1 each if all meet at its den."""
+
+  def __init__(self, *, num_hunters: int = 2, num_dens: int = 2, distance: int = 3,
+               grid_size: int = 7, batch_size: int = 1, seed: Optional[int] = None,
+               stag_den: Optional[int] = None):
+    super().__init__(
+        rules.GameConfig(kind=rules.DENS, num_hunters=num_hunters, num_prey=num_dens,
+                         hit_points=1, time_limit=distance, grid_size=grid_size),
+        batch_size=batch_size, seed=seed, stag_den=stag_den)
+
+
+def make_game(config: rules.GameConfig, *, batch_size: int = 1, seed: Optional[int] = None,
+              stag_den: Optional[int] = None) -> HunterGame:
+  """The environment class for `config.kind`, built from a `GameConfig` (`stag_den`: see
+  `HunterGame`)."""
+  return HunterGame(config, batch_size=batch_size, seed=seed, stag_den=stag_den)

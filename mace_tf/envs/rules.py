@@ -23,6 +23,24 @@ The rules, in full:
   On the last step hunter i receives 1 if it hit a stag that has 0 hit points at the end, 0.1 if it
   hit a hare, else 0.
 * All rewards are zero before the last step of an episode.
+
+The hidden-stag game (`kind="dens"`, issue 19; not in the paper): a team against an adversary, the
+smallest game where a shared source of randomness (MACE's lambda) provably pays.
+
+* N hunters start on one common cell, the centre `(G // 2, G // 2)` of a G x G torus. K <= 4 dens
+  (the game's M prey slots) lie at distance D = T from it, den k in direction `DEN_ACTIONS[k]`
+  (right, left, down, up). G >= 2 T + 1, so a den is reached by T only by heading straight to it
+  from the first step: there is no time to look, wait or follow.
+* Each episode one stag hides in one den (`stag_den`). The observation shows the hunters and the
+  dens (as prey of 1 hit point, all alike), never the stag. Nothing is captured during the episode
+  and no hunter freezes; the episode ends at t == T. Then every hunter receives 1 if all N hunters
+  stand on the stag's den, else 0.
+* The adversary places the stag at each episode's start in the den this game's team has reached
+  together least often over its last `ADVERSARY_WINDOW` episodes (raw counts, no smoothing; an
+  episode where the team met at no den counts for none), ties broken uniformly at random. That is
+  a best response to the team's recent empirical play, so a deterministic team scores 0, independent
+  randomization at most K^-N (each den's sum over hunters of products, AM-GM), and a shared coin
+  1/K. Its memory (`den_history`) is part of the game state, so of checkpoints too.
 """
 
 import dataclasses
@@ -37,7 +55,16 @@ ACTION_DELTAS = np.array([[0, 0], [0, -1], [0, 1], [-1, 0], [1, 0]], dtype=np.in
 
 HARE = "hare"
 STAG = "stag"
-GAME_KINDS = (HARE, STAG)
+DENS = "dens"
+GAME_KINDS = (HARE, STAG, DENS)
+
+# The hidden-stag game: den k lies T steps from the start in the direction of action DEN_ACTIONS[k]
+# (right, left, down, up: with K = 2 the dens are opposite).
+DEN_ACTIONS = (4, 3, 2, 1)
+MAX_DENS = len(DEN_ACTIONS)
+# The adversary's memory, in episodes of the same game: long enough that a team's mix shows in the
+# counts (at 10 episodes a 50/50 coin gives counts 5 +- 1.6), short enough to follow a learner.
+ADVERSARY_WINDOW = 10
 
 STAG_REWARD = 1.0
 HARE_REWARD = 0.1
@@ -95,6 +122,9 @@ class GameConfig:
 
   def __post_init__(self):
     require(self.kind in GAME_KINDS, f"kind must be one of {GAME_KINDS}, got {self.kind!r}")
+    if self.kind == DENS:
+      self._check_dens()
+      return
     n = require_int("num_hunters", self.num_hunters, 1, MAX_ENTITIES_PER_KIND)
     m = require_int("num_prey", self.num_prey, 1, MAX_ENTITIES_PER_KIND)
     hp_name = "hit_points" if self.kind == HARE else "stag_hit_points"
@@ -127,6 +157,30 @@ class GameConfig:
           f"hit_points * num_prey = {h * m}, got {n}",
       )
 
+  def _check_dens(self) -> None:
+    require_int("num_hunters", self.num_hunters, 1, MAX_ENTITIES_PER_KIND)
+    require_int("num_prey (the number of dens K)", self.num_prey, 1, MAX_DENS)
+    require(self.hit_points == 1, f"the dens game has no hit points: hit_points must be 1, got "
+                                  f"{self.hit_points!r}")
+    d = require_int("time_limit (the dens' distance D)", self.time_limit, 1)
+    g = require_int("grid_size", self.grid_size, 1)
+    require(g >= 2 * d + 1, f"the dens game needs grid_size >= 2 * time_limit + 1 = {2 * d + 1}, so "
+                            f"that a den is reached in time only straight from the start; got {g}")
+    require(self.moving_prey is False, "the dens game's dens do not move: moving_prey must be False")
+    require(self.stags_heal is False, "stags_heal is a Stag-Hunters variant: the dens game has no "
+                                      "hit points")
+
+  @property
+  def start_cell(self) -> np.ndarray:
+    """Int32 `[2]`: the dens game's common start cell, the centre of the grid."""
+    return np.array([self.grid_size // 2] * 2, dtype=np.int32)
+
+  @property
+  def den_positions(self) -> np.ndarray:
+    """Int32 `[K, 2]`: the dens game's dens, T steps from the start cell in `DEN_ACTIONS` order."""
+    deltas = ACTION_DELTAS[list(DEN_ACTIONS[: self.num_prey])]
+    return ((self.start_cell + self.time_limit * deltas) % self.grid_size).astype(np.int32)
+
   @property
   def prey_is_stag(self) -> np.ndarray:
     """Bool `[M]`: which prey are stags (the first M/2 in Stag-Hunters, none in Hare-Hunters)."""
@@ -154,6 +208,10 @@ class GameState:
     prey_pos: int32 `[B, M, 2]`, (x, y) of every prey.
     prey_hp: int32 `[B, M]`, remaining hit points.
     t: int32 `[B]`, steps taken in the current episode.
+    stag_den: int32 `[B]`, the den hiding the stag (dens game; -1 in the hunter games).
+    den_history: int32 `[B, ADVERSARY_WINDOW]`, the adversary's memory (dens game): the den the team
+      reached together in each of this game's last episodes, newest first; -1 for none (and always
+      in the hunter games).
   """
 
   hunter_pos: np.ndarray
@@ -162,6 +220,8 @@ class GameState:
   prey_pos: np.ndarray
   prey_hp: np.ndarray
   t: np.ndarray
+  stag_den: np.ndarray
+  den_history: np.ndarray
 
   @property
   def batch_size(self) -> int:
@@ -197,8 +257,10 @@ def random_positions(config: GameConfig, rng: np.random.Generator,
   return pos[:, :n], pos[:, n:]
 
 
-def initial_state(config: GameConfig, hunter_pos: np.ndarray, prey_pos: np.ndarray) -> GameState:
-  """The state at t = 0 for the given positions (`[B, N, 2]` and `[B, M, 2]`)."""
+def initial_state(config: GameConfig, hunter_pos: np.ndarray, prey_pos: np.ndarray,
+                  stag_den=None, den_history=None) -> GameState:
+  """The state at t = 0 for the given positions (`[B, N, 2]` and `[B, M, 2]`); in the dens game
+  also the stag's den `[B]` and the adversary's memory `[B, ADVERSARY_WINDOW]` (default: empty)."""
   b = hunter_pos.shape[0]
   return GameState(
       hunter_pos=np.array(hunter_pos, dtype=np.int32),
@@ -207,11 +269,51 @@ def initial_state(config: GameConfig, hunter_pos: np.ndarray, prey_pos: np.ndarr
       prey_pos=np.array(prey_pos, dtype=np.int32),
       prey_hp=np.tile(config.initial_prey_hp, (b, 1)),
       t=np.zeros(b, dtype=np.int32),
+      stag_den=np.broadcast_to(-1 if stag_den is None else stag_den, (b,)).astype(np.int32),
+      den_history=(np.full((b, ADVERSARY_WINDOW), -1, np.int32) if den_history is None
+                   else np.array(den_history, dtype=np.int32)),
   )
 
 
 def random_state(config: GameConfig, rng: np.random.Generator, num_games: int) -> GameState:
+  """Fresh games: random distinct cells, or (dens game) the fixed layout with an empty adversary."""
+  if config.kind == DENS:
+    return dens_start(config, np.full((num_games, ADVERSARY_WINDOW), -1, np.int32),
+                      rng.random((num_games, config.num_prey)))
   return initial_state(config, *random_positions(config, rng, num_games))
+
+
+def adversary_choice(config: GameConfig, den_history: np.ndarray, keys: np.ndarray) -> np.ndarray:
+  """Int32 `[B]`: the den the team reached together least often in `den_history [B, W]`, ties to
+  the tied den with the largest of `keys [B, K]` (uniform keys: uniformly random tie-breaking)."""
+  dens = np.arange(config.num_prey)
+  counts = (den_history[:, :, None] == dens).sum(axis=1)  # [B, K]
+  least = counts == counts.min(axis=1, keepdims=True)
+  return np.argmax(np.where(least, keys, -1.0), axis=1).astype(np.int32)
+
+
+def dens_start(config: GameConfig, den_history: np.ndarray, keys: np.ndarray,
+               fixed_den: Optional[int] = None) -> GameState:
+  """A new episode of the dens game per row of the adversary's memory `den_history [B, W]`: every
+  hunter on the start cell, the stag where the adversary puts it (`fixed_den`: always there, the
+  adversary replaced, as evaluation plays it)."""
+  b = den_history.shape[0]
+  stag_den = (adversary_choice(config, den_history, keys) if fixed_den is None
+              else np.full(b, fixed_den, np.int32))
+  return initial_state(config, np.tile(config.start_cell, (b, config.num_hunters, 1)),
+                       np.tile(config.den_positions, (b, 1, 1)), stag_den, den_history)
+
+
+def restart(config: GameConfig, state: GameState, mask: np.ndarray, rng: np.random.Generator,
+            fixed_den: Optional[int] = None) -> None:
+  """Starts new episodes, in place, in the games where `mask [B]`: random cells in the hunter games;
+  in the dens game the same layout, the adversary's memory carried over (`dens_start`)."""
+  k = int(mask.sum())
+  if config.kind != DENS:
+    state.assign(mask, random_state(config, rng, k))
+    return
+  keys = rng.random((k, config.num_prey))
+  state.assign(mask, dens_start(config, state.den_history[mask], keys, fixed_den))
 
 
 def within_one_step(a: np.ndarray, b: np.ndarray, grid_size: int) -> np.ndarray:
@@ -287,6 +389,20 @@ def heal_stags(config: GameConfig, state: GameState, hit: np.ndarray) -> None:
   state.hunter_target[released] = -1
 
 
+def dens_reached(config: GameConfig, state: GameState) -> np.ndarray:
+  """Int32 `[B]`: the den every hunter stands on (dens game), -1 if they are not all on one den."""
+  on_den = (state.hunter_pos[:, :, None, :] == state.prey_pos[:, None, :, :]).all(axis=-1)  # [B,N,K]
+  together = on_den.all(axis=1)  # [B, K]
+  return np.where(together.any(axis=1), together.argmax(axis=1), -1).astype(np.int32)
+
+
+def remember_dens(state: GameState, done: np.ndarray, reached: np.ndarray) -> None:
+  """The adversary's update, in place: finished games (`done [B]`) push the den their team reached
+  together (`reached [B]`, -1 none) onto their memory, dropping the oldest episode."""
+  pushed = np.concatenate([reached[:, None], state.den_history[:, :-1]], axis=1)
+  state.den_history[...] = np.where(done[:, None], pushed, state.den_history)
+
+
 def is_terminal(config: GameConfig, state: GameState) -> np.ndarray:
   """Bool `[B]`: every prey at 0 hit points, or every hunter frozen, or t == T."""
   return ((state.prey_hp == 0).all(axis=1) | ~state.hunter_active.any(axis=1)
@@ -294,7 +410,12 @@ def is_terminal(config: GameConfig, state: GameState) -> np.ndarray:
 
 
 def terminal_rewards(config: GameConfig, state: GameState) -> np.ndarray:
-  """Float32 `[B, N]`: the reward each hunter gets if the episode ends in `state` (eq. 12, 13)."""
+  """Float32 `[B, N]`: the reward each hunter gets if the episode ends in `state` (eq. 12, 13; the
+  dens game: 1 each if all stand on the stag's den)."""
+  if config.kind == DENS:
+    caught = dens_reached(config, state) == state.stag_den
+    return np.repeat(np.where(caught, STAG_REWARD, 0.0)[:, None], config.num_hunters,
+                     axis=1).astype(np.float32)
   if config.kind == HARE:
     won = (state.prey_hp == 0).all(axis=1)
     return np.repeat(np.where(won, HARE_HUNTERS_WIN_REWARD, 0.0)[:, None], config.num_hunters,
@@ -331,6 +452,13 @@ def apply_step(config: GameConfig, state: GameState, actions: np.ndarray,
                prey_actions: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
   """`step` with the prey's actions `[B, M]` given (ignored unless `config.moving_prey`)."""
   state.hunter_pos[...] = move(state.hunter_pos, actions, state.hunter_active, config.grid_size)
+  if config.kind == DENS:  # nothing is captured before the end; the adversary remembers the end
+    state.t += 1
+    done = is_terminal(config, state)
+    rewards = terminal_rewards(config, state) * done[:, None]
+    # == T, not done: a game stepped again after its end (an auto-reset batch does) is not counted twice.
+    remember_dens(state, state.t == config.time_limit, dens_reached(config, state))
+    return done, rewards
   hp_before = state.prey_hp.copy() if config.stags_heal else None
   resolve_captures(config, state)
   if config.stags_heal:
@@ -356,6 +484,12 @@ def episode_statistics(config: GameConfig, state: GameState,
   Returns a dict of `[B]` arrays: `total_reward` (terminal reward summed over hunters), `length`,
   `success` (every prey at 0 hit points), `stags_captured`, `hares_captured` (prey at 0 hit points).
   """
+  if config.kind == DENS:  # the stag is the one prey; `success`: it was caught
+    caught = dens_reached(config, state) == state.stag_den
+    return {"total_reward": rewards.sum(axis=1).astype(np.float32),
+            "length": state.t.astype(np.int32), "success": caught,
+            "stags_captured": caught.astype(np.int32),
+            "hares_captured": np.zeros(state.batch_size, np.int32)}
   captured = state.prey_hp == 0
   is_stag = config.prey_is_stag[None, :]
   return {

@@ -20,7 +20,8 @@ FIRST, MID, LAST = 0, 1, 2  # tf_agents.trajectories.StepType values
 
 class TFGameState(NamedTuple):
   """`rules.GameState` as tensors: int32 positions `[B, N, 2]`, `[B, M, 2]`, bool hunter_active
-  `[B, N]`, int32 hunter_target `[B, N]`, prey_hp `[B, M]`, t `[B]`."""
+  `[B, N]`, int32 hunter_target `[B, N]`, prey_hp `[B, M]`, t `[B]`, stag_den `[B]`, den_history
+  `[B, ADVERSARY_WINDOW]`."""
 
   hunter_pos: tf.Tensor
   hunter_active: tf.Tensor
@@ -28,6 +29,8 @@ class TFGameState(NamedTuple):
   prey_pos: tf.Tensor
   prey_hp: tf.Tensor
   t: tf.Tensor
+  stag_den: tf.Tensor
+  den_history: tf.Tensor
 
 
 def from_numpy(state: rules.GameState) -> TFGameState:
@@ -38,7 +41,8 @@ def to_numpy(state: TFGameState) -> rules.GameState:
   return rules.GameState(**{f: np.array(getattr(state, f)) for f in TFGameState._fields})
 
 
-def initial_state(config: rules.GameConfig, hunter_pos, prey_pos) -> TFGameState:
+def initial_state(config: rules.GameConfig, hunter_pos, prey_pos, stag_den=None,
+                  den_history=None) -> TFGameState:
   b = tf.shape(hunter_pos)[0]
   return TFGameState(
       hunter_pos=tf.cast(hunter_pos, tf.int32),
@@ -46,11 +50,35 @@ def initial_state(config: rules.GameConfig, hunter_pos, prey_pos) -> TFGameState
       hunter_target=tf.fill([b, config.num_hunters], -1),
       prey_pos=tf.cast(prey_pos, tf.int32),
       prey_hp=tf.tile(tf.constant(config.initial_prey_hp)[None], [b, 1]),
-      t=tf.zeros([b], tf.int32))
+      t=tf.zeros([b], tf.int32),
+      stag_den=tf.fill([b], -1) if stag_den is None else tf.cast(stag_den, tf.int32),
+      den_history=(tf.fill([b, rules.ADVERSARY_WINDOW], -1) if den_history is None
+                   else tf.cast(den_history, tf.int32)))
+
+
+def adversary_choice(config: rules.GameConfig, den_history, keys):
+  """`rules.adversary_choice`: the least-reached den per game, ties to the largest of `keys`."""
+  counts = tf.reduce_sum(tf.cast(den_history[:, :, None] == tf.range(config.num_prey), tf.int32),
+                         axis=1)
+  least = counts == tf.reduce_min(counts, axis=1, keepdims=True)
+  return tf.argmax(tf.where(least, keys, -1.0), axis=1, output_type=tf.int32)
+
+
+def dens_start(config: rules.GameConfig, den_history, keys) -> TFGameState:
+  """`rules.dens_start` (the adversary always chooses: evaluation's fixed den is host-only)."""
+  b = tf.shape(den_history)[0]
+  return initial_state(
+      config, tf.tile(tf.constant(config.start_cell)[None, None], [b, config.num_hunters, 1]),
+      tf.tile(tf.constant(config.den_positions)[None], [b, 1, 1]),
+      adversary_choice(config, den_history, keys), den_history)
 
 
 def random_state(config: rules.GameConfig, batch_size, seed) -> TFGameState:
-  """N + M distinct, uniformly random cells per game (the top-k of random keys, in key order)."""
+  """N + M distinct, uniformly random cells per game (the top-k of random keys, in key order); the
+  dens game: its layout with an empty adversary."""
+  if config.kind == rules.DENS:
+    return dens_start(config, tf.fill([batch_size, rules.ADVERSARY_WINDOW], -1),
+                      tf.random.stateless_uniform([batch_size, config.num_prey], seed=seed))
   g, n = config.grid_size, config.num_hunters
   keys = tf.random.stateless_uniform([batch_size, g * g], seed=seed)
   _, cells = tf.math.top_k(keys, k=n + config.num_prey)
@@ -192,8 +220,19 @@ def is_terminal(config: rules.GameConfig, state: TFGameState):
           | (state.t >= config.time_limit))
 
 
+def dens_reached(state: TFGameState):
+  """`rules.dens_reached`: the den all hunters stand on, -1 if none."""
+  on_den = tf.reduce_all(state.hunter_pos[:, :, None, :] == state.prey_pos[:, None, :, :], -1)
+  together = tf.reduce_all(on_den, axis=1)  # [B, K]
+  return tf.where(tf.reduce_any(together, axis=1),
+                  tf.argmax(tf.cast(together, tf.int32), axis=1, output_type=tf.int32), -1)
+
+
 def terminal_rewards(config: rules.GameConfig, state: TFGameState):
   n = config.num_hunters
+  if config.kind == rules.DENS:
+    caught = dens_reached(state) == state.stag_den
+    return tf.tile(tf.where(caught, rules.STAG_REWARD, 0.0)[:, None], [1, n])
   if config.kind == rules.HARE:
     won = tf.reduce_all(state.prey_hp == 0, axis=1)
     return tf.tile(tf.where(won, rules.HARE_HUNTERS_WIN_REWARD, 0.0)[:, None], [1, n])
@@ -218,6 +257,13 @@ def apply_step(config: rules.GameConfig, state: TFGameState, actions,
                prey_actions) -> Tuple[TFGameState, tf.Tensor, tf.Tensor]:
   """`rules.apply_step`: returns (new state, done `[B]`, rewards `[B, N]`)."""
   hunter_pos = move(state.hunter_pos, actions, state.hunter_active, config.grid_size)
+  if config.kind == rules.DENS:
+    new = state._replace(hunter_pos=hunter_pos, t=state.t + 1)
+    done = is_terminal(config, new)
+    rewards = terminal_rewards(config, new) * tf.cast(done, tf.float32)[:, None]
+    ended = new.t == config.time_limit  # as rules: a game stepped after its end is not counted again
+    pushed = tf.concat([dens_reached(new)[:, None], state.den_history[:, :-1]], axis=1)
+    return new._replace(den_history=tf.where(ended[:, None], pushed, state.den_history)), done, rewards
   active, target, hp = resolve_captures(config, hunter_pos, state.hunter_active,
                                         state.hunter_target, state.prey_pos, state.prey_hp)
   if config.stags_heal:
@@ -225,7 +271,8 @@ def apply_step(config: rules.GameConfig, state: TFGameState, actions,
   prey_pos = state.prey_pos
   if config.moving_prey:
     prey_pos = move(prey_pos, prey_actions, hp > 0, config.grid_size)
-  new = TFGameState(hunter_pos, active, target, prey_pos, hp, state.t + 1)
+  new = state._replace(hunter_pos=hunter_pos, hunter_active=active, hunter_target=target,
+                       prey_pos=prey_pos, prey_hp=hp, t=state.t + 1)
   done = is_terminal(config, new)
   rewards = terminal_rewards(config, new) * tf.cast(done, tf.float32)[:, None]
   return new, done, rewards
@@ -233,6 +280,11 @@ def apply_step(config: rules.GameConfig, state: TFGameState, actions,
 
 def episode_statistics(config: rules.GameConfig, state: TFGameState, rewards):
   """`rules.episode_statistics`: per game `[B]`, as if each game's episode ended in `state`."""
+  if config.kind == rules.DENS:
+    caught = dens_reached(state) == state.stag_den
+    return {"total_reward": tf.reduce_sum(rewards, axis=1), "length": state.t, "success": caught,
+            "stags_captured": tf.cast(caught, tf.int32),
+            "hares_captured": tf.zeros_like(state.t)}
   captured = state.prey_hp == 0
   is_stag = tf.constant(config.prey_is_stag)[None]
   count = lambda mask: tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
@@ -297,6 +349,15 @@ def where_games(mask, a: TFGameState, b: TFGameState) -> TFGameState:
   return TFGameState(*(pick(x, y) for x, y in zip(a, b)))
 
 
+def restart(config: rules.GameConfig, state: TFGameState, last, seed) -> TFGameState:
+  """`rules.restart`: new episodes where `last [B]` (random cells; the dens game: its layout, the
+  adversary's memory carried over)."""
+  if config.kind == rules.DENS:
+    keys = tf.random.stateless_uniform([tf.shape(last)[0], config.num_prey], seed=seed)
+    return where_games(last, dens_start(config, state.den_history, keys), state)
+  return where_games(last, random_state(config, tf.shape(last)[0], seed), state)
+
+
 def batched_step(config: rules.GameConfig, state: TFGameState, last, actions, seed):
   """One step of `HunterGame` (auto-reset included), in graph.
 
@@ -309,9 +370,7 @@ def batched_step(config: rules.GameConfig, state: TFGameState, last, actions, se
     prey_actions = tf.random.stateless_uniform(tf.shape(state.prey_hp), seed=seeds[0], minval=0,
                                                maxval=rules.NUM_ACTIONS, dtype=tf.int32)
   new, done, rewards = apply_step(config, state, actions, prey_actions)
-  new = tf.cond(tf.reduce_any(last),
-                lambda: where_games(last, random_state(config, tf.shape(last)[0], seeds[1]), new),
-                lambda: new)
+  new = tf.cond(tf.reduce_any(last), lambda: restart(config, new, last, seeds[1]), lambda: new)
   done = done & ~last
   rewards = rewards * tf.cast(~last, tf.float32)[:, None]
   step_type = tf.where(last, FIRST, tf.where(done, LAST, MID))

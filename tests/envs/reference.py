@@ -69,3 +69,32 @@ def step_one_game(config, game, actions, prey_actions):
         elif not is_stag:
           rewards[i] = 0.1
   return done, rewards
+
+
+def dens_step_one_game(config, game, actions):
+  """The dens game (rules.py's docstring), one game in place: move, tick, and at t == T pay 1 to
+  every hunter if all stand on the stag's den and push the den they met at (or -1) onto the
+  adversary's memory. Returns (done, rewards)."""
+  g, n = config.grid_size, config.num_hunters
+  for i in range(n):
+    dx, dy = DELTAS[int(actions[i])]
+    game["hunter_pos"][i] = [(game["hunter_pos"][i][0] + dx) % g, (game["hunter_pos"][i][1] + dy) % g]
+  game["t"] += 1
+  done = game["t"] >= config.time_limit
+  rewards = np.zeros(n, dtype=np.float32)
+  met = -1
+  for k in range(config.num_prey):
+    if all(list(game["hunter_pos"][i]) == list(game["prey_pos"][k]) for i in range(n)):
+      met = k
+  if done and met == game["stag_den"]:
+    rewards[:] = 1.0
+  if game["t"] == config.time_limit:
+    game["den_history"] = [met] + list(game["den_history"][:-1])
+  return done, rewards
+
+
+def dens_adversary(config, den_history, keys):
+  """The den reached together least often in one game's memory; among ties the largest key."""
+  counts = [sum(1 for d in den_history if d == k) for k in range(config.num_prey)]
+  tied = [k for k in range(config.num_prey) if counts[k] == min(counts)]
+  return max(tied, key=lambda k: keys[k])

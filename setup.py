@@ -34,6 +34,16 @@ EXTRAS_REQUIRE = {
         "pandas<2.3",
         "googleapis-common-protos<1.66",
     ],
+    # The multi-agent API of the ecosystem (issue 20): the hunter games as PettingZoo environments,
+    # and MACE on PettingZoo / Gymnasium games such as Level-Based Foraging. Unpinned, pip picks
+    # gymnasium 1.4, which needs typing-extensions >= 4.6 against tf-agents' pin of 4.5.0; these
+    # resolve beside it (../shared/stack-notes.md).
+    "pettingzoo": [
+        "pettingzoo==1.27.*",
+        "gymnasium==1.3.*",
+        "lbforaging==2.0.*",
+        "typing-extensions==4.5.0",
+    ],
 }
 
 setuptools.setup(

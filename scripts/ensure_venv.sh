@@ -24,6 +24,6 @@ want="$(sha256sum setup.py | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "ensure_venv: installing the pinned stack into .venv (first time: a few minutes)" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,sweep]"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,sweep,pettingzoo]"
   echo "$want" > "$stamp"
 fi

@@ -126,7 +126,10 @@ def main(argv):
         f"p10 {lengths['p10']:.0f}, "
         f"median {lengths['median']:.0f}, p90 {lengths['p90']:.0f}, max {lengths['max']}")
   print(f"wrote {out}")
-  if FLAGS.gif:
+  frames = [f for f in frames if f is not None]
+  if FLAGS.gif and not frames:
+    print("no GIF: this game renders no RGB frames (an --env made without render_mode=rgb_array)")
+  elif FLAGS.gif:
     gif = os.path.join(FLAGS.output_dir, "episode.gif")
     render.write_gif(gif, frames)
     print(f"wrote {gif} ({len(frames)} frames)")

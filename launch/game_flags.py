@@ -29,16 +29,29 @@ flags.DEFINE_boolean("stags_heal", False,
                      "that takes no hit in a step heals and releases its frozen hunters, so hunters "
                      "must hit it in consecutive steps.")
 
+flags.DEFINE_string("env", None,
+                    "Another package's game instead of --game (issue 20): pettingzoo:<module> (a "
+                    "PettingZoo ParallelEnv from <module>.parallel_env(**env_kwargs)) or "
+                    "gymnasium:<id> (a multi-agent Gymnasium env with Tuple spaces, e.g. "
+                    "gymnasium:lbforaging:Foraging-8x8-2p-2f-coop-v3). Discrete actions, Box "
+                    "observations. The --game flags are then ignored.")
+flags.DEFINE_string("env_kwargs", "{}", "With --env: the constructor's keyword arguments, a JSON "
+                    "object, e.g. '{\"game\": \"hare\", \"num_hunters\": 2}'.")
+
 FLAGS = flags.FLAGS
 config_flags.set_group("game", ["game", "num_hunters", "num_prey", "hit_points", "time_limit",
-                                "grid_size", "moving_prey", "stags_heal"])
+                                "grid_size", "moving_prey", "stags_heal", "env", "env_kwargs"])
 
 DEFAULT_HIT_POINTS = {rules.HARE: 1, rules.STAG: 2, rules.DENS: 1}
 DEFAULT_TIME_LIMIT = {rules.HARE: 2000, rules.STAG: 1000, rules.DENS: 3}
 
 
 def game_config_from_flags() -> rules.GameConfig:
-  """The GameConfig the game flags describe (raises ValueError with a clear message if invalid)."""
+  """The GameConfig the game flags describe, or the `ExternalConfig` of --env (raises ValueError with
+  a clear message if invalid)."""
+  if FLAGS.env:
+    from mace_tf.envs import external  # pylint: disable=g-import-not-at-top
+    return external.ExternalConfig(env=FLAGS.env, env_kwargs=FLAGS.env_kwargs)
   kind = FLAGS.game
   return rules.GameConfig(
       kind=kind,
@@ -54,6 +67,8 @@ def game_config_from_flags() -> rules.GameConfig:
 
 def game_flag_args(game: rules.GameConfig) -> List[str]:
   """The command-line flags that describe `game` (the inverse of game_config_from_flags)."""
+  if game.kind == "external":
+    return [f"--env={game.env}", f"--env_kwargs={game.env_kwargs}"]
   return [f"--game={game.kind}"] + [f"--{k}={v}" for k, v in dataclasses.asdict(game).items()
                                     if k != "kind"]
 

@@ -1,7 +1,6 @@
 """Playing whole episodes with a policy and summarizing them (mean, 95% interval, distributions)."""
 
 import collections
-import dataclasses
 import math
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -52,12 +51,10 @@ def play_episodes(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
     if record_game is not None and not finished[record_game]:
       frames.append(env.render(game=record_game, cell_pixels=cell_pixels))
     last = time_step.is_last() & ~finished
+    ended = env.pop_episode_stats()  # the episodes that ended in this step, in game order
     if last.any():
-      state = env.game_state()
-      stats = rules.episode_statistics(game, rules.GameState(**{
-          f.name: state[f.name] for f in dataclasses.fields(rules.GameState)}), time_step.reward)
-      for k, v in stats.items():
-        results[k][last] = v[last]
+      for k, v in ended.items():
+        results[k][last] = v[last[time_step.is_last()]]
       if on_last is not None:
         on_last(env, last)
       finished |= last

@@ -109,6 +109,10 @@ class SavedPolicy:
         raise SpecMismatchError(
             f"{self.path} was trained on another game: {', '.join(differ)}; pass the game flags "
             f"it was trained with (launch/games/<preset>.flags)")
+    if game.kind == "external":
+      if self.game is None or self.game.get("kind") != "external":
+        raise SpecMismatchError(f"{self.path} was trained on a hunter game, not {game.env}")
+      return
     channels = len(observation_lib.GRID_CHANNELS)
     expected = {"grid": (game.grid_size, game.grid_size, channels),
                 "hunters": (game.num_hunters, 3), "time_left": (1,)}

@@ -349,6 +349,10 @@ class HiddenStag(HunterGame):
 
 def make_game(config: rules.GameConfig, *, batch_size: int = 1, seed: Optional[int] = None,
               stag_den: Optional[int] = None) -> HunterGame:
-  """The environment class for `config.kind`, built from a `GameConfig` (`stag_den`: see
-  `HunterGame`)."""
+  """The environment for `config`: a `HunterGame` of a `GameConfig` (`stag_den`: see `HunterGame`),
+  or B copies of another game for an `external.ExternalConfig`."""
+  if getattr(config, "kind", None) == "external":
+    from mace_tf.envs import external  # pylint: disable=g-import-not-at-top (optional extra)
+    rules.require(stag_den is None, "stag_den is for the dens game, not an external one")
+    return external.ExternalGame(config, batch_size=batch_size, seed=seed)
   return HunterGame(config, batch_size=batch_size, seed=seed, stag_den=stag_den)

@@ -41,6 +41,9 @@ def make_learner(game: rules.GameConfig, agent_config: MaceConfig, train_config)
   """A `MaceLearner` or, for `agent_config.model == "tfa_ppo"`, a `TFAPPOLearner` (which collects
   with its own TF-Agents driver, whatever `train_config.collect`)."""
   if agent_config.model == "tfa_ppo":
+    if getattr(game, "kind", None) == "external":
+      raise ValueError("the stock TF-Agents PPO baseline runs on the hunter games only; train "
+                       "mace, shared or cloned on --env")
     return TFAPPOLearner(game, agent_config, train_config)
   return MaceLearner(game, agent_config, train_config)
 
@@ -59,7 +62,10 @@ class MaceLearner:
                            tensor_spec.from_spec(self.env.action_spec()), config=agent_config,
                            total_updates=-(-tc.num_samples // self._samples_per_iteration))
     self.agent.initialize()
-    self._host = tc.collect == "host"
+    # Another package's game can only be stepped on the host (the compiled loop runs the hunter
+    # games' TF port).
+    self._external = getattr(game, "kind", None) == "external"
+    self._host = tc.collect == "host" or self._external
     if self._host:
       self.loop = HostLoop(self.agent, self.env, rollout_length=tc.rollout_length, seed=tc.seed)
     else:
@@ -81,13 +87,13 @@ class MaceLearner:
         self.env.set_state(env_state)
 
   def env_state(self):
-    return self.env.get_state() if self._host else None
+    return self.env.get_state() if self._host and not self._external else None
 
   @property
   def env_codec(self):
     """How the games' state is checkpointed (host games only; the compiled loop's are variables)."""
     return ((hunters.HunterGame.state_to_arrays, self._checked_state_from_arrays)
-            if self._host else None)
+            if self._host and not self._external else None)
 
   def _checked_state_from_arrays(self, arrays):
     """A checkpoint's game state, validated: one that does not fit these games raises ValueError,

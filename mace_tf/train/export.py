@@ -29,31 +29,32 @@ EXTRA_SIGNATURES = ("joint_action", "agent_action", "latent")
 
 
 def extra_signatures(policy: policy_lib.MacePolicy):
-  """The concrete functions of `joint_action`, `agent_action` and `latent` for `policy`."""
+  """The concrete functions of `joint_action`, `agent_action` and `latent` for `policy`, taking the
+  observation's parts by name (a hunter game's `grid`, `hunters`, `time_left`; a vector game's
+  `agents`, `state`, `active`)."""
   network = policy.network
   obs_spec = policy.time_step_spec.observation
-  spec = lambda name: tf.TensorSpec([None] + obs_spec[name].shape.as_list(), obs_spec[name].dtype,
-                                    name=name)
-  obs = [spec("grid"), spec("hunters"), spec("time_left")]
+  names = sorted(obs_spec)
+  obs = [tf.TensorSpec([None] + obs_spec[k].shape.as_list(), obs_spec[k].dtype, name=k)
+         for k in names]
+  k = len(names)
   seed = tf.TensorSpec([2], tf.int64, name="seed")
-  as_obs = lambda grid, hunters, time_left: {"grid": grid, "hunters": hunters,
-                                             "time_left": time_left}
+  as_obs = lambda parts: dict(zip(names, parts))
 
   @tf.function(input_signature=obs + [seed])
-  def joint_action(grid, hunters, time_left, seed):
-    action, eps, log_prob, _ = policy_lib.sample_joint_action(
-        network, as_obs(grid, hunters, time_left), seed)
+  def joint_action(*args):
+    action, eps, log_prob, _ = policy_lib.sample_joint_action(network, as_obs(args[:k]), args[k])
     return {"action": action, "eps": eps, "log_prob": log_prob}
 
   @tf.function(input_signature=obs + [tf.TensorSpec([], tf.int32, name="agent_index"), seed])
-  def agent_action(grid, hunters, time_left, agent_index, seed):
-    return {"action": policy_lib.sample_agent_action(network, as_obs(grid, hunters, time_left),
-                                                     agent_index, seed)}
+  def agent_action(*args):
+    return {"action": policy_lib.sample_agent_action(network, as_obs(args[:k]), args[k],
+                                                     args[k + 1])}
 
   @tf.function(input_signature=obs + [
       tf.TensorSpec([None, network.config.latent_dim], tf.float32, name="eps")])
-  def latent(grid, hunters, time_left, eps):
-    probs, output = policy_lib.action_probabilities(network, as_obs(grid, hunters, time_left), eps)
+  def latent(*args):
+    probs, output = policy_lib.action_probabilities(network, as_obs(args[:k]), args[k])
     return {"probs": probs, "latent": output.latent, "latent_mean": output.latent_mean,
             "latent_stddev": output.latent_stddev, "values": output.values}
 

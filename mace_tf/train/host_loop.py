@@ -59,7 +59,7 @@ class HostLoop(tf.Module):
       self._collect = tf.function(
           lambda time_step, seed: agent.collect_policy.action(time_step, seed=seed))
     self._train = tf.function(agent.train)
-    b, n = env.batch_size, env.config.num_hunters
+    b, n = env.batch_size, env.action_spec().shape[0]
     self._info_zeros = {"eps": np.zeros((b, agent.config.latent_dim), np.float32),
                         "log_prob": np.zeros((b, n), np.float32)}
 

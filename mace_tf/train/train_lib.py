@@ -216,10 +216,12 @@ class TrainingInterrupted(RuntimeError):
   """SIGINT or SIGTERM stopped training at an iteration boundary, after a checkpoint."""
 
 
-def default_run_config() -> Dict:
+def default_run_config(game=None) -> Dict:
   """`run_config.json`'s sections at the default settings: what a field that a run's or a sweep's
-  saved config lacks (the library gained it later) is compared at on resume."""
-  return checkpoints.run_config_dict(rules.GameConfig(), MaceConfig(), TrainConfig())
+  saved config lacks (the library gained it later) is compared at on resume. The game section's
+  defaults are the hunter games' unless `game` is another kind (an external game's are its own)."""
+  default_game = game if getattr(game, "kind", None) == "external" else rules.GameConfig()
+  return checkpoints.run_config_dict(default_game, MaceConfig(), TrainConfig())
 
 
 def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_fn, stop):
@@ -227,7 +229,7 @@ def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_f
   # before one pins nothing.
   run_config = checkpoints.check_run_config(
       root_dir, checkpoints.run_config_dict(game, agent_config, train_config),
-      defaults=default_run_config())
+      defaults=default_run_config(game))
   committed = checkpoints.has_checkpoint(root_dir)
   if committed:
     checkpoints.write_run_config(root_dir, run_config)
@@ -352,7 +354,9 @@ EPISODE_LENGTH_BINS = 20
 def episode_length_counts(lengths, time_limit: int):
   """Counts of episode lengths in `EPISODE_LENGTH_BINS` equal bins over [0, T] (T in the last bin):
   summed over metric lines they give the length distribution of training (figure 4)."""
-  counts, _ = np.histogram(lengths, bins=EPISODE_LENGTH_BINS, range=(0, time_limit))
+  # An external game's T is not known ahead (0): its longest episode stands in.
+  top = time_limit if time_limit > 0 else max(max(lengths, default=1), 1)
+  counts, _ = np.histogram(lengths, bins=EPISODE_LENGTH_BINS, range=(0, top))
   return [int(c) for c in counts]
 
 

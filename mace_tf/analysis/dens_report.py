@@ -109,9 +109,6 @@ def write(results_dir: str, title: str, command: str) -> Dict:
   runs = collect(results_dir)
   if not runs:
     raise ValueError(f"no evaluated runs (<game>/<model>_s<seed>/evaluation.json) under {results_dir}")
-  with open(os.path.join(results_dir, "report.md"), "w") as f:
-    f.write("\n".join(markdown(runs, title, command)))
-  with open(os.path.join(results_dir, "summary.json"), "w") as f:
-    json.dump({"command": command, "runs": runs}, f, indent=2)
-    f.write("\n")
+  tables.write_report_files(results_dir, markdown(runs, title, command),
+                            {"command": command, "runs": runs})
   return runs

@@ -18,7 +18,7 @@ import os
 import re
 from typing import Dict, List, Optional, Sequence
 
-from mace_tf.analysis import latent_report
+from mace_tf.analysis import latent_report, tables
 from mace_tf.train import metrics
 
 THRESHOLDS = {
@@ -166,9 +166,6 @@ def write(out_dir: str, title: str, command: str, sources: Sequence[str] = ()) -
   if not runs:
     raise ValueError(f"no curves <game>_<arm>_s<seed>.jsonl of {sorted(THRESHOLDS)} in {curves_dir}")
   rows = table(runs)
-  with open(os.path.join(out_dir, "report.md"), "w") as f:
-    f.write("\n".join(markdown(rows, title, command)))
-  with open(os.path.join(out_dir, "summary.json"), "w") as f:
-    json.dump({"command": command, "rows": rows}, f, indent=2)
-    f.write("\n")
+  tables.write_report_files(out_dir, markdown(rows, title, command),
+                            {"command": command, "rows": rows})
   return rows

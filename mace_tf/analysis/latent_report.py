@@ -209,10 +209,8 @@ def write(output_dir: str, variants: Dict, unfinished: List[str], title: str, co
   """Writes `report.md` and `summary.json` of `collect`'s variants into `output_dir`; returns the
   table's rows."""
   rows = table(variants)
-  os.makedirs(output_dir, exist_ok=True)
-  with open(os.path.join(output_dir, "report.md"), "w") as f:
-    f.write("\n".join(markdown(rows, title, variants=variants, unfinished=unfinished)
-                      + [f"Command: `{command}`", ""]))
-  with open(os.path.join(output_dir, "summary.json"), "w") as f:
-    json.dump({"command": command, "variants": variants, "rows": rows}, f, indent=2)
+  tables.write_report_files(output_dir, markdown(rows, title, variants=variants,
+                                                 unfinished=unfinished)
+                            + [f"Command: `{command}`", ""],
+                            {"command": command, "variants": variants, "rows": rows})
   return rows

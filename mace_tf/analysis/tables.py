@@ -1,5 +1,7 @@
 """Table cells for every report: one number format and one seed summary cell."""
 
+import json
+import os
 from typing import Dict, Optional
 
 
@@ -23,3 +25,13 @@ def seed_cell(s: Optional[Dict]) -> str:
   if s["seeds"] == 1:
     return fmt(s["median"])
   return f"{fmt(s['median'])} [{fmt(s['min'])}, {fmt(s['max'])}]"
+
+
+def write_report_files(out_dir: str, lines, summary) -> None:
+  """Writes a report's `report.md` (its markdown `lines`) and `summary.json` into `out_dir`."""
+  os.makedirs(out_dir, exist_ok=True)
+  with open(os.path.join(out_dir, "report.md"), "w") as f:
+    f.write("\n".join(lines))
+  with open(os.path.join(out_dir, "summary.json"), "w") as f:
+    json.dump(summary, f, indent=2)
+    f.write("\n")

@@ -180,11 +180,10 @@ class ExternalGame(py_environment.PyEnvironment):
     seed = None if self._seed is None else self._seed * 100_003 + self._resets
     self._resets += 1
     env = self._envs[b]
+    obs, _ = env.reset(seed=seed)
     if self._kind == "pettingzoo":
-      obs, _ = env.reset(seed=seed)
       self._read(b, obs, set(env.agents), first=True)
     else:
-      obs, _ = env.reset(seed=seed)
       self._read(b, dict(zip(self._agents, obs)), set(self._agents), first=True)
     self._return[b], self._length[b] = 0.0, 0
 
@@ -199,7 +198,7 @@ class ExternalGame(py_environment.PyEnvironment):
         rewards[i] = float(reward.get(a, 0.0))
       live = set(env.agents)
       done = not live or all(terminated.get(a, False) or truncated.get(a, False)
-                             for a in self._agents if self._active[b, self._agents.index(a)])
+                             for i, a in enumerate(self._agents) if self._active[b, i])
       self._read(b, obs, live if not done else set(), first=False)
     else:
       obs, reward, terminated, truncated, _ = env.step(tuple(int(a) for a in action))
@@ -209,7 +208,8 @@ class ExternalGame(py_environment.PyEnvironment):
     return rewards, done
 
   def _read(self, b: int, obs: Dict[str, Any], live, *, first: bool) -> None:
-    new = {a for a in live if not self._active[b, self._agents.index(a)]} if not first else set()
+    new = set() if first else {a for i, a in enumerate(self._agents)
+                                if a in live and not self._active[b, i]}
     if new:
       raise UnsupportedEnvError(f"{self.config.env}: unsupported: agents that appear mid-episode "
                                 f"({sorted(new)})")

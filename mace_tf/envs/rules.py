@@ -396,6 +396,11 @@ def dens_reached(config: GameConfig, state: GameState) -> np.ndarray:
   return np.where(together.any(axis=1), together.argmax(axis=1), -1).astype(np.int32)
 
 
+def stag_caught(config: GameConfig, state: GameState) -> np.ndarray:
+  """Bool `[B]` (dens game): every hunter stands on the stag's den."""
+  return dens_reached(config, state) == state.stag_den
+
+
 def remember_dens(state: GameState, done: np.ndarray, reached: np.ndarray) -> None:
   """The adversary's update, in place: finished games (`done [B]`) push the den their team reached
   together (`reached [B]`, -1 none) onto their memory, dropping the oldest episode."""
@@ -413,7 +418,7 @@ def terminal_rewards(config: GameConfig, state: GameState) -> np.ndarray:
   """Float32 `[B, N]`: the reward each hunter gets if the episode ends in `state` (eq. 12, 13; the
   dens game: 1 each if all stand on the stag's den)."""
   if config.kind == DENS:
-    caught = dens_reached(config, state) == state.stag_den
+    caught = stag_caught(config, state)
     return np.repeat(np.where(caught, STAG_REWARD, 0.0)[:, None], config.num_hunters,
                      axis=1).astype(np.float32)
   if config.kind == HARE:
@@ -485,7 +490,7 @@ def episode_statistics(config: GameConfig, state: GameState,
   `success` (every prey at 0 hit points), `stags_captured`, `hares_captured` (prey at 0 hit points).
   """
   if config.kind == DENS:  # the stag is the one prey; `success`: it was caught
-    caught = dens_reached(config, state) == state.stag_den
+    caught = stag_caught(config, state)
     return {"total_reward": rewards.sum(axis=1).astype(np.float32),
             "length": state.t.astype(np.int32), "success": caught,
             "stags_captured": caught.astype(np.int32),

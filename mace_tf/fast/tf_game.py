@@ -228,10 +228,15 @@ def dens_reached(state: TFGameState):
                   tf.argmax(tf.cast(together, tf.int32), axis=1, output_type=tf.int32), -1)
 
 
+def stag_caught(state: TFGameState):
+  """`rules.stag_caught`: every hunter on the stag's den."""
+  return dens_reached(state) == state.stag_den
+
+
 def terminal_rewards(config: rules.GameConfig, state: TFGameState):
   n = config.num_hunters
   if config.kind == rules.DENS:
-    caught = dens_reached(state) == state.stag_den
+    caught = stag_caught(state)
     return tf.tile(tf.where(caught, rules.STAG_REWARD, 0.0)[:, None], [1, n])
   if config.kind == rules.HARE:
     won = tf.reduce_all(state.prey_hp == 0, axis=1)
@@ -281,7 +286,7 @@ def apply_step(config: rules.GameConfig, state: TFGameState, actions,
 def episode_statistics(config: rules.GameConfig, state: TFGameState, rewards):
   """`rules.episode_statistics`: per game `[B]`, as if each game's episode ended in `state`."""
   if config.kind == rules.DENS:
-    caught = dens_reached(state) == state.stag_den
+    caught = stag_caught(state)
     return {"total_reward": tf.reduce_sum(rewards, axis=1), "length": state.t, "success": caught,
             "stags_captured": tf.cast(caught, tf.int32),
             "hares_captured": tf.zeros_like(state.t)}

@@ -18,7 +18,7 @@ import launch
 from absl import flags
 
 from launch import config_flags, game_flags
-from mace_tf.agents.mace.config import MODELS
+from mace_tf.agents.tfa_ppo_config import ALL_MODELS as MODELS
 from mace_tf.analysis import benchmarking
 from mace_tf.envs import rules
 
@@ -68,14 +68,15 @@ DEFAULT_OUTPUT = {"env": "results/benchmark_env.json", "train": "results/benchma
 def train_one(model: str, game: rules.GameConfig) -> dict:
   """--what=train_one: one model's training samples/s in this process, built by the builder."""
   from mace_tf.agents.mace.config import MaceConfig, NetworkConfig
+  from mace_tf.agents.tfa_ppo_config import for_model
   from mace_tf.train import builder, train_lib
   import tensorflow as tf
   intra, inter = (int(v) for v in FLAGS.worker_threads.split(":"))
   train_lib.set_threads(intra_op=intra, inter_op=inter)
   tf.keras.utils.set_random_seed(FLAGS.seed)
-  agent = MaceConfig(model=model, network=NetworkConfig(ego_bin=FLAGS.ego_bin), **dict.fromkeys(
+  agent = for_model(MaceConfig(network=NetworkConfig(ego_bin=FLAGS.ego_bin), **dict.fromkeys(
       ("frozen_clock", "normalize_advantages", "continuing_returns"),  # mace_tf's loss only
-      FLAGS.learning_fixes and model != "tfa_ppo"))
+      FLAGS.learning_fixes)), model)
   train = train_lib.TrainConfig(num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length,
                                 seed=FLAGS.seed, collect=FLAGS.collect)
   learner = builder.make_learner(game, agent, train)

@@ -83,7 +83,7 @@ def main(argv):
   if not FLAGS.sweep_dir:
     sys.exit("sweep: --sweep_dir is required")
   try:
-    game, agent, train = train_flags.configs_from_flags()
+    game, agent, train = train_flags.base_configs_from_flags()
     train = dataclasses.replace(train, intra_op_threads=FLAGS.cpus_per_trial, inter_op_threads=1)
     space = _space()
     _check_sweep_dir(_setting(game, agent, train))

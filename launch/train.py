@@ -12,14 +12,17 @@ from absl import flags
 
 import launch
 from launch import config_flags, game_flags
-from mace_tf.agents.mace.config import MODELS, OPTIMIZERS, MaceConfig
+from mace_tf.agents import tfa_ppo_config
+from mace_tf.agents.mace.config import OPTIMIZERS, MaceConfig
 from mace_tf.networks.config import NetworkConfig
 from mace_tf.train import checkpoints, train_lib
 
 flags.DEFINE_string("root_dir", "runs/train", "Directory of the run: checkpoints, summaries, "
                     "metrics.jsonl and export/; an existing run there is resumed.")
 # One flag per field of the three configs, help from their docstrings.
-config_flags.define_config_flags(MaceConfig, choices={"model": MODELS, "optimizer": OPTIMIZERS})
+# --model also takes the stock TF-Agents PPO baseline, which reads Table 2's flags only.
+config_flags.define_config_flags(MaceConfig, choices={"model": tfa_ppo_config.ALL_MODELS,
+                                                      "optimizer": OPTIMIZERS})
 config_flags.define_config_flags(NetworkConfig)
 config_flags.define_config_flags(train_lib.TrainConfig, choices={
     "collect": train_lib.COLLECT_MODES, "update": train_lib.UPDATES})
@@ -28,12 +31,21 @@ flags.DEFINE_boolean("progress", True, "Show a progress bar.")
 FLAGS = flags.FLAGS
 
 
-def configs_from_flags():
-  """(GameConfig, MaceConfig, TrainConfig) the flags describe; ValueError if one is invalid."""
+def base_configs_from_flags():
+  """(GameConfig, MaceConfig, TrainConfig) the flags describe, the learner's with model "mace" where
+  --model is the stock baseline (a sweep's base, shared by its models); ValueError if invalid."""
   network = config_flags.config_from_flags(NetworkConfig)
+  mace_model = {"model": "mace"} if FLAGS.model == tfa_ppo_config.TFA_PPO else {}
   return (game_flags.game_config_from_flags(),
-          config_flags.config_from_flags(MaceConfig, network=network),
+          config_flags.config_from_flags(MaceConfig, network=network, **mace_model),
           config_flags.config_from_flags(train_lib.TrainConfig))
+
+
+def configs_from_flags():
+  """(GameConfig, MaceConfig or TFAPPOConfig, TrainConfig) the flags describe; ValueError if one
+  is invalid."""
+  game, base, train = base_configs_from_flags()
+  return game, tfa_ppo_config.for_model(base, FLAGS.model), train
 
 
 def main(argv):
@@ -42,6 +54,11 @@ def main(argv):
   launch.quiet_logs()
   try:
     game, agent, train = configs_from_flags()
+    if FLAGS.model == tfa_ppo_config.TFA_PPO:
+      ignored = tfa_ppo_config.not_applying(base_configs_from_flags()[1].flat_dict())
+      if ignored:
+        print(f"train: the stock PPO baseline reads Table 2's flags only; ignoring "
+              f"{', '.join('--' + name for name in ignored)}", file=sys.stderr)
     result = train_lib.train(root_dir=FLAGS.root_dir, game=game, agent_config=agent,
                              train_config=train, progress=FLAGS.progress,
                              command="python -m launch.train " + " ".join(sys.argv[1:]))

@@ -6,6 +6,7 @@ import os
 import pytest
 
 from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.agents.tfa_ppo_config import TFAPPOConfig
 from mace_tf.envs import rules
 from mace_tf.networks.config import NetworkConfig
 from mace_tf.sweep import search_space as ss
@@ -25,6 +26,12 @@ def test_the_trials_hyperparameters_override_only_what_they_name():
   assert agent.network.latent_dim == trial.params["latent_dim"]  # routed to the network
   assert agent.frozen_clock and agent.network.ego_bin == 7  # the flagfile's fix stays
   assert train2.seed == trial.seed and train2.num_envs == 8
+  # The stock baseline's trial: its own config, with the trial's Table 2 values.
+  ppo_trial = ss.draw_trial(ss.TABLE2, model="tfa_ppo", index=3, sweep_seed=1)
+  ppo, _ = trials.trial_configs(base, train, ppo_trial)
+  assert isinstance(ppo, TFAPPOConfig)
+  assert (ppo.learning_rate, ppo.gamma) == (ppo_trial.params["learning_rate"],
+                                            ppo_trial.params["gamma"])
   bad = ss.Trial(model="mace", index=0, seed=1, params={"learning_rat": 0.1})
   with pytest.raises(ValueError, match="learning_rat"):
     trials.trial_configs(base, train, bad)

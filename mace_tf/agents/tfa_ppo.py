@@ -94,9 +94,8 @@ class TFAPPOLoop:
   """Collect with a `DynamicStepDriver` into a replay buffer, `gather_all`, train, clear: the loop
   of TF-Agents' PPO examples, over B batched games and L steps per game per iteration."""
 
-  def __init__(self, game, *, num_envs: int, rollout_length: int, seed: int, num_epochs: int = 1,
-               learning_rate: float = 7e-4, gamma: float = 0.99, gae_lambda: float = 0.95,
-               ent_coef: float = 0.01, vf_coef: float = 0.5):
+  def __init__(self, game, config, *, num_envs: int, rollout_length: int, seed: int):
+    """`config`: a `mace_tf.agents.tfa_ppo_config.TFAPPOConfig`."""
     from tf_agents.drivers import dynamic_step_driver
     from tf_agents.environments import tf_py_environment
     from tf_agents.replay_buffers import tf_uniform_replay_buffer
@@ -107,11 +106,11 @@ class TFAPPOLoop:
     tf.keras.utils.set_random_seed(seed)  # the initial weights too (Keras draws from Python's random)
     self.env = tf_py_environment.TFPyEnvironment(
         wrappers.TeamRewardWrapper(hunters.make_game(game, batch_size=num_envs, seed=seed)))
-    self.optimizer = tf.keras.optimizers.Adam(learning_rate)  # checkpointed by the learner
+    self.optimizer = tf.keras.optimizers.Adam(config.learning_rate)  # checkpointed by the learner
     self.agent = make_tfa_ppo_agent(self.env.time_step_spec(), self.env.action_spec(),
-                                    optimizer=self.optimizer, num_epochs=num_epochs,
-                                    gamma=gamma, gae_lambda=gae_lambda, ent_coef=ent_coef,
-                                    vf_coef=vf_coef)
+                                    optimizer=self.optimizer, num_epochs=config.num_epochs,
+                                    gamma=config.gamma, gae_lambda=config.gae_lambda,
+                                    ent_coef=config.ent_coef, vf_coef=config.vf_coef)
     # The driver counts steps that are not episode boundaries: leave room for a few more.
     self._buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
         self.agent.collect_data_spec, batch_size=num_envs, max_length=2 * rollout_length + 4)

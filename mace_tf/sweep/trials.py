@@ -12,6 +12,7 @@ import json
 import os
 from typing import Dict, Tuple
 
+from mace_tf.agents import tfa_ppo_config
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.envs import rules
 from mace_tf.networks.config import NetworkConfig
@@ -23,9 +24,10 @@ _AGENT_FIELDS = {f.name for f in dataclasses.fields(MaceConfig)} - {"network"}
 
 
 def trial_configs(agent: MaceConfig, train: train_lib.TrainConfig,
-                  trial: Trial) -> Tuple[MaceConfig, train_lib.TrainConfig]:
+                  trial: Trial) -> Tuple[tfa_ppo_config.AgentConfig, train_lib.TrainConfig]:
   """The base configs with the trial's model, seed and hyperparameters (each routed to the
-  network's or the learner's config); everything else stays as the base (the flagfile) set it."""
+  network's or the learner's config); everything else stays as the base (the flagfile) set it.
+  The stock baseline's trial gets a `TFAPPOConfig` of the base's Table 2 fields."""
   unknown = set(trial.params) - _NETWORK_FIELDS - _AGENT_FIELDS
   if unknown:
     raise ValueError(f"search space: {sorted(unknown)} are not hyperparameters of MaceConfig or "
@@ -33,9 +35,8 @@ def trial_configs(agent: MaceConfig, train: train_lib.TrainConfig,
   network = dataclasses.replace(
       agent.network, **{k: v for k, v in trial.params.items() if k in _NETWORK_FIELDS})
   agent = dataclasses.replace(
-      agent, model=trial.model, network=network,
-      **{k: v for k, v in trial.params.items() if k in _AGENT_FIELDS})
-  return agent, dataclasses.replace(train, seed=trial.seed)
+      agent, network=network, **{k: v for k, v in trial.params.items() if k in _AGENT_FIELDS})
+  return tfa_ppo_config.for_model(agent, trial.model), dataclasses.replace(train, seed=trial.seed)
 
 
 DIVERGED = "diverged.json"

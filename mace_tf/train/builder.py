@@ -12,6 +12,7 @@ from tf_agents.specs import tensor_spec
 from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.compat import create_slots
 from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.agents.tfa_ppo_config import TFAPPOConfig
 from mace_tf.envs import hunters, rules
 from mace_tf.fast import graph_loop
 from mace_tf.train.host_loop import HostLoop
@@ -38,9 +39,9 @@ def check_finite(terms) -> None:
 
 
 def make_learner(game: rules.GameConfig, agent_config: MaceConfig, train_config):
-  """A `MaceLearner` or, for `agent_config.model == "tfa_ppo"`, a `TFAPPOLearner` (which collects
+  """A `MaceLearner` for a `MaceConfig`, or a `TFAPPOLearner` for a `TFAPPOConfig` (which collects
   with its own TF-Agents driver, whatever `train_config.collect`)."""
-  if agent_config.model == "tfa_ppo":
+  if isinstance(agent_config, TFAPPOConfig):
     if getattr(game, "kind", None) == "external":
       raise ValueError("the stock TF-Agents PPO baseline runs on the hunter games only; train "
                        "mace, shared or cloned on --env")
@@ -150,13 +151,10 @@ class MaceLearner:
 class TFAPPOLearner:
   """The stock TF-Agents PPO pipeline (`mace_tf.agents.tfa_ppo`) behind the same interface."""
 
-  def __init__(self, game: rules.GameConfig, agent_config: MaceConfig, tc):
+  def __init__(self, game: rules.GameConfig, agent_config: TFAPPOConfig, tc):
     from mace_tf.agents import tfa_ppo  # Imported here: only this baseline needs it.
-    self.loop = tfa_ppo.TFAPPOLoop(game, num_envs=tc.num_envs, rollout_length=tc.rollout_length,
-                                   seed=tc.seed, num_epochs=agent_config.num_epochs,
-                                   learning_rate=agent_config.learning_rate,
-                                   gamma=agent_config.gamma, gae_lambda=agent_config.gae_lambda,
-                                   ent_coef=agent_config.ent_coef, vf_coef=agent_config.vf_coef)
+    self.loop = tfa_ppo.TFAPPOLoop(game, agent_config, num_envs=tc.num_envs,
+                                   rollout_length=tc.rollout_length, seed=tc.seed)
     self.agent = self.loop.agent
     self.policies = {"policy": self.agent.collect_policy, "greedy_policy": self.agent.policy}
     optimizer = self.loop.optimizer

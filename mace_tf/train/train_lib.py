@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.agents.tfa_ppo_config import AgentConfig
 from mace_tf.envs import rules
 from mace_tf.deploy import evaluation
 from mace_tf.fast import graph_loop
@@ -110,12 +111,12 @@ def set_threads(*, intra_op: int, inter_op: int, log_fn: Optional[Callable[[str]
              f"inter_op_threads={inter_op} take effect in a new process")
 
 
-def train(*, root_dir: str, game: rules.GameConfig, agent_config: MaceConfig,
+def train(*, root_dir: str, game: rules.GameConfig, agent_config: AgentConfig,
           train_config: TrainConfig, progress: bool = True,
           log_fn: Optional[Callable[[str], None]] = print,
           command: Optional[str] = None) -> Dict[str, float]:
   """Trains (or resumes training) a MACE / Shared / Cloned agent, or the stock TF-Agents PPO
-  baseline (`agent_config.model == "tfa_ppo"`); returns the final metrics.
+  baseline (a `TFAPPOConfig`); returns the final metrics.
 
   SIGINT (Ctrl-C) and SIGTERM, while it trains in the main thread, stop it at the next iteration
   boundary: it saves a checkpoint and its exports there and raises TrainingInterrupted.
@@ -216,12 +217,14 @@ class TrainingInterrupted(RuntimeError):
   """SIGINT or SIGTERM stopped training at an iteration boundary, after a checkpoint."""
 
 
-def default_run_config(game=None) -> Dict:
+def default_run_config(game=None, agent_config=None) -> Dict:
   """`run_config.json`'s sections at the default settings: what a field that a run's or a sweep's
   saved config lacks (the library gained it later) is compared at on resume. The game section's
-  defaults are the hunter games' unless `game` is another kind (an external game's are its own)."""
+  defaults are the hunter games' unless `game` is another kind (an external game's are its own);
+  the agent section's are those of `agent_config`'s class (MaceConfig's if None)."""
   default_game = game if getattr(game, "kind", None) == "external" else rules.GameConfig()
-  return checkpoints.run_config_dict(default_game, MaceConfig(), TrainConfig())
+  default_agent = type(agent_config)() if agent_config is not None else MaceConfig()
+  return checkpoints.run_config_dict(default_game, default_agent, TrainConfig())
 
 
 def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_fn, stop):
@@ -229,7 +232,7 @@ def _train_locked(*, root_dir, game, agent_config, train_config, progress, log_f
   # before one pins nothing.
   run_config = checkpoints.check_run_config(
       root_dir, checkpoints.run_config_dict(game, agent_config, train_config),
-      defaults=default_run_config(game))
+      defaults=default_run_config(game, agent_config))
   committed = checkpoints.has_checkpoint(root_dir)
   if committed:
     checkpoints.write_run_config(root_dir, run_config)

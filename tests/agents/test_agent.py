@@ -217,11 +217,11 @@ def test_annealed_learning_rate_and_entropy_weight_fall_linearly_to_zero(model):
   assert float(plain.optimizer._decayed_lr(tf.float32)) == pytest.approx(0.02)
 
 
-def test_annealing_needs_the_runs_length_and_a_mace_tf_model():
+def test_annealing_needs_the_runs_length_and_the_stock_baseline_is_not_a_mace_model():
   with pytest.raises(ValueError, match="need the run's total_updates"):
     setup("mace", anneal_ent_coef=True)
-  with pytest.raises(ValueError, match="not to tfa_ppo"):
-    MaceConfig(model="tfa_ppo", anneal_learning_rate=True)
+  with pytest.raises(ValueError, match="model must be one of"):
+    MaceConfig(model="tfa_ppo")
 
 
 def test_latent_decodability_bonus_enters_the_total_with_its_score_function_term():

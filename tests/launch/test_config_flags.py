@@ -31,7 +31,7 @@ def test_attribute_docs_join_continuation_lines_and_shared_entries():
   assert docs["intra_op_threads"] == docs["inter_op_threads"]
   assert "later values are ignored" in docs["intra_op_threads"]  # the entry's third line
   model = config_flags.attribute_docs(MaceConfig)["model"]
-  assert "in place of lambda" in model and "tfa_ppo" in model
+  assert "in place of lambda" in model and "TFAPPOConfig" in model
 
 
 def test_flags_build_the_configs_and_invalid_values_are_the_dataclass_error():

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from mace_tf.agents.mace.config import MaceConfig
+from mace_tf.agents.tfa_ppo_config import TFAPPOConfig
 from mace_tf.networks.config import FIRST_NETWORK
 from mace_tf.envs import rules
 from mace_tf.train import checkpoints, export, metrics, train_lib
@@ -209,7 +210,7 @@ def test_stock_tfa_ppo_baseline_trains_exports_and_resumes(tmp_path):
   root = str(tmp_path / "ppo")
   game = rules.GameConfig(kind=rules.STAG, num_hunters=3, num_prey=2, hit_points=2, time_limit=15,
                           grid_size=20)
-  kwargs = dict(root_dir=root, game=game, agent_config=MaceConfig(model="tfa_ppo"),
+  kwargs = dict(root_dir=root, game=game, agent_config=TFAPPOConfig(),
                 progress=False, log_fn=None)
   config = dict(num_envs=4, rollout_length=8, seed=0, checkpoint_every=64, log_every=64,
                 eval_episodes=4)

@@ -6,7 +6,7 @@ import dataclasses
 from mace_tf.networks import config as network_config
 from mace_tf.networks.config import NetworkConfig, require
 
-MODELS = network_config.MODELS + ("tfa_ppo",)
+MODELS = network_config.MODELS
 OPTIMIZERS = ("adam", "rmsprop")
 ENTROPY_BONUSES = ("per_sample", "marginal")
 
@@ -18,8 +18,8 @@ class MaceConfig:
   Attributes:
     model: "mace" (shared Gaussian latent lambda, eq. 14-15), "shared" (a deterministic hidden layer
       in place of lambda: no sampling, no KL) or "cloned" (one head and one critic shared by every
-      agent, each agent told its index); "tfa_ppo": the stock TF-Agents PPO pipeline (a baseline
-      with its own network; only the Table 2 fields apply).
+      agent, each agent told its index). The stock TF-Agents PPO baseline has its own config,
+      `mace_tf.agents.tfa_ppo_config.TFAPPOConfig`.
     network: the network's sizes (`mace_tf.networks.config.NetworkConfig`).
     frozen_clock: True: a hunter's discount (gamma and the GAE decay) stops once it is frozen, as it
       takes no more decisions: the terminal reward it earned reaches its capturing step undiscounted
@@ -111,11 +111,6 @@ class MaceConfig:
             f"hold_latent needs the latent of model='mace', not {self.model!r}")
     require(not self.network.latent_film or self.model in ("mace", "shared"),
             f"latent_film needs a latent: model 'mace' or 'shared', not {self.model!r}")
-    require(not self.anneals or self.model != "tfa_ppo",
-            "anneal_learning_rate and anneal_ent_coef apply to mace, shared and cloned, not to "
-            "tfa_ppo (the stock pipeline keeps its own optimizer)")
-    require(not self.continuing_returns or self.model != "tfa_ppo",
-            "continuing_returns applies to mace, shared and cloned, not to tfa_ppo")
     require(self.marginal_samples >= 1,
             f"marginal_samples must be >= 1, got {self.marginal_samples}")
     require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
@@ -125,7 +120,7 @@ class MaceConfig:
                  "max_grad_norm", "ppo_clip"):
       require(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
     require(self.num_epochs >= 1, f"num_epochs must be >= 1, got {self.num_epochs}")
-    require(self.ppo_clip > 0 or self.num_epochs == 1 or self.model == "tfa_ppo",
+    require(self.ppo_clip > 0 or self.num_epochs == 1,
             "num_epochs > 1 needs the clipped surrogate (ppo_clip > 0): A2C takes one step per "
             "rollout")
 

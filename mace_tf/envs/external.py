@@ -29,11 +29,10 @@ import json
 from typing import Any, Dict, List, Optional
 
 import numpy as np
-from tf_agents.environments import py_environment
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
 
-from mace_tf.envs import rules
+from mace_tf.envs import batched, rules
 
 EXTERNAL = "external"
 PREFIXES = ("pettingzoo", "gymnasium")
@@ -124,13 +123,12 @@ def _spaces(kind: str, env, env_name: str):
   return agents, observations, actions
 
 
-class ExternalGame(py_environment.PyEnvironment):
+class ExternalGame(batched.BatchedGame):
   """B copies of an external game, stepped as one batch: see the module doc."""
 
   def __init__(self, config: ExternalConfig, *, batch_size: int = 1, seed: Optional[int] = None):
-    super().__init__(handle_auto_reset=False)
+    super().__init__(batch_size)
     self.config = config
-    self._b = rules.require_int("batch_size", batch_size, 1)
     made = [_make_one(config) for _ in range(self._b)]
     self._kind = made[0][0]
     self._envs = [env for _, env in made]
@@ -149,15 +147,6 @@ class ExternalGame(py_environment.PyEnvironment):
     self._last = np.zeros(self._b, bool)
     self._return = np.zeros(self._b, np.float32)
     self._length = np.zeros(self._b, np.int32)
-    self._finished: List[Dict[str, np.ndarray]] = []
-
-  @property
-  def batched(self) -> bool:
-    return True
-
-  @property
-  def batch_size(self) -> int:
-    return self._b
 
   @property
   def agent_names(self) -> List[str]:
@@ -253,7 +242,7 @@ class ExternalGame(py_environment.PyEnvironment):
       self._return[b] += reward[b].sum()
       self._length[b] += 1
     if done.any():
-      self._finished.append({
+      self.record_finished({
           "total_reward": self._return[done].copy(), "length": self._length[done].copy(),
           "success": np.zeros(int(done.sum()), bool),
           "stags_captured": np.zeros(int(done.sum()), np.int32),
@@ -267,10 +256,7 @@ class ExternalGame(py_environment.PyEnvironment):
     """Statistics of the episodes finished since the last call: `total_reward` (the episode's
     return summed over agents), `length`; `success`, `stags_captured`, `hares_captured` are the
     hunter games' and stay 0 here."""
-    finished, self._finished = self._finished, []
-    if not finished:
-      return {k: np.zeros(0, dtype) for k, dtype in rules.EPISODE_STAT_DTYPES.items()}
-    return {k: np.concatenate([f[k] for f in finished]) for k in rules.EPISODE_STAT_DTYPES}
+    return super().pop_episode_stats()
 
   def render(self, mode: str = "rgb_array", game: int = 0, cell_pixels=None):
     """Copy `game`'s RGB frame, or None unless the env was made with render_mode="rgb_array" (pass

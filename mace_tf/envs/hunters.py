@@ -14,29 +14,27 @@ import json
 from typing import Any, Dict, Optional
 
 import numpy as np
-from tf_agents.environments import py_environment
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
 
 from mace_tf.envs import observation as observation_lib
 from mace_tf.envs import render as render_lib
-from mace_tf.envs import rules
+from mace_tf.envs import batched, rules
 
 
-class HunterGame(py_environment.PyEnvironment):
+class HunterGame(batched.BatchedGame):
   """B games of one `GameConfig`; the common base of `HareHunters` and `StagHunters`."""
 
   def __init__(self, config: rules.GameConfig, *, batch_size: int = 1, seed: Optional[int] = None,
                stag_den: Optional[int] = None):
     """`stag_den` (dens game only): hide the stag in that den in every episode, the adversary
     replaced (how evaluation measures the team's value per den)."""
-    super().__init__(handle_auto_reset=False)
+    super().__init__(batch_size)
     self._config = config
     if stag_den is not None:
       rules.require(config.kind == rules.DENS, f"stag_den is for the dens game, not {config.kind!r}")
       rules.require_int("stag_den", stag_den, 0, config.num_prey - 1)
     self._stag_den = stag_den
-    self._batch_size = rules.require_int("batch_size", batch_size, 1)
     if seed is not None:
       rules.require_int("seed", seed, 0)
     self._rng = np.random.default_rng(seed)
@@ -45,22 +43,13 @@ class HunterGame(py_environment.PyEnvironment):
     self._observation_spec = observation_lib.observation_spec(config)
     self._reward_spec = array_spec.ArraySpec((config.num_hunters,), np.float32, "reward")
     self._state: Optional[rules.GameState] = None
-    self._last = np.zeros(self._batch_size, dtype=bool)
-    self._finished = []
+    self._last = np.zeros(self._b, dtype=bool)
 
   # --- specs ---------------------------------------------------------------------------------
 
   @property
   def config(self) -> rules.GameConfig:
     return self._config
-
-  @property
-  def batched(self) -> bool:
-    return True
-
-  @property
-  def batch_size(self) -> int:
-    return self._batch_size
 
   def action_spec(self):
     return self._action_spec
@@ -83,12 +72,12 @@ class HunterGame(py_environment.PyEnvironment):
     )
 
   def _first_time_step(self) -> ts.TimeStep:
-    b, n = self._batch_size, self._config.num_hunters
+    b, n = self._b, self._config.num_hunters
     self._last[:] = False
     return self._time_step(np.full(b, ts.StepType.FIRST), np.zeros((b, n)), np.ones(b))
 
   def _reset(self) -> ts.TimeStep:
-    self._state = rules.random_state(self._config, self._rng, self._batch_size)
+    self._state = rules.random_state(self._config, self._rng, self._b)
     if self._stag_den is not None:
       self._state.stag_den[:] = self._stag_den
     return self._first_time_step()
@@ -109,7 +98,7 @@ class HunterGame(py_environment.PyEnvironment):
     hunter_pos = self._check_positions("hunter_pos", hunter_pos, c.num_hunters)
     prey_pos = self._check_positions("prey_pos", prey_pos, c.num_prey)
     if c.kind == rules.DENS:
-      stag_den = np.broadcast_to(0 if stag_den is None else stag_den, (self._batch_size,))
+      stag_den = np.broadcast_to(0 if stag_den is None else stag_den, (self._b,))
       rules.require(bool(((stag_den >= 0) & (stag_den < c.num_prey)).all()),
                     f"stag_den must lie in [0, num_prey) = [0, {c.num_prey}), got {stag_den}")
     else:
@@ -120,7 +109,7 @@ class HunterGame(py_environment.PyEnvironment):
 
   def _check_positions(self, name: str, pos, count: int) -> np.ndarray:
     pos = np.asarray(pos)
-    shape = (self._batch_size, count, 2)
+    shape = (self._b, count, 2)
     rules.require(pos.shape == shape, f"{name} must have shape {list(shape)} (batch_size, "
                    f"{'num_hunters' if name == 'hunter_pos' else 'num_prey'}, 2), got {list(pos.shape)}")
     rules.require(pos.dtype.kind in "iu", f"{name} must be an integer array, got dtype {pos.dtype}")
@@ -132,7 +121,7 @@ class HunterGame(py_environment.PyEnvironment):
 
   def _check_action(self, action) -> np.ndarray:
     action = np.asarray(action)
-    n, b = self._config.num_hunters, self._batch_size
+    n, b = self._config.num_hunters, self._b
     if action.shape == (n,):
       # One joint action for every game (what `validate_py_environment`'s unbatched policy sends).
       action = np.broadcast_to(action, (b, n))
@@ -152,7 +141,7 @@ class HunterGame(py_environment.PyEnvironment):
     done &= ~restart
     if done.any():
       stats = rules.episode_statistics(self._config, self._state, reward)
-      self._finished.append({k: v[done] for k, v in stats.items()})
+      self.record_finished({k: v[done] for k, v in stats.items()})
     if restart.any():
       rules.restart(self._config, self._state, restart, self._rng, self._stag_den)
       reward[restart] = 0.0
@@ -170,7 +159,7 @@ class HunterGame(py_environment.PyEnvironment):
       raise RuntimeError("game_state() before reset(): call reset() or reset_to() first")
     s = self._state.copy()
     out = {f.name: getattr(s, f.name) for f in dataclasses.fields(s)}
-    out["prey_is_stag"] = np.tile(self._config.prey_is_stag, (self._batch_size, 1))
+    out["prey_is_stag"] = np.tile(self._config.prey_is_stag, (self._b, 1))
     return out
 
   def pop_episode_stats(self) -> Dict[str, np.ndarray]:
@@ -179,16 +168,13 @@ class HunterGame(py_environment.PyEnvironment):
     Keys: `total_reward` (sum over hunters of the terminal reward), `length`, `success` (every prey
     at 0 hit points), `stags_captured`, `hares_captured`.
     """
-    finished, self._finished = self._finished, []
-    if not finished:
-      return {k: np.zeros(0, dtype) for k, dtype in rules.EPISODE_STAT_DTYPES.items()}
-    return {k: np.concatenate([f[k] for f in finished]) for k in rules.EPISODE_STAT_DTYPES}
+    return super().pop_episode_stats()
 
   def render(self, mode: str = "rgb_array", game: int = 0, cell_pixels: Optional[int] = None):
     """An RGB frame `[H, W, 3]` uint8 of game `game` of the batch."""
     if mode != "rgb_array":
       raise ValueError(f"render mode must be 'rgb_array', got {mode!r}")
-    rules.require_int("game", game, 0, self._batch_size - 1)
+    rules.require_int("game", game, 0, self._b - 1)
     if self._state is None:
       raise RuntimeError("render() before reset(): call reset() or reset_to() first")
     return render_lib.render_frame(self._config, self._state, game, cell_pixels=cell_pixels)
@@ -257,7 +243,7 @@ class HunterGame(py_environment.PyEnvironment):
     """Raises ValueError (one line, what is wrong) unless `state` (`get_state`'s form, e.g. from a
     checkpoint) is a state of these B games: shapes, dtypes, positions on the grid, hit points,
     time and the RNG state."""
-    c, b = self._config, self._batch_size
+    c, b = self._config, self._b
     n, m, g = c.num_hunters, c.num_prey, c.grid_size
 
     def check(ok, what):

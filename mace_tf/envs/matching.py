@@ -12,34 +12,29 @@ ignored), episode statistics by `pop_episode_stats`. A learner has learned it wh
 from typing import Dict, Optional
 
 import numpy as np
-from tf_agents.environments import py_environment
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
 
+from mace_tf.envs import batched
 
-class MatchingGame(py_environment.PyEnvironment):
-  """B matching games; see the module doc."""
+
+class MatchingGame(batched.BatchedGame):
+  """B matching games; see the module doc. Episode statistics: `total_reward` (summed over agents
+  and steps) and `length`."""
+
+  EPISODE_STATS = {"total_reward": np.float32, "length": np.int32}
 
   def __init__(self, *, num_agents: int = 3, num_actions: int = 4, episode_length: int = 4,
                batch_size: int = 8, seed: Optional[int] = None):
-    super().__init__(handle_auto_reset=False)
     if min(num_agents, num_actions, episode_length, batch_size) < 1:
       raise ValueError("num_agents, num_actions, episode_length and batch_size must be >= 1")
-    self._n, self._a, self._t_max, self._b = num_agents, num_actions, episode_length, batch_size
+    super().__init__(batch_size)
+    self._n, self._a, self._t_max = num_agents, num_actions, episode_length
     self._rng = np.random.default_rng(seed)
     self._t = np.zeros(batch_size, np.int32)
     self._target = np.zeros(batch_size, np.int32)
     self._last = np.zeros(batch_size, bool)
     self._return = np.zeros(batch_size, np.float32)
-    self._finished = []
-
-  @property
-  def batched(self) -> bool:
-    return True
-
-  @property
-  def batch_size(self) -> int:
-    return self._b
 
   def action_spec(self):
     return array_spec.BoundedArraySpec((self._n,), np.int32, 0, self._a - 1, "action")
@@ -85,18 +80,11 @@ class MatchingGame(py_environment.PyEnvironment):
     self._t = np.where(restart, 0, self._t + 1)
     done = ~restart & (self._t >= self._t_max)
     if done.any():
-      self._finished.append({"total_reward": self._return[done].copy(),
-                             "length": self._t[done].copy()})
+      self.record_finished({"total_reward": self._return[done].copy(),
+                            "length": self._t[done].copy()})
     self._return[done] = 0.0  # recorded above; the restart step after it pays nothing
     self._target = self._rng.integers(0, self._a, self._b).astype(np.int32)
     step_type = np.where(restart, ts.StepType.FIRST,
                          np.where(done, ts.StepType.LAST, ts.StepType.MID))
     self._last = done
     return self._time_step(step_type, reward, np.where(done, 0.0, 1.0))
-
-  def pop_episode_stats(self) -> Dict[str, np.ndarray]:
-    """`total_reward` (summed over agents and steps) and `length` of the episodes finished."""
-    finished, self._finished = self._finished, []
-    if not finished:
-      return {"total_reward": np.zeros(0, np.float32), "length": np.zeros(0, np.int32)}
-    return {k: np.concatenate([f[k] for f in finished]) for k in ("total_reward", "length")}

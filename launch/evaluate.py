@@ -61,13 +61,17 @@ def main(argv):
   from mace_tf.deploy import evaluation  # pylint: disable=g-import-not-at-top
   from mace_tf.envs import render  # pylint: disable=g-import-not-at-top
   from mace_tf.agents import reference  # pylint: disable=g-import-not-at-top
+  from mace_tf.envs import hunters  # pylint: disable=g-import-not-at-top
   if FLAGS.policy:
     try:
       game = game_flags.game_config_from_flags()
+      spec = hunters.make_game(game, batch_size=1).action_spec()  # the game's own action count
+      reference.make_reference_policy(FLAGS.policy, game)  # a policy the game cannot play: one line
     except ValueError as e:
       sys.exit(f"evaluate: {e}")
     path = f"reference:{FLAGS.policy}"
-    make_action_fn = lambda: reference.make_reference_policy(FLAGS.policy, game, seed=FLAGS.seed + 1)
+    make_action_fn = lambda: reference.make_reference_policy(
+        FLAGS.policy, game, seed=FLAGS.seed + 1, num_actions=int(spec.maximum) + 1)
   else:
     game, policy = game_flags.saved_policy_for_game("evaluate", FLAGS.saved_model)
     path = os.path.abspath(policy.path)

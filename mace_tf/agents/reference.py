@@ -63,15 +63,17 @@ def nearest_prey_actions(observation: Dict[str, np.ndarray], grid_size: int) -> 
   return np.where(active, actions, 0).astype(np.int32)
 
 
-def make_reference_policy(name: str, game: rules.GameConfig,
-                          seed: Optional[int] = None) -> Callable:
-  """`action_fn(time_step) -> int32 [B, N]` of the reference policy `name` ("random" or "nearest")."""
+def make_reference_policy(name: str, game, seed: Optional[int] = None,
+                          num_actions: int = rules.NUM_ACTIONS) -> Callable:
+  """`action_fn(time_step) -> int32 [B, N]` of the reference policy `name`: "random" (uniform over
+  `num_actions`, any game: B and N from the rewards' shape) or "nearest" (the hunter games)."""
   if name == "random":
     rng = np.random.default_rng(seed)
     return lambda time_step: rng.integers(
-        0, rules.NUM_ACTIONS, size=np.asarray(time_step.observation["hunters"]).shape[:2],
-        dtype=np.int32)
+        0, num_actions, size=np.shape(time_step.reward), dtype=np.int32)
   if name == "nearest":
+    if getattr(game, "kind", None) == "external":
+      raise ValueError("the nearest-prey policy plays the hunter games only; use --policy=random")
     return lambda time_step: nearest_prey_actions(time_step.observation, game.grid_size)
   raise ValueError(f"reference policy must be one of {REFERENCE_POLICIES}, got {name!r}")
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mace_tf.agents import reference
+from mace_tf.envs.external import ExternalConfig
 from mace_tf.envs import hunters, observation, rules
 
 
@@ -61,6 +62,12 @@ def test_random_is_uniform_and_seeded():
   assert counts.min() > 80  # 600 draws, 120 expected per action
   with pytest.raises(ValueError, match="reference policy must be one of"):
     reference.make_reference_policy("greedy", game)
+  # Another game's action count (an --env game's, e.g. Level-Based Foraging's 6).
+  six = reference.make_reference_policy("random", game, seed=1, num_actions=6)(time_step)
+  assert six.shape == (200, 3) and set(np.unique(six)) == set(range(6))
+  with pytest.raises(ValueError, match="hunter games only"):
+    reference.make_reference_policy(
+        "nearest", ExternalConfig("gymnasium:lbforaging:Foraging-8x8-2p-2f-coop-v3"))
 
 
 def test_cumulative_reward_run_counts_the_episodes_that_end_within_the_budget():

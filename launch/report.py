@@ -14,7 +14,8 @@ each sweep, in --archive_dir (default <output_dir>/data), small enough to commit
 --sweeps, they rebuild it once the sweeps' own directories are gone.
 With --latent_runs: variants of runs <variant>_s<seed> side by side with their launch.inspect_latent
 measures, means with 95% intervals over seeds, against Shared (`mace_tf/analysis/latent_report.py`).
-With --dens / --exploration: issue 19's hidden-stag report and exploration study.
+With --dens / --exploration: issue 19's hidden-stag report and exploration study; with --lbf,
+issue 20's Level-Based Foraging report.
 """
 
 import os
@@ -23,8 +24,7 @@ import sys
 import launch
 from absl import flags
 
-from mace_tf.analysis import sweep_report, sweeps
-from mace_tf.analysis import dens_report, exploration, run_report, tables
+from mace_tf.analysis import dens_report, exploration, lbf_report, run_report, sweep_report, sweeps, tables
 
 flags.DEFINE_list("runs", None, "Run directories (each with metrics.jsonl and run_config.json).")
 flags.DEFINE_list("sweeps", None, "Sweep directories (launch.sweep's --sweep_dir), in place of --runs.")
@@ -40,20 +40,20 @@ flags.DEFINE_string("inspections", None, "With --latent_runs: the launch.inspect
 flags.DEFINE_string("preset_metrics", "results/paper_scale/metrics",
                     "With --sweeps: metrics <setting>[_paper]_<model>_s<seed>.jsonl of the presets' "
                     "own values over seeds, rows beside the search ('' for none).")
-flags.DEFINE_string("archive_dir", "", "With --sweeps: copy what the report reads of each sweep and "
-                    "KL ablation (no checkpoints) here and build the report from the copies, which "
-                    "rebuild it once runs/ is gone. Default: <output_dir>/data; 'none' to skip.")
-flags.DEFINE_string("rerun_of", None, "With --sweeps: an earlier report's summary.json; trials "
-                    "run again with the same seed and draws are compared with it (a section of "
-                    "the report: rank correlation, best-k means earlier and now).")
+flags.DEFINE_string("archive_dir", "", "With --sweeps: copy what the report reads (no checkpoints) "
+                    "here and build from the copies. Default: <output_dir>/data; 'none' to skip.")
+flags.DEFINE_string("rerun_of", None, "With --sweeps: an earlier report's summary.json; trials rerun "
+                    "with the same seed and draws are compared with it (rank correlation, best-k).")
 flags.DEFINE_integer("best", 5, "With --sweeps: the best trials per model that a row averages "
                      "(the paper: 5).", lower_bound=1)
 flags.DEFINE_string("dens", None, "A hidden-stag results directory (<game>/<model>_s<seed>/ with "
                     "evaluation.json): writes its report.md there (mace_tf/analysis/dens_report.py).")
 flags.DEFINE_string("exploration", None, "An exploration-study directory: its report.md from the "
                     "curves in <dir>/curves (mace_tf/analysis/exploration.py).")
-flags.DEFINE_list("exploration_sources", [], "With --exploration: runs roots or metrics folders whose "
-                  "curves are first copied into <dir>/curves.")
+flags.DEFINE_string("lbf", None, "A Level-Based Foraging results directory: its report.md from "
+                    "<dir>/curves and <dir>/random (mace_tf/analysis/lbf_report.py).")
+flags.DEFINE_list("exploration_sources", [], "With --exploration or --lbf: runs roots or metrics "
+                  "folders whose curves are first copied into <dir>/curves.")
 flags.DEFINE_string("name", None, "Report name: results/<name>/.")
 flags.DEFINE_string("title", None, "Title of the report (default: the name).")
 flags.DEFINE_string("results_dir", "results", "Where reports go.")
@@ -63,6 +63,8 @@ flags.DEFINE_integer("window", 3, "Metric lines averaged for the final per-episo
                      lower_bound=1)
 
 FLAGS = flags.FLAGS
+TITLES = {"dens": "Issue 19: the hidden-stag game", "exploration": "Issue 19: samples to a threshold",
+          "lbf": "Issue 20: Level-Based Foraging"}
 
 
 def _sweeps_main():
@@ -109,16 +111,17 @@ def _latent_main():
 def main(argv):
   del argv
   command = "python -m launch.report " + " ".join(sys.argv[1:])
+  reports = {"dens": lambda d, t: dens_report.write(d, t, command),
+             "exploration": lambda d, t: exploration.write(d, t, command, FLAGS.exploration_sources),
+             "lbf": lambda d, t: lbf_report.write(d, t, command, FLAGS.exploration_sources)}
+  asked = [(name, FLAGS[name].value) for name in reports if FLAGS[name].value]
   try:
-    if FLAGS.dens:
-      dens_report.write(FLAGS.dens, FLAGS.title or "Issue 19: the hidden-stag game", command)
-    if FLAGS.exploration:
-      exploration.write(FLAGS.exploration, FLAGS.title or "Issue 19: samples to a threshold",
-                        command, FLAGS.exploration_sources)
-  except ValueError as e:
+    for name, directory in asked:
+      reports[name](directory, FLAGS.title or TITLES[name])
+  except (OSError, ValueError) as e:
     sys.exit(f"report: {e}")
-  if FLAGS.dens or FLAGS.exploration:
-    return print(f"wrote {FLAGS.dens or FLAGS.exploration}/report.md")
+  if asked:
+    return print("wrote " + ", ".join(f"{d}/report.md" for _, d in asked))
   if FLAGS.latent_runs:
     return _latent_main()
   if FLAGS.sweeps:
@@ -132,7 +135,7 @@ def main(argv):
     summaries = run_report.write_report(
         FLAGS.runs, out_dir, title=FLAGS.title or FLAGS.name,
         at_samples=[int(a) for a in FLAGS.at_samples], window=FLAGS.window,
-        command="python -m launch.report " + " ".join(sys.argv[1:]))
+        command=command)
   except ValueError as e:
     sys.exit(f"report: {e}")
   fmt = tables.fmt

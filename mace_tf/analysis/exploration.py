@@ -29,13 +29,14 @@ THRESHOLDS = {
 }
 POOL = 32
 KEYS = ("samples", "charts/cumulative_terminal_reward", "charts/episodes", "charts/success_rate")
-_FLAT = re.compile(r"^(?P<game>[a-z0-9]+?)_(?P<arm>[a-z0-9_]+?)_s(?P<seed>\d+)\.jsonl$")
+# A curve file: <game>_<arm>_s<seed>.jsonl (a game may hold hyphens: LBF tasks).
+RUN_FILE = re.compile(r"^(?P<game>[a-z0-9-]+?)_(?P<arm>[a-z0-9_]+?)_s(?P<seed>\d+)\.jsonl$")
 
 
 def archive(sources: Sequence[str], curves_dir: str, games: Sequence[str] = tuple(THRESHOLDS),
-            arms: Optional[Sequence[str]] = None) -> List[str]:
-  """Copies the curves of runs into `curves_dir`. A source is a runs root
-  (`<root>/<game>/<arm>_s<seed>/metrics.jsonl`) or a folder of archived metrics
+            arms: Optional[Sequence[str]] = None, keys: Sequence[str] = KEYS) -> List[str]:
+  """Copies the curves (the metric `keys` of each log line) of runs into `curves_dir`. A source is
+  a runs root (`<root>/<game>/<arm>_s<seed>/metrics.jsonl`) or a folder of archived metrics
   (`<game>_<arm>_s<seed>.jsonl`, as `results/learners/metrics`). Runs short of the num_samples of
   their `run_config.json` are left out. Returns the names written."""
   os.makedirs(curves_dir, exist_ok=True)
@@ -48,16 +49,16 @@ def archive(sources: Sequence[str], curves_dir: str, games: Sequence[str] = tupl
       found[os.path.basename(path)] = path
   written = []
   for name, where in sorted(found.items()):
-    match = _FLAT.match(name)
+    match = RUN_FILE.match(name)
     if not match or match["game"] not in games or (arms and match["arm"] not in arms):
       continue
-    lines = metrics.read_metrics(where) if os.path.isdir(where) else _read_jsonl(where)
+    lines = metrics.read_metrics(where) if os.path.isdir(where) else read_jsonl(where)
     if os.path.isdir(where) and not _finished(where, lines):
       continue  # still training: a run not past its threshold yet would read as censored
     with open(os.path.join(curves_dir, name), "w") as f:
       for line in lines:
         if "charts/episodes" in line:
-          f.write(json.dumps({k: line[k] for k in KEYS if k in line}) + "\n")
+          f.write(json.dumps({k: line[k] for k in keys if k in line}) + "\n")
     written.append(name)
   return written
 
@@ -71,7 +72,7 @@ def _finished(run_dir: str, lines: Sequence[Dict]) -> bool:
   return int(lines[-1].get("samples", 0)) >= budget
 
 
-def _read_jsonl(path: str) -> List[Dict]:
+def read_jsonl(path: str) -> List[Dict]:
   out = []
   with open(path) as f:
     for line in f:
@@ -109,9 +110,9 @@ def collect(curves_dir: str) -> Dict[str, Dict[str, Dict[int, Dict]]]:
   """{game: {arm: {seed: samples_to_threshold}}}."""
   out: Dict[str, Dict[str, Dict[int, Dict]]] = {}
   for path in sorted(glob.glob(os.path.join(curves_dir, "*.jsonl"))):
-    match = _FLAT.match(os.path.basename(path))
+    match = RUN_FILE.match(os.path.basename(path))
     if match and match["game"] in THRESHOLDS:
-      result = samples_to_threshold(_read_jsonl(path), match["game"])
+      result = samples_to_threshold(read_jsonl(path), match["game"])
       out.setdefault(match["game"], {}).setdefault(match["arm"], {})[int(match["seed"])] = result
   return out
 

@@ -1,5 +1,6 @@
-"""The sweep report's figures (PNG): figure 3 (and 7) analogs, per-episode curves, figure 4's
-episode-length distributions, the KL ablation. Each takes the tables of `report.build`."""
+"""The reports' figures (PNG): figure 3 (and 7) analogs, per-episode curves, figure 4's
+episode-length distributions, the KL ablation (each from the tables of `sweeps.build`), and the
+Level-Based Foraging return curves."""
 
 from typing import Dict, Sequence
 
@@ -155,6 +156,29 @@ def kl_ablation(path: str, ablation: Dict, name: str) -> None:
     ax.grid(alpha=0.3)
   axes[0].legend()
   fig.suptitle(f"KL ablation, {name}: MACE with the KL term (mace) and without (mace_nokl)")
+  fig.tight_layout()
+  fig.savefig(path, dpi=70)
+  plt.close(fig)
+
+
+def return_curves(path: str, curves: Dict[str, Dict[str, Sequence]], title: str) -> None:
+  """A panel per task: per model the mean over seeds of the episode return against samples, the
+  band from their min to their max. `curves`: {task: {model: [(samples, returns) per seed]}}."""
+  plt = _plt()
+  fig, axes, cols = _panels(plt, len(curves))
+  for i, (task, models) in enumerate(curves.items()):
+    ax = axes[i // cols][i % cols]
+    end = min(xs[-1] for runs in models.values() for xs, _ in runs if xs)
+    grid = np.linspace(0, end, report_lib.GRID_POINTS)
+    for model, runs in models.items():
+      _band(ax, grid, [np.interp(grid, xs, ys, left=np.nan) for xs, ys in runs if xs], model,
+            f"{model} ({len(runs)} seeds)")
+    ax.set(title=task, xlabel="samples", ylabel="episode return")
+    ax.grid(alpha=0.3)
+  for j in range(len(curves), axes.size):
+    axes[j // cols][j % cols].axis("off")
+  axes[0][0].legend(fontsize=6)
+  fig.suptitle(title, fontsize=9)
   fig.tight_layout()
   fig.savefig(path, dpi=70)
   plt.close(fig)

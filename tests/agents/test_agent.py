@@ -293,3 +293,28 @@ def test_film_draws_shift_the_logits_as_the_network_does():
                                (other.logits - base.logits).numpy(), rtol=1e-4, atol=1e-5)
   with pytest.raises(ValueError, match="latent_film needs a latent: model 'mace' or 'shared'"):
     MaceConfig(model="cloned", network=NetworkConfig(latent_film=True))
+
+
+def test_the_reward_scale_is_the_rms_of_every_counted_reward_and_is_checkpointed(tmp_path):
+  from mace_tf.envs import observation as observation_lib
+  env, agent = setup("shared", scale_rewards=True)
+  experience = rollout(env, agent)
+  rewards = np.zeros(experience.reward.shape, np.float32)
+  rewards[0, 1, 0], rewards[2, 3, 1] = 2.0, 1.0  # made-up payments at counted steps
+  experience = experience._replace(reward=tf.constant(rewards))
+  counted = ((experience.step_type.numpy()[:, :-1] != 2)[..., None]
+             & observation_lib.active_agents(experience.observation).numpy()[:, :-1])
+  assert counted[0, 1, 0] and counted[2, 3, 1]
+  assert agent.reward_rms() == 0.0
+  agent.train(experience)
+  expected = np.sqrt(5.0 / counted.sum())
+  assert agent.reward_rms() == pytest.approx(expected)
+  # A rollout without rewards: twice the counted steps, the same sum of squares.
+  agent.train(experience._replace(reward=tf.zeros_like(experience.reward)))
+  expected = np.sqrt(5.0 / (2 * counted.sum()))
+  assert agent.reward_rms() == pytest.approx(expected)
+  path = tf.train.Checkpoint(agent=agent).save(str(tmp_path / "ckpt"))
+  _, fresh = setup("shared", scale_rewards=True)
+  tf.train.Checkpoint(agent=fresh).restore(path).expect_partial()
+  assert fresh.reward_rms() == pytest.approx(expected)
+  assert setup("shared")[1].reward_rms() is None

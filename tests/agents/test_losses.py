@@ -1,6 +1,7 @@
 """The loss terms against hand computations."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -273,3 +274,39 @@ def test_the_elbo_by_hand():
                              vf_coef=0.5, ent_coef=0.1, kl_coef=0.0)
   np.testing.assert_allclose(float(total), 1.6)
   assert terms["kl"] == float("inf")
+
+
+def test_running_rms_scale_by_hand():
+  f64 = lambda x: tf.constant(x, tf.float64)
+  everything = tf.ones([1, 2, 2], bool)
+  # Rewards 2 and three 0s: E[r^2] = 4 / 4 = 1, so the rewards come back as they are.
+  scaled, count, ss = losses.running_rms_scale(tf.constant([[[0.0, 0.0], [2.0, 0.0]]]), everything,
+                                               f64(0.0), f64(0.0))
+  assert (float(count), float(ss)) == (4.0, 4.0)
+  np.testing.assert_allclose(scaled.numpy(), [[[0, 0], [2, 0]]])
+  # 4 more zeros: E[r^2] = 4 / 8, rms 1 / sqrt(2); a reward of 1 would come back as sqrt(2).
+  scaled, count, ss = losses.running_rms_scale(tf.constant([[[0.0, 0.0], [1.0, 0.0]]]), everything,
+                                               count, ss)
+  assert (float(count), float(ss)) == (8.0, 5.0)
+  np.testing.assert_allclose(scaled.numpy()[0, 1, 0], 1.0 / np.sqrt(5.0 / 8.0), rtol=1e-6)
+  # A rare reward: 1 in 100 counted agent-steps comes back as 10; uncounted entries do not count.
+  rewards = np.zeros([1, 100, 2], np.float32)
+  rewards[0, 7, 0], rewards[0, 3, 1] = 1.0, 50.0
+  mask = np.zeros([1, 100, 2], bool)
+  mask[..., 0] = True
+  scaled, count, ss = losses.running_rms_scale(tf.constant(rewards), tf.constant(mask),
+                                               f64(0.0), f64(0.0))
+  assert (float(count), float(ss)) == (100.0, 1.0)
+  assert scaled.numpy()[0, 7, 0] == pytest.approx(10.0) and scaled.numpy()[0, 5, 0] == 0.0
+
+
+def test_running_rms_scale_is_invariant_to_the_rewards_unit_and_keeps_zero_rollouts_zero():
+  rng = np.random.default_rng(0)
+  rewards = (rng.random([3, 5, 2]) < 0.1).astype(np.float32) * rng.random([3, 5, 2]).astype(np.float32)
+  mask = tf.ones([3, 5, 2], bool)
+  zero = tf.constant(0.0, tf.float64)
+  a, _, _ = losses.running_rms_scale(tf.constant(rewards), mask, zero, zero)
+  b, _, _ = losses.running_rms_scale(tf.constant(rewards * 37.0), mask, zero, zero)
+  np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5)
+  none, count, ss = losses.running_rms_scale(tf.zeros([3, 5, 2]), mask, zero, zero)
+  assert float(tf.reduce_max(tf.abs(none))) == 0.0 and (float(count), float(ss)) == (30.0, 0.0)

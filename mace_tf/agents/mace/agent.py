@@ -80,6 +80,10 @@ class MaceAgent(tf_agent.TFAgent):
         time_step_spec.observation, num_hunters=num_hunters, model=config.model,
         config=config.network, num_actions=int(np.max(action_spec.maximum)) + 1)
     self._network.create_variables()
+    if config.scale_rewards:  # the running moments of losses.running_rms_scale, checkpointed
+      self._reward_count = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="reward_count")
+      self._reward_sum_of_squares = tf.Variable(0.0, dtype=tf.float64, trainable=False,
+                                                name="reward_sum_of_squares")
     if train_step_counter is None:  # not TF-Agents' process-wide global step
       train_step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="train_step")
     self._optimizer = optimizer or optimizer_from_config(
@@ -100,6 +104,13 @@ class MaceAgent(tf_agent.TFAgent):
   @property
   def optimizer(self):
     return self._optimizer
+
+  def reward_rms(self):
+    """With `scale_rewards`: the running root mean square that the rewards are divided by (0 until
+    a reward is seen); None without."""
+    if not self._config.scale_rewards:
+      return None
+    return float(tf.sqrt(self._reward_sum_of_squares / tf.maximum(self._reward_count, 1.0)))
 
   def _initialize(self):
     return tf.no_op()
@@ -145,7 +156,9 @@ class MaceAgent(tf_agent.TFAgent):
     return mask, mask[..., None] & active
 
   def advantages(self, experience, values):
-    """Per-agent GAE and value targets `[B, L, N]` for the rollout, from values `[B, L + 1, N]`."""
+    """Per-agent GAE and value targets `[B, L, N]` for the rollout, from values `[B, L + 1, N]`.
+    With `scale_rewards` it also counts the rollout's rewards into the running scale: call it once
+    per rollout (the update does)."""
     c = self._config
     dones = experience.next_step_type[:, :-1] == ts.StepType.LAST
     gamma, gae_lambda = c.gamma, c.gae_lambda
@@ -158,8 +171,14 @@ class MaceAgent(tf_agent.TFAgent):
       gamma, gae_lambda = losses.continuing_discounts(boundary=boundary, gamma=gamma,
                                                       gae_lambda=gae_lambda)
       dones = tf.zeros_like(dones)
+    rewards = experience.reward[:, :-1]
+    if c.scale_rewards:  # counts this rollout's rewards into the running moments: once per rollout
+      rewards, count, sum_of_squares = losses.running_rms_scale(
+          rewards, self._masks(experience)[1], self._reward_count, self._reward_sum_of_squares)
+      self._reward_count.assign(count)
+      self._reward_sum_of_squares.assign(sum_of_squares)
     return losses.generalized_advantages(
-        rewards=experience.reward[:, :-1], values=tf.stop_gradient(values), dones=dones,
+        rewards=rewards, values=tf.stop_gradient(values), dones=dones,
         gamma=gamma, gae_lambda=gae_lambda)
 
   def _loss(self, experience, weights=None, training=False, advantages_and_returns=None):

@@ -31,6 +31,10 @@ class MaceConfig:
       rewards are unchanged. False: every return stops at its episode's end (the paper).
     normalize_advantages: True: the policy-gradient term uses the rollout's advantages normalized
       to mean 0 and standard deviation 1 over counted agent-steps; False: as estimated (the paper).
+    scale_rewards: True: the returns and advantages are computed from rewards divided by the root
+      mean square of every counted reward seen so far (`losses.running_rms_scale`; checkpointed):
+      a rare reward is amplified, a step without reward stays 0, so the optimal policy is
+      unchanged; the critic learns values in those units. False: as the game pays (the paper).
     learning_rate: eta (Table 2).
     anneal_learning_rate: True: the learning rate falls linearly from learning_rate to 0 over the
       run's num_samples / (num_envs x rollout_length) updates (a resume with a larger num_samples
@@ -75,6 +79,7 @@ class MaceConfig:
   frozen_clock: bool = False
   continuing_returns: bool = False
   normalize_advantages: bool = False
+  scale_rewards: bool = False
   learning_rate: float = 7e-4
   anneal_learning_rate: bool = False
   anneal_ent_coef: bool = False

@@ -98,6 +98,26 @@ def normalize_advantages(advantages, agent_mask):
   return (advantages - mean) / (tf.sqrt(variance) + 1e-8)
 
 
+def running_rms_scale(rewards, agent_mask, count, sum_of_squares):
+  """Rewards divided by the root mean square of every counted reward seen so far, this rollout's
+  included: `(scaled [B, T, N], count', sum_of_squares')` from the running `count` and
+  `sum_of_squares` (float64 scalars).
+
+  Not centred: a step without reward stays 0, so the optimal policy is unchanged (a positive
+  rescaling of every return), while a rare reward grows to ~1 / sqrt(its frequency): the
+  policy-gradient term no longer vanishes beside the entropy bonus, and a rollout with no reward
+  at all has no signal to amplify (which is what normalized advantages do to it: their noise is
+  scaled up to unit variance). With no reward seen yet, the rewards (all 0) are returned as they are.
+  """
+  m = tf.cast(agent_mask, tf.float64)
+  r = tf.cast(rewards, tf.float64)
+  count = count + tf.reduce_sum(m)
+  sum_of_squares = sum_of_squares + tf.reduce_sum(tf.square(r) * m)
+  rms = tf.sqrt(sum_of_squares / tf.maximum(count, 1.0))
+  scale = tf.where(rms > 0, 1.0 / tf.maximum(rms, 1e-12), tf.ones_like(rms))
+  return tf.cast(r * scale, rewards.dtype), count, sum_of_squares
+
+
 def policy_gradient_loss(*, log_probs, advantages, agent_mask, mask):
   """- sum_i log P(a_i | lambda, s) * A_i (eq. 10 with generalized advantages as F, eq. 11).
 

@@ -2,6 +2,7 @@
 episode-length distributions, the KL ablation (each from the tables of `sweeps.build`), and the
 Level-Based Foraging return curves."""
 
+import warnings
 from typing import Dict, Sequence
 
 import numpy as np
@@ -25,9 +26,25 @@ def _panels(plt, count: int, rows_per: int = 1, width: float = 4.0, height: floa
   return fig, axes, cols
 
 
+def _save(plt, fig, path: str, axes=None, used: int = 0, title: str = None) -> None:
+  """Blanks the panels past the `used` first of `axes` (if given), puts the legend in the first
+  and the `title` on top (if given), and writes the figure."""
+  if axes is not None:
+    cols = axes.shape[1]
+    for j in range(used, axes.size):
+      axes[j // cols][j % cols].axis("off")
+  if title is not None:
+    axes[0][0].legend(fontsize=6)
+    fig.suptitle(title, fontsize=9)
+  fig.tight_layout()
+  fig.savefig(path, dpi=70)
+  plt.close(fig)
+
+
 def _band(ax, grid, curves, model, label):
   curves = np.asarray(curves)
-  with np.errstate(all="ignore"):
+  with np.errstate(all="ignore"), warnings.catch_warnings():
+    warnings.simplefilter("ignore", RuntimeWarning)  # grid points before every curve starts: NaN
     mean = np.nanmean(curves, axis=0)
     lo, hi = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
   color = report_lib.COLORS.get(model)
@@ -60,13 +77,7 @@ def learning_curves(path: str, tables: Sequence[Dict], title: str) -> None:
     ax.set(title=t["label"], xlabel="samples", ylabel="cumulative terminal reward",
            yscale="symlog")
     ax.grid(alpha=0.3)
-  for j in range(len(tables), axes.size):
-    axes[j // cols][j % cols].axis("off")
-  axes[0][0].legend(fontsize=6)
-  fig.suptitle(title, fontsize=9)
-  fig.tight_layout()
-  fig.savefig(path, dpi=70)
-  plt.close(fig)
+  _save(plt, fig, path, axes, len(tables), title)
 
 
 def per_episode_curves(path: str, tables: Sequence[Dict], title: str) -> None:
@@ -91,11 +102,7 @@ def per_episode_curves(path: str, tables: Sequence[Dict], title: str) -> None:
       ax.set(title=t["label"], xlabel="samples",
              ylabel="terminal reward per episode" if short == "episode_reward" else "episode length")
       ax.grid(alpha=0.3)
-  axes[0][0].legend(fontsize=6)
-  fig.suptitle(title, fontsize=9)
-  fig.tight_layout()
-  fig.savefig(path, dpi=70)
-  plt.close(fig)
+  _save(plt, fig, path, axes, axes.size, title)
 
 
 def length_distributions(path: str, tables: Sequence[Dict]) -> None:
@@ -126,11 +133,7 @@ def length_distributions(path: str, tables: Sequence[Dict]) -> None:
            ylabel="share of training episodes", yscale="log")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6)
-  for j in range(len(tables), axes.size):
-    axes[j // cols][j % cols].axis("off")
-  fig.tight_layout()
-  fig.savefig(path, dpi=70)
-  plt.close(fig)
+  _save(plt, fig, path, axes, len(tables))
 
 
 def kl_ablation(path: str, ablation: Dict, name: str) -> None:
@@ -156,9 +159,7 @@ def kl_ablation(path: str, ablation: Dict, name: str) -> None:
     ax.grid(alpha=0.3)
   axes[0].legend()
   fig.suptitle(f"KL ablation, {name}: MACE with the KL term (mace) and without (mace_nokl)")
-  fig.tight_layout()
-  fig.savefig(path, dpi=70)
-  plt.close(fig)
+  _save(plt, fig, path)
 
 
 def return_curves(path: str, curves: Dict[str, Dict[str, Sequence]], title: str) -> None:
@@ -175,10 +176,4 @@ def return_curves(path: str, curves: Dict[str, Dict[str, Sequence]], title: str)
             f"{model} ({len(runs)} seeds)")
     ax.set(title=task, xlabel="samples", ylabel="episode return")
     ax.grid(alpha=0.3)
-  for j in range(len(curves), axes.size):
-    axes[j // cols][j % cols].axis("off")
-  axes[0][0].legend(fontsize=6)
-  fig.suptitle(title, fontsize=9)
-  fig.tight_layout()
-  fig.savefig(path, dpi=70)
-  plt.close(fig)
+  _save(plt, fig, path, axes, len(curves), title)

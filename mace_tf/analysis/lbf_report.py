@@ -22,7 +22,8 @@ TASKS = {"8x8-2p-2f-coop": "lbforaging:Foraging-8x8-2p-2f-coop-v3",
          "10x10-3p-3f": "lbforaging:Foraging-10x10-3p-3f-v3"}
 MODELS = ("mace", "shared", "cloned")
 WINDOW = 5
-KEYS = ("samples", "charts/episodes", "charts/episode_terminal_reward", "charts/episodes_in_window")
+KEYS = ("samples", "charts/episodes", "charts/episode_terminal_reward", "charts/episodes_in_window",
+        "eval/greedy_terminal_reward")
 RETURN = "charts/episode_terminal_reward"
 
 
@@ -47,11 +48,13 @@ def curve(lines: Sequence[Dict], window: int = 3):
 
 
 def run_summary(lines: Sequence[Dict]) -> Optional[Dict]:
-  """{"final", "best", "samples"} of one run's curve; None if it is shorter than the window."""
+  """{"final", "best", "greedy", "samples"} of one run's curve (greedy: the return of the greedy
+  policy at the run's end, None if not evaluated); None if it is shorter than the window."""
   returns = windowed_returns(lines)
   if not returns:
     return None
-  return {"final": returns[-1], "best": max(returns), "samples": int(lines[-1]["samples"])}
+  return {"final": returns[-1], "best": max(returns), "samples": int(lines[-1]["samples"]),
+          "greedy": lines[-1].get("eval/greedy_terminal_reward")}
 
 
 def collect(curves_dir: str) -> Dict[str, Dict[str, Dict[int, Dict]]]:
@@ -79,6 +82,7 @@ def rows(runs: Dict[str, Dict[str, Dict[int, Dict]]], random_dir: str) -> Dict[s
       by_model[model] = {
           "final": paper_scale.seed_statistics([seeds[s]["final"] for s in sorted(seeds)]),
           "best": paper_scale.seed_statistics([seeds[s]["best"] for s in sorted(seeds)]),
+          "greedy": paper_scale.seed_statistics([seeds[s]["greedy"] for s in sorted(seeds)]),
           "samples": min(r["samples"] for r in seeds.values())}
     path = os.path.join(random_dir, f"{task}.json")
     random = None
@@ -94,18 +98,20 @@ def markdown(table: Dict[str, Dict], title: str, command: str, notes: Sequence[s
   lines = [f"# {title}", "",
            f"Episode return summed over agents (1 = all food collected), averaged over the last "
            f"{WINDOW} log lines (~{WINDOW * 10}k samples; `final`) and the best such average over "
-           f"training (`best`); median over seeds [min, max]. Random play: `launch.evaluate "
-           f"--policy=random`.", ""]
+           f"training (`best`), both of the sampling policy that trains; `greedy`: the greedy "
+           f"policy (each agent's most likely action) over the end-of-run evaluation's episodes. "
+           f"Median over seeds [min, max]. Random play: `launch.evaluate --policy=random`.", ""]
   for task, t in table.items():
     lines += [f"## {task} (`{t['env']}`)", "",
-              "| model | seeds | samples | final return | best return |",
-              "| --- | --- | --- | --- | --- |"]
+              "| model | seeds | samples | final return | best return | greedy return |",
+              "| --- | --- | --- | --- | --- | --- |"]
     for model, r in t["models"].items():
       lines.append(f"| {model} | {r['final']['seeds']} | {tables.fmt(r['samples'])} | "
-                   f"{tables.seed_cell(r['final'])} | {tables.seed_cell(r['best'])} |")
+                   f"{tables.seed_cell(r['final'])} | {tables.seed_cell(r['best'])} | "
+                   f"{tables.seed_cell(r['greedy'])} |")
     if t["random"]:
       lines.append(f"| random play | {t['random']['episodes']} episodes | - | "
-                   f"{tables.fmt(t['random']['return'])} | - |")
+                   f"{tables.fmt(t['random']['return'])} | - | - |")
     lines.append("")
   return lines + list(notes) + ["", f"Command: `{command}`", ""]
 

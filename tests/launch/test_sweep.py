@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ["--flagfile=launch/smoke.flags", "--models=mace,shared", "--trials=2",
         "--num_samples=768", "--checkpoint_every=256", "--log_every=256", "--eval_episodes=4"]  # B L = 256
@@ -15,6 +17,9 @@ def sweep(*args, timeout=300):
                         capture_output=True, text=True, timeout=timeout)
 
 
+# Slow (about 2 minutes on 2 cores, and past its own time limit when the machine is busy): Ray Tune
+# end to end. A trial's configs, resume and skip run in the suite (tests/test_sweep_trials.py).
+@pytest.mark.slow
 def test_a_tiny_sweep_runs_end_to_end_and_a_rerun_repeats_no_finished_trial(tmp_path):
   d = tmp_path / "sweep"
   # A relative --sweep_dir: Tune runs each trial in a directory of its own, not in this one.

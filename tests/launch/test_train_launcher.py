@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SMALL = ["--game=hare", "--num_hunters=2", "--num_prey=2", "--time_limit=6", "--grid_size=7",
          "--num_envs=8", "--rollout_length=8", "--log_every=1000", "--progress=false"]
@@ -28,6 +30,9 @@ def checkpoint_samples(root):
   return sorted(int(v) for v in os.listdir(base) if v.isdigit())
 
 
+# Slow (a minute or more: it trains until two checkpoints exist). A run stopped by SIGTERM or Ctrl-C
+# resumes to the exact sample count in the suite (tests/train/test_faults_inputs.py).
+@pytest.mark.slow
 def test_sigkill_mid_run_resumes_with_the_sample_count_intact(tmp_path):
   root = str(tmp_path / "run")
   proc = subprocess.Popen(train_args(root, "--num_samples=10000000", "--checkpoint_every=2000"),

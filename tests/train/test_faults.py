@@ -20,7 +20,8 @@ from tests.train.fault_helpers import checkpoint_numbers, train
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.mark.parametrize("collect", ["graph", "host"])
+# The host loop's fallback (the same checkpoint code) runs with --runslow.
+@pytest.mark.parametrize("collect", ["graph", pytest.param("host", marks=pytest.mark.slow)])
 def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(tmp_path, collect):
   root = tmp_path / "run"
   train(root, 960, collect=collect)  # checkpoints at 320, 640, 960

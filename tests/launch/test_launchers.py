@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.stderr_lines import our_lines
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -108,8 +110,7 @@ def test_evaluate_reports_interval_and_gif_and_refuses_another_game(exported, tm
           "--num_hunters=4", "--num_prey=4", "--grid_size=8", f"--output_dir={tmp_path}")
   assert p.returncode != 0 and "Traceback" not in p.stderr
   # One line of ours (TF 2.15 prints its cuDNN/cuFFT registration notices before any setting).
-  lines = [l for l in p.stderr.splitlines() if l.strip() and " external/" not in l
-           and "absl::InitializeLog" not in l]
+  lines = our_lines(p.stderr)
   assert len(lines) == 1 and lines[0].startswith("evaluate:") and "N = 3 hunters" in lines[0]
   p = run("launch.evaluate", f"--saved_model={tmp_path}/nothing", *SMALL_GAME)
   assert p.returncode != 0 and "evaluate: no SavedModel at" in p.stderr

@@ -17,6 +17,7 @@ from mace_tf.deploy import saved_policy, serving
 from mace_tf.envs import rules
 from mace_tf.sweep import search_space
 from mace_tf.train import checkpoints, metrics, train_lib
+from tests.stderr_lines import our_lines
 from tests.train import fault_helpers
 
 GAME = fault_helpers.GAME
@@ -59,9 +60,7 @@ def _launch(*args, preexec_fn=None, timeout=300):
 
 
 def _ours(stderr):
-  """stderr without TF 2.15's C++ registration notices (printed at import, before any setting)."""
-  return "\n".join(l for l in stderr.splitlines() if l.strip() and " external/" not in l
-                   and not l.startswith("WARNING: All log messages before absl"))
+  return "\n".join(our_lines(stderr))
 
 
 def _one_line(result, program):

@@ -75,7 +75,7 @@ def rows(runs: Dict[str, Dict[str, Dict[int, Dict]]], random_dir: str) -> Dict[s
   """Per task: per model the seed statistics of the final and best returns and the budget; the
   random-play return (None if not evaluated)."""
   out = {}
-  for task, models in runs.items():
+  for task, models in sorted(runs.items(), key=lambda item: list(TASKS).index(item[0])):
     by_model = {}
     for model in [m for m in MODELS if m in models] + sorted(set(models) - set(MODELS)):
       seeds = models[model]
@@ -138,5 +138,6 @@ def write(out_dir: str, title: str, command: str, sources: Sequence[str] = ()) -
   curves = {task: {model: [curve(exploration.read_jsonl(os.path.join(
       curves_dir, f"{task}_{model}_s{seed}.jsonl"))) for seed in sorted(models[model])]
                    for model in models} for task, models in runs.items()}
+  curves = {task: curves[task] for task in table}  # TASKS' order
   figures.return_curves(os.path.join(out_dir, "curves.png"), curves, title)
   return table

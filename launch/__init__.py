@@ -45,6 +45,14 @@ def quiet_logs() -> None:
   warnings.filterwarnings("ignore", category=UserWarning)
 
 
+def write_json(path: str, result) -> None:
+  """Writes a launcher's JSON result (indented, newline-terminated) to `path`."""
+  import json  # pylint: disable=g-import-not-at-top
+  with open(path, "w") as f:
+    json.dump(result, f, indent=2)
+    f.write("\n")
+
+
 HELP_ARGS = ("--help", "-h", "-?", "--helpshort", "--help=true", "--helpfull")
 
 

@@ -122,10 +122,7 @@ def main_scaling(game: rules.GameConfig) -> dict:
 
 def main(argv):
   del argv
-  try:
-    game = game_flags.game_config_from_flags()
-  except ValueError as e:
-    sys.exit(f"benchmark: {e}")
+  game = game_flags.game_config_or_exit("benchmark")
   if FLAGS.what == "train_one":
     import launch
     launch.quiet_logs()

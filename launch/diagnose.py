@@ -15,7 +15,6 @@ actions, and how many cells they visit to the end). Each writes JSON to --output
 """
 
 import dataclasses
-import json
 import os
 import sys
 
@@ -115,9 +114,7 @@ def main(argv):
             f"{row['rewarded_share']:.2f}; 0.99^gap leaves "
             f"{row.get('discount_left_gamma_0.99', float('nan')):.4f}", flush=True)
   os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-  with open(output, "w") as f:
-    json.dump(result, f, indent=2)
-    f.write("\n")
+  launch.write_json(output, result)
   print(f"wrote {output}")
 
 

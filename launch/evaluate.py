@@ -21,7 +21,6 @@ rerun gives the same numbers.
 """
 
 import dataclasses
-import json
 import os
 import sys
 
@@ -117,9 +116,7 @@ def main(argv):
           f"({budget['episodes']:,} episodes, {budget['episode_reward']:.3f} per episode, "
           f"mean length {budget['episode_length']:.1f})")
   out = os.path.join(FLAGS.output_dir, "evaluation.json")
-  with open(out, "w") as f:
-    json.dump(summary, f, indent=2)
-    f.write("\n")
+  launch.write_json(out, summary)
   low, high = summary["terminal_reward_ci95"]
   lengths = summary["episode_length"]
   print(f"terminal reward per episode: {summary['terminal_reward_mean']:.3f} "

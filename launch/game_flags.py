@@ -46,6 +46,14 @@ DEFAULT_HIT_POINTS = {rules.HARE: 1, rules.STAG: 2, rules.DENS: 1}
 DEFAULT_TIME_LIMIT = {rules.HARE: 2000, rules.STAG: 1000, rules.DENS: 3}
 
 
+def game_config_or_exit(program: str):
+  """`game_config_from_flags()`, or exit with one line `<program>: <why>` for invalid flags."""
+  try:
+    return game_config_from_flags()
+  except ValueError as e:
+    sys.exit(f"{program}: {e}")
+
+
 def game_config_from_flags() -> rules.GameConfig:
   """The GameConfig the game flags describe, or the `ExternalConfig` of --env (raises ValueError with
   a clear message if invalid)."""

@@ -10,7 +10,6 @@ prints beside the t-tests I(a_i; eps | s) and I(a_i; a_j | s) at fixed states (0
 Cloned by construction): the t-test alone also fires on Shared's deterministic hidden layer.
 """
 
-import json
 import os
 import sys
 
@@ -93,9 +92,7 @@ def main(argv):
       "command": "python -m launch.inspect_latent " + " ".join(sys.argv[1:]),
   }
   out = os.path.join(FLAGS.output_dir, "inspect_latent.json")
-  with open(out, "w") as f:
-    json.dump(result, f, indent=2)
-    f.write("\n")
+  launch.write_json(out, result)
   print(f"wrote {out}, significance.png, snapshots.png")
 
 

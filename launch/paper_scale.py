@@ -9,7 +9,6 @@ reference rows `<output_dir>/references/<setting>_<policy>.json` (`launch.evalua
 references as lines) and copies of every run's `metrics.jsonl` under `metrics/`.
 """
 
-import json
 import os
 import shlex
 import shutil
@@ -61,9 +60,8 @@ def main(argv):
            f"run's `commands.txt`; the metrics are copied under `metrics/`)."]
   with open(os.path.join(FLAGS.output_dir, "report.md"), "w") as f:
     f.write(paper_scale.markdown(tables, FLAGS.title, notes))
-  with open(os.path.join(FLAGS.output_dir, "summary.json"), "w") as f:
-    json.dump({"command": command, "settings": tables}, f, indent=2)
-    f.write("\n")
+  launch.write_json(os.path.join(FLAGS.output_dir, "summary.json"),
+                    {"command": command, "settings": tables})
   print(f"wrote {FLAGS.output_dir}/report.md, summary.json and one PNG per setting")
 
 

@@ -5,7 +5,6 @@ r"""Plays one episode of a hunter game with a uniformly random policy, writes a 
 
 import math
 import os
-import sys
 
 import launch
 from absl import flags
@@ -46,10 +45,7 @@ def play_random_episode(config: rules.GameConfig, *, seed: int, max_frames: int,
 
 def main(argv):
   del argv
-  try:
-    config = game_flags.game_config_from_flags()
-  except ValueError as e:
-    sys.exit(f"render: {e}")
+  config = game_flags.game_config_or_exit("render")
   frames, stats = play_random_episode(config, seed=FLAGS.seed, max_frames=FLAGS.max_frames,
                                       cell_pixels=FLAGS.cell_pixels)
   out_dir = os.path.dirname(FLAGS.output)

@@ -41,21 +41,15 @@ def base_configs_from_flags():
           config_flags.config_from_flags(train_lib.TrainConfig))
 
 
-def configs_from_flags():
-  """(GameConfig, MaceConfig or TFAPPOConfig, TrainConfig) the flags describe; ValueError if one
-  is invalid."""
-  game, base, train = base_configs_from_flags()
-  return game, tfa_ppo_config.for_model(base, FLAGS.model), train
-
-
 def main(argv):
   if len(argv) > 1:
     sys.exit(f"train: unexpected arguments {argv[1:]} (flags are --name=value)")
   launch.quiet_logs()
   try:
-    game, agent, train = configs_from_flags()
+    game, base, train = base_configs_from_flags()
+    agent = tfa_ppo_config.for_model(base, FLAGS.model)
     if FLAGS.model == tfa_ppo_config.TFA_PPO:
-      ignored = tfa_ppo_config.not_applying(base_configs_from_flags()[1].flat_dict())
+      ignored = tfa_ppo_config.not_applying(base.flat_dict())
       if ignored:
         print(f"train: the stock PPO baseline reads Table 2's flags only; ignoring "
               f"{', '.join('--' + name for name in ignored)}", file=sys.stderr)

@@ -14,7 +14,7 @@ copies out of run directories (`exploration.archive`), and the random-play evalu
 
 import json
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mace_tf.analysis import exploration, figures, paper_scale, tables
 
@@ -27,24 +27,29 @@ KEYS = ("samples", "charts/episodes", "charts/episode_terminal_reward", "charts/
 RETURN = "charts/episode_terminal_reward"
 
 
-def windowed_returns(lines: Sequence[Dict], window: int = WINDOW) -> List[float]:
-  """Per log line from the `window`-th on: the mean episode return over it and the `window - 1`
-  lines before, each line weighted by the episodes it averages."""
+def windowed(lines: Sequence[Dict], window: int = WINDOW) -> List[Tuple[int, float]]:
+  """Per log line from the `window`-th on that has episodes in its window: (its samples, the mean
+  episode return over it and the `window - 1` lines before, each line weighted by the episodes it
+  averages)."""
   out = []
   for i in range(window - 1, len(lines)):
     part = lines[i - window + 1:i + 1]
     weights = [l.get("charts/episodes_in_window", 0) for l in part]
     if sum(weights) > 0:
-      out.append(sum(w * l.get(RETURN, 0.0) for w, l in zip(weights, part)) / sum(weights))
+      mean = sum(w * l.get(RETURN, 0.0) for w, l in zip(weights, part)) / sum(weights)
+      out.append((int(lines[i]["samples"]), mean))
   return out
+
+
+def windowed_returns(lines: Sequence[Dict], window: int = WINDOW) -> List[float]:
+  """The returns of `windowed`."""
+  return [r for _, r in windowed(lines, window)]
 
 
 def curve(lines: Sequence[Dict], window: int = 3):
   """(samples, windowed return) of a run's log lines, for plotting."""
-  returns = windowed_returns(lines, window)
-  counted = [l for i, l in enumerate(lines[window - 1:], window - 1)
-             if sum(x.get("charts/episodes_in_window", 0) for x in lines[i - window + 1:i + 1])]
-  return [int(l["samples"]) for l in counted], returns
+  points = windowed(lines, window)
+  return [s for s, _ in points], [r for _, r in points]
 
 
 def run_summary(lines: Sequence[Dict]) -> Optional[Dict]:
@@ -58,7 +63,8 @@ def run_summary(lines: Sequence[Dict]) -> Optional[Dict]:
 
 
 def collect(curves_dir: str) -> Dict[str, Dict[str, Dict[int, Dict]]]:
-  """{task: {model: {seed: run_summary}}} of the curves in `curves_dir`."""
+  """{task: {model: {seed: run_summary, with the run's plotting `curve`}}} of the curves in
+  `curves_dir` (each file read once)."""
   out: Dict[str, Dict[str, Dict[int, Dict]]] = {}
   for name in sorted(os.listdir(curves_dir)) if os.path.isdir(curves_dir) else []:
     match = exploration.RUN_FILE.match(name)
@@ -67,7 +73,8 @@ def collect(curves_dir: str) -> Dict[str, Dict[str, Dict[int, Dict]]]:
     lines = exploration.read_jsonl(os.path.join(curves_dir, name))
     summary = run_summary(lines)
     if summary:
-      out.setdefault(match["game"], {}).setdefault(match["arm"], {})[int(match["seed"])] = summary
+      out.setdefault(match["game"], {}).setdefault(match["arm"], {})[int(match["seed"])] = dict(
+          summary, curve=curve(lines))
   return out
 
 
@@ -135,9 +142,7 @@ def write(out_dir: str, title: str, command: str, sources: Sequence[str] = ()) -
       notes = f.read().splitlines()
   tables.write_report_files(out_dir, markdown(table, title, command, notes),
                             {"command": command, "tasks": table})
-  curves = {task: {model: [curve(exploration.read_jsonl(os.path.join(
-      curves_dir, f"{task}_{model}_s{seed}.jsonl"))) for seed in sorted(models[model])]
-                   for model in models} for task, models in runs.items()}
-  curves = {task: curves[task] for task in table}  # TASKS' order
+  curves = {task: {model: [runs[task][model][seed]["curve"] for seed in sorted(runs[task][model])]
+                   for model in runs[task]} for task in table}  # TASKS' order
   figures.return_curves(os.path.join(out_dir, "curves.png"), curves, title)
   return table

@@ -81,10 +81,10 @@ def check_run_config(root_dir: str, config: Dict[str, Any], *,
         f"restore it, or move the run directory away")
   for section, keys in FIXED_KEYS.items():
     old_section = with_defaults(saved.get(section, {}), defaults[section])
-    # A saved field that the config's class no longer has (a run recorded before the stock
-    # baseline had its own config carries MACE's fields) cannot contradict it.
-    for key in keys or [*config[section], *(k for k in old_section
-                                            if k not in config[section] and k in defaults[section])]:
+    # Only the config's own fields are compared: a saved field that its class does not have (a
+    # run recorded before the stock baseline had its own config carries MACE's fields) cannot
+    # contradict it, and one the saved config lacks is compared at its default.
+    for key in keys or config[section]:
       old, new = old_section.get(key), config[section].get(key)
       if old != new:
         raise CheckpointMismatchError(

@@ -6,8 +6,8 @@ prey, lengths.
   python -m launch.evaluate --policy=nearest --flagfile=launch/games/stag10.flags \
       --budget_samples=1000000
 
---policy=random|nearest plays a reference policy (`mace_tf/agents/reference.py`) instead of an
-export; --budget_samples also plays B continuous games for that many samples, as training does, and
+--policy=random|nearest|assigned plays a reference policy (`mace_tf/agents/reference.py`) instead of
+an export; --budget_samples also plays B continuous games for that many samples, as training does, and
 reports Table 1's quantity (the total terminal reward within the budget, and at its half).
 
 --saved_model is a version directory (`.../export/<policy>/<samples>`) or its parent, whose newest
@@ -32,9 +32,10 @@ from launch import game_flags
 
 flags.DEFINE_string("saved_model", None, "The exported policy: .../export/<policy>/<version>, or "
                     ".../export/<policy> for its newest version.")
-flags.DEFINE_enum("policy", None, ["random", "nearest"], "A reference policy to play instead of "
-                  "--saved_model: random actions, or each active hunter steps towards its nearest "
-                  "live prey.")
+flags.DEFINE_enum("policy", None, ["random", "nearest", "assigned"], "A reference policy to play "
+                  "instead of --saved_model: random actions; each active hunter steps towards its "
+                  "nearest live prey; or a central planner matches hunters to prey hit points "
+                  "(stags first, in pairs) and steers clear of other prey.")
 flags.DEFINE_integer("budget_samples", 0, "If > 0, also play --budget_games games continuously for "
                      "this many samples and report the total terminal reward (Table 1's quantity) "
                      "at the budget and at its half.", lower_bound=0)

@@ -8,6 +8,15 @@ it) to actions `[B, N]`, so they play through the same code as a learned policy.
 * `nearest`: every active hunter steps towards its nearest live prey (torus Manhattan distance; ties
   go to the lowest cell index y * G + x), along the axis with the larger gap (x on a tie). Frozen
   hunters, and hunters when no prey is left, stay.
+* `assigned`: a central planner that sees every hunter (issue 17's yardstick for coordinated play,
+  not a learner's input): each step it matches the active hunters to the prey's remaining hit points
+  greedily, closest (hunter, prey) pair first, a prey taking as many hunters as it has hit points.
+  In Stag-Hunters the stags are matched first, and a stag left with fewer hunters than its hit
+  points is given up (its hunters would earn 0); the rest go to hares one each, any still left to
+  their nearest prey. Hunters step towards their prey as `nearest` does, but of the (at most two)
+  moves that close the gap they take one that does not end next to another live prey, where they
+  would be captured by it, if there is one. A greedy matching, not an optimal one: a floor on what
+  a coordinating team can score.
 """
 
 from typing import Callable, Dict, Optional, Sequence
@@ -17,7 +26,7 @@ import numpy as np
 from mace_tf.envs import hunters, rules
 from mace_tf.envs import observation as observation_lib
 
-REFERENCE_POLICIES = ("random", "nearest")
+REFERENCE_POLICIES = ("random", "nearest", "assigned")
 
 # Actions by axis and sign of the step: x -1 left (3), x +1 right (4), y -1 up (1), y +1 down (2).
 _X_ACTION = {-1: 3, 1: 4}
@@ -63,18 +72,79 @@ def nearest_prey_actions(observation: Dict[str, np.ndarray], grid_size: int) -> 
   return np.where(active, actions, 0).astype(np.int32)
 
 
+def _greedy_matching(distance, capacity):
+  """Hunter -> prey by ascending `distance [H, K]`, prey k taking up to `capacity[k]` hunters (ties:
+  lower hunter, then lower prey). Returns int `[H]`, -1 where unmatched."""
+  match = np.full(distance.shape[0], -1)
+  left = np.array(capacity, dtype=np.int64)
+  for flat in np.argsort(distance, axis=None, kind="stable"):
+    h, k = divmod(int(flat), distance.shape[1])
+    if match[h] < 0 and left[k] > 0:
+      match[h], left[k] = k, left[k] - 1
+  return match
+
+
+def _assign(hunters_xy, stag_hp, hare_hp, cells, g):
+  """One game's matching: prey cell index per active hunter (`hunters_xy [H, 2]`), -1 for none.
+
+  `cells [K, 2]` are the live prey cells, `stag_hp`, `hare_hp` `[K]` their hit points by kind.
+  """
+  distance = np.abs(torus_offset(hunters_xy[:, None], cells[None], g)).sum(-1)  # [H, K]
+  target = _greedy_matching(distance, stag_hp)
+  hunters_on = np.bincount(target[target >= 0], minlength=len(cells))
+  target[(target >= 0) & (hunters_on[target] < stag_hp[target])] = -1  # a stag short of hunters
+  free = target < 0
+  if free.any():
+    hares = _greedy_matching(distance[free], hare_hp)
+    target[free] = np.where(hares >= 0, hares, np.argmin(distance[free], axis=1))
+  return target
+
+
+def assigned_prey_actions(observation: Dict[str, np.ndarray], grid_size: int) -> np.ndarray:
+  """The `assigned` policy's actions int32 `[B, N]` for a batched observation."""
+  hunter_rows = np.asarray(observation["hunters"])  # [B, N, 3]
+  grid, g = np.asarray(observation["grid"]), grid_size
+  active = observation_lib.active_agents({"hunters": hunter_rows})
+  actions = np.zeros(active.shape, np.int32)
+  for b in range(grid.shape[0]):
+    ys, xs = np.nonzero(grid[b, :, :, 2].astype(np.int32) + grid[b, :, :, 3])
+    playing = np.flatnonzero(active[b])
+    if not len(ys) or not len(playing):
+      continue
+    cells = np.stack([xs, ys], axis=-1)  # [K, 2], as (x, y)
+    stag_hp, hare_hp = (grid[b, ys, xs, c].astype(np.int64) for c in (2, 3))
+    position = hunter_rows[b, playing, :2]
+    target = _assign(position, stag_hp, hare_hp, cells, g)
+    for hunter, h_xy, k in zip(playing, position, target):
+      d = torus_offset(h_xy, cells[k], g)
+      moves = [(abs(d[0]), 0, _X_ACTION[-1 if d[0] < 0 else 1]),
+               (abs(d[1]), 1, _Y_ACTION[-1 if d[1] < 0 else 1])]
+      moves = [m for m in sorted(moves, key=lambda m: (-m[0], m[1])) if m[0] > 0]
+      others = np.delete(cells, k, axis=0)
+
+      def safe(action):
+        cell = (h_xy + rules.ACTION_DELTAS[action]) % g
+        return not len(others) or np.abs(torus_offset(cell, others, g)).sum(-1).min() > 1
+
+      choice = [a for _, _, a in moves if safe(a)] or [a for _, _, a in moves]
+      actions[b, hunter] = choice[0] if choice else 0
+  return actions
+
+
 def make_reference_policy(name: str, game, seed: Optional[int] = None,
                           num_actions: int = rules.NUM_ACTIONS) -> Callable:
   """`action_fn(time_step) -> int32 [B, N]` of the reference policy `name`: "random" (uniform over
-  `num_actions`, any game: B and N from the rewards' shape) or "nearest" (the hunter games)."""
+  `num_actions`, any game: B and N from the rewards' shape), "nearest" or "assigned" (Hare- and
+  Stag-Hunters)."""
   if name == "random":
     rng = np.random.default_rng(seed)
     return lambda time_step: rng.integers(
         0, num_actions, size=np.shape(time_step.reward), dtype=np.int32)
-  if name == "nearest":
+  if name in ("nearest", "assigned"):
     if getattr(game, "kind", None) == "external":
-      raise ValueError("the nearest-prey policy plays the hunter games only; use --policy=random")
-    return lambda time_step: nearest_prey_actions(time_step.observation, game.grid_size)
+      raise ValueError(f"the {name} policy plays the hunter games only; use --policy=random")
+    actions = nearest_prey_actions if name == "nearest" else assigned_prey_actions
+    return lambda time_step: actions(time_step.observation, game.grid_size)
   raise ValueError(f"reference policy must be one of {REFERENCE_POLICIES}, got {name!r}")
 
 

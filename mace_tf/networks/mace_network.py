@@ -17,6 +17,10 @@ absent, V_i does not read lambda), and only psi_i through per-agent weights. The
 concatenating the inputs per agent, without copying phi and lambda N times. Cloned's one-hot block
 W onehot(i) is a per-agent bias.
 
+With `shared_head_base` (`NetworkConfig`) every W_i^phi, W_i^psi and b_i (heads and critics) is a shared
+part plus the agent's own: the same function class, parameterized so that the shared part learns
+from every agent's samples.
+
 With `latent_film` (`NetworkConfig`) the heads also read the features scaled by the latent:
 logits_i = W_i [lambda, phi, psi_i] + H_i [phi * G_phi lambda, psi_i * G_psi lambda] + b_i; V_i as
 above. The logits stay linear in lambda for a given state, but how lambda moves them now depends on
@@ -110,6 +114,16 @@ class MaceNetwork(network.Network):
       self._latent_part = tf.keras.layers.Dense(
           num_hunters * a, use_bias=False, name="heads_latent",
           kernel_initializer=init(config.latent_init_scale))
+    self._shared_base = None
+    if config.shared_head_base:
+      if model == "cloned":
+        raise ValueError("shared_head_base needs per-agent heads: model 'mace' or 'shared', not "
+                         "'cloned' (whose one head is shared already)")
+      # Zeros: the network starts as eq. 15's per-agent heads.
+      self._shared_base = (
+          tf.keras.layers.Dense(outputs, kernel_initializer="zeros", name="heads_shared_state"),
+          tf.keras.layers.Dense(outputs, use_bias=False, kernel_initializer="zeros",
+                                name="heads_shared_local"))
     self._film = None
     if config.latent_film:
       if model == "cloned":
@@ -215,6 +229,10 @@ class MaceNetwork(network.Network):
       logits, values = tf.split(out, [a, 1], axis=-1)
     else:
       out = tf.reshape(apply(self._state_part, phi), [batch, n, a + 1]) + local
+      if self._shared_base is not None:
+        shared_state, shared_local = self._shared_base
+        out += (apply(shared_state, phi)[:, None, :]
+                + tf.transpose(apply(shared_local, psi), [1, 0, 2]))  # [B, N, 6]
       logits, values = tf.split(out, [a, 1], axis=-1)
       logits = logits + self.latent_logits(latent, layer_fn, features)
     values = tf.squeeze(values, -1)  # [B, N]

@@ -19,7 +19,8 @@ GAME = rules.GameConfig(kind=rules.STAG, num_hunters=5, num_prey=4, hit_points=2
     (model, config) for model in ("mace", "shared", "cloned")
     for config in (NetworkConfig(latent_dim=3), NetworkConfig(ego_bin=5), FIRST_NETWORK)
 ] + [(model, NetworkConfig(ego_bin=5, latent_film=True)) for model in ("mace", "shared")]
-  + [(model, NetworkConfig(ego_bin=5, entity_units=6)) for model in ("mace", "shared", "cloned")])
+  + [(model, NetworkConfig(ego_bin=5, entity_units=6)) for model in ("mace", "shared", "cloned")]
+  + [(model, NetworkConfig(ego_bin=5, shared_head_base=True)) for model in ("mace", "shared")])
 def test_fast_outputs_are_the_plain_models(model, config):
   env = hunters.make_game(GAME, batch_size=4)
   network = MaceNetwork(tensor_spec.from_spec(env.observation_spec()), num_hunters=5, model=model,
@@ -27,6 +28,9 @@ def test_fast_outputs_are_the_plain_models(model, config):
   network.create_variables()
   if config.latent_film:  # away from G's zero start
     network._film.kernel.assign(np.random.default_rng(2).normal(size=network._film.kernel.shape))
+  for v in network.trainable_variables:  # away from the shared head base's zero start
+    if "heads_shared" in v.name:
+      v.assign(np.random.default_rng(3).normal(size=v.shape))
   state = tf_game.random_state(GAME, 4, tf.constant([1, 2], tf.int64))
   # A frozen hunter (channel 1) and a dead stag (an entry that adds 0).
   state = state._replace(hunter_active=tf.constant(np.arange(5)[None].repeat(4, 0) != 1),

@@ -15,10 +15,11 @@ GAME = rules.GameConfig(kind=rules.STAG, num_hunters=4, num_prey=4, hit_points=2
                         grid_size=8, moving_prey=True)
 
 
-def make(model, seed=0, ego_bin=0, latent_film=False, entity_units=0, **config):
+def make(model, seed=0, ego_bin=0, latent_film=False, entity_units=0, shared_head_base=False,
+         **config):
   env = hunters.make_game(GAME, batch_size=3)
   network = NetworkConfig(latent_dim=4, ego_bin=ego_bin, latent_film=latent_film,
-                          entity_units=entity_units)
+                          entity_units=entity_units, shared_head_base=shared_head_base)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
                     config=MaceConfig(model=model, network=network, **config))
@@ -47,12 +48,19 @@ def make(model, seed=0, ego_bin=0, latent_film=False, entity_units=0, **config):
                   normalize_advantages=True)),
     ("shared", dict(entity_units=8, continuing_returns=True)),
     ("cloned", dict(entity_units=8, frozen_clock=True, continuing_returns=True)),
+    # The heads' shared part (set away from its zero start below).
+    ("mace", dict(shared_head_base=True, ego_bin=4, frozen_clock=True, continuing_returns=True,
+                  normalize_advantages=True)),
+    ("shared", dict(shared_head_base=True, latent_film=True)),
 ])
 def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config):
   agent, loop = make(model, **config)
   if config.get("latent_film"):
     film = agent.network._film
     film.kernel.assign(np.random.default_rng(0).normal(scale=0.3, size=film.kernel.shape))
+  for v in agent.network.trainable_variables:
+    if "heads_shared" in v.name:
+      v.assign(np.random.default_rng(1).normal(scale=0.3, size=v.shape))
   seeds = tf.reshape(tf.range(9 * 2 * 2, dtype=tf.int64), [9, 2, 2])
   variables = agent.network.trainable_variables
   with tf.GradientTape() as tape:  # As `iteration()` does it.

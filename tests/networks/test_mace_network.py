@@ -226,3 +226,41 @@ def test_latent_init_scale_widens_only_the_latent_block(env_and_obs):
     assert w["heads_state"] <= limit  # the other blocks keep eq. 15's range
   with pytest.raises(ValueError, match="latent_init_scale must be > 0"):
     NetworkConfig(latent_init_scale=0.0)
+
+
+@pytest.mark.parametrize("model", ["mace", "shared"])
+def test_shared_head_base_is_eq15s_heads_with_the_shared_part_folded_in(env_and_obs, model):
+  env, obs = env_and_obs
+  net = make(env, model, shared_head_base=True)
+  shared = [v for v in net.trainable_variables if "heads_shared" in v.name]
+  assert len(shared) == 3 and not any(v.numpy().any() for v in shared)  # W, b, W^psi start at 0
+  rng = np.random.default_rng(4)
+  for v in shared:
+    v.assign(rng.normal(scale=0.5, size=v.shape))
+  # eq. 15's network with W_i = D_i + W: every other weight copied, the shared part added to each
+  # agent's own block.
+  plain = make(env, model)
+  own = [v for v in net.trainable_variables if "heads_shared" not in v.name]
+  assert len(own) == len(plain.trainable_variables)
+  for target, source in zip(plain.trainable_variables, own):
+    target.assign(source)
+  a, f = 5, NetworkConfig().trunk_units
+  w_state = net._state_part.kernel.numpy().reshape(f, N, a + 1)
+  w_state += net._shared_base[0].kernel.numpy()[:, None, :]
+  plain._state_part.kernel.assign(w_state.reshape(f, N * (a + 1)))
+  plain._state_part.bias.assign(
+      (net._state_part.bias.numpy().reshape(N, a + 1) + net._shared_base[0].bias.numpy()).ravel())
+  plain._local_part.kernel.assign(net._local_part.kernel.numpy()
+                                  + net._shared_base[1].kernel.numpy()[None])
+  eps = tf.random.normal([B, D], seed=5)
+  out, plain_out = net(obs, noise=eps)[0], plain(obs, noise=eps)[0]
+  np.testing.assert_allclose(out.logits.numpy(), plain_out.logits.numpy(), rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(out.values.numpy(), plain_out.values.numpy(), rtol=1e-5, atol=1e-5)
+  # The shared part moves every agent's logits and values (the fold above is not of zeros).
+  for v in shared:
+    v.assign(tf.zeros_like(v))
+  without, _ = net(obs, noise=eps)
+  assert np.abs(out.logits.numpy() - without.logits.numpy()).min(axis=(0, 2)).min() > 1e-3
+  assert np.abs(out.values.numpy() - without.values.numpy()).min() > 1e-3
+  with pytest.raises(ValueError, match="shared_head_base needs per-agent heads"):
+    make(env, "cloned", shared_head_base=True)

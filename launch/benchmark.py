@@ -36,8 +36,9 @@ flags.DEFINE_integer("rollout_length", 10, "L for --what=train and scaling (the 
 flags.DEFINE_integer("ego_bin", 5, "mace_tf's network for --what=train and scaling: the egocentric "
                      "whole-grid view's bin (5: the paper presets' learning network; 0: the "
                      "paper-faithful one).", lower_bound=0)
-flags.DEFINE_boolean("learning_fixes", True, "mace_tf's loss with the presets' frozen_clock, "
-                     "normalize_advantages and continuing_returns (false: the paper's).")
+flags.DEFINE_boolean("learning_fixes", True, "mace_tf's learner with the presets' frozen_clock, "
+                     "normalize_advantages, continuing_returns and shared_head_base (false: the "
+                     "paper's).")
 flags.DEFINE_string("collect", "graph", "mace_tf's collection loop for --what=train: graph or host.")
 flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the mace_tf "
                     "models' workers (TrainConfig's default; 0 = TF's default).")
@@ -74,7 +75,8 @@ def train_one(model: str, game: rules.GameConfig) -> dict:
   intra, inter = (int(v) for v in FLAGS.worker_threads.split(":"))
   train_lib.set_threads(intra_op=intra, inter_op=inter)
   tf.keras.utils.set_random_seed(FLAGS.seed)
-  agent = for_model(MaceConfig(network=NetworkConfig(ego_bin=FLAGS.ego_bin), **dict.fromkeys(
+  network = NetworkConfig(ego_bin=FLAGS.ego_bin, shared_head_base=FLAGS.learning_fixes)
+  agent = for_model(MaceConfig(network=network, **dict.fromkeys(
       ("frozen_clock", "normalize_advantages", "continuing_returns"),  # mace_tf's loss only
       FLAGS.learning_fixes)), model)
   train = train_lib.TrainConfig(num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length,

@@ -43,11 +43,12 @@ class NetworkConfig:
       + b_i, so that what lambda does to the actions depends on the state. In eq. 15 lambda moves
       every state's logits by the same W_i^lambda lambda. G starts at 0 (eq. 15's heads); the
       critics do not read lambda. MACE and Shared (whose hidden layer takes lambda's place).
-    shared_head_base: True (MACE and Shared): every agent's head and critic are written as a part all
-      agents share plus the agent's own, W_i [phi, psi_i] = (W + D_i) [phi, psi_i] (lambda's block
-      stays W_i^lambda alone): the same functions as eq. 15's per-agent heads (fold W into each D_i),
-      but the shared part learns from every agent's samples, where a per-agent head learns from
-      1 / N of them (not in the paper; the shared part starts at 0). False: eq. 15's parameters.
+    shared_head_base: True: every agent's head and critic (MACE and Shared) are written as a part
+      all agents share plus the agent's own, W_i [phi, psi_i] = (W + D_i) [phi, psi_i] (lambda's
+      block stays W_i^lambda alone): the same functions as eq. 15's per-agent heads (fold W into
+      each D_i), but the shared part learns from every agent's samples, where a per-agent head
+      learns from 1 / N of them (not in the paper; the shared part starts at 0). Cloned's one head
+      is all shared part already: no change there. False: eq. 15's parameters.
     latent_init_scale: multiplies the initial range of the heads' lambda weights W_i^lambda
       (default 1: Glorot-uniform over the whole head, as eq. 15's W). Larger starts the heads
       following lambda's noise, away from W^lambda = 0, where following eps has no first-order

@@ -115,10 +115,7 @@ class MaceNetwork(network.Network):
           num_hunters * a, use_bias=False, name="heads_latent",
           kernel_initializer=init(config.latent_init_scale))
     self._shared_base = None
-    if config.shared_head_base:
-      if model == "cloned":
-        raise ValueError("shared_head_base needs per-agent heads: model 'mace' or 'shared', not "
-                         "'cloned' (whose one head is shared already)")
+    if config.shared_head_base and model != "cloned":  # Cloned's one head is shared already
       # Zeros: the network starts as eq. 15's per-agent heads.
       self._shared_base = (
           tf.keras.layers.Dense(outputs, kernel_initializer="zeros", name="heads_shared_state"),

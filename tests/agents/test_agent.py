@@ -293,8 +293,6 @@ def test_film_draws_shift_the_logits_as_the_network_does():
                                (other.logits - base.logits).numpy(), rtol=1e-4, atol=1e-5)
   with pytest.raises(ValueError, match="latent_film needs a latent: model 'mace' or 'shared'"):
     MaceConfig(model="cloned", network=NetworkConfig(latent_film=True))
-  with pytest.raises(ValueError, match="shared_head_base needs per-agent heads"):
-    MaceConfig(model="cloned", network=NetworkConfig(shared_head_base=True))
 
 
 def test_the_reward_scale_is_the_rms_of_every_counted_reward_and_is_checkpointed(tmp_path):

@@ -262,5 +262,13 @@ def test_shared_head_base_is_eq15s_heads_with_the_shared_part_folded_in(env_and_
   without, _ = net(obs, noise=eps)
   assert np.abs(out.logits.numpy() - without.logits.numpy()).min(axis=(0, 2)).min() > 1e-3
   assert np.abs(out.values.numpy() - without.values.numpy()).min() > 1e-3
-  with pytest.raises(ValueError, match="shared_head_base needs per-agent heads"):
-    make(env, "cloned", shared_head_base=True)
+  # Cloned's one head is all shared part: the flag leaves its network as it is (the presets that
+  # set it also train Cloned).
+  tf.keras.utils.set_random_seed(6)
+  cloned = make(env, "cloned", shared_head_base=True)
+  tf.keras.utils.set_random_seed(6)
+  cloned_plain = make(env, "cloned")
+  assert [v.shape for v in cloned.trainable_variables] == [
+      v.shape for v in cloned_plain.trainable_variables]
+  for a, b in zip(cloned(obs, noise=eps)[0], cloned_plain(obs, noise=eps)[0]):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -116,8 +116,6 @@ class MaceConfig:
             f"hold_latent needs the latent of model='mace', not {self.model!r}")
     require(not self.network.latent_film or self.model in ("mace", "shared"),
             f"latent_film needs a latent: model 'mace' or 'shared', not {self.model!r}")
-    require(not self.network.shared_head_base or self.model in ("mace", "shared"),
-            f"shared_head_base needs per-agent heads: model 'mace' or 'shared', not {self.model!r}")
     require(self.marginal_samples >= 1,
             f"marginal_samples must be >= 1, got {self.marginal_samples}")
     require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")

@@ -34,8 +34,8 @@ def read_flags(name):
 # in their place (section 3 and appendix 8.2: no egocentric view, every return discounted and cut at
 # the episode's end, raw advantages, eq. 15's per-agent heads as separate parameters).
 FIXES = {"ego_bin": "0", "frozen_clock": "false", "normalize_advantages": "false",
-         "continuing_returns": "false", "shared_head_base": "false"}
-TUNED = {"rollout_length", "num_envs", "learning_rate", "gamma"}
+         "continuing_returns": "false"}
+TUNED = {"rollout_length", "num_envs", "learning_rate", "gamma", "shared_head_base"}
 
 
 @pytest.mark.parametrize("setting", SETTINGS)
@@ -45,6 +45,10 @@ def test_preset_has_the_learning_fixes_and_its_twin_the_paper_configuration(sett
   for fix, paper_value in FIXES.items():
     assert paper.get(fix, paper_value) == paper_value, (setting, fix)
     assert preset.get(fix, paper_value) != paper_value, (setting, fix)  # the fix is on
+  # The heads' shared part: Stag-Hunters' presets only (issue 17), never the paper's.
+  assert preset.get("shared_head_base", "false") == ("true" if setting.startswith("stag") else
+                                                     "false"), setting
+  assert paper["shared_head_base"] == "false"
   # The tuned values stay inside Table 2's search ranges.
   for flags in (preset, paper):
     assert 0.9 <= float(flags["gamma"]) <= 0.99 and 1e-6 <= float(flags["learning_rate"]) <= 0.1

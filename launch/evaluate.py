@@ -7,8 +7,8 @@ prey, lengths.
       --budget_samples=1000000
 
 --policy=random|nearest|assigned plays a reference policy (`mace_tf/agents/reference.py`) instead of
-an export; --budget_samples also plays B continuous games for that many samples, as training does, and
-reports Table 1's quantity (the total terminal reward within the budget, and at its half).
+an export; --budget_samples also plays B continuous games for that many samples, as training does,
+and reports Table 1's quantity (the total terminal reward within the budget, and at its half).
 
 --saved_model is a version directory (`.../export/<policy>/<samples>`) or its parent, whose newest
 version is used. The game flags (usually the run's --flagfile) must describe the game the policy was

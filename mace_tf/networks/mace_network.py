@@ -17,9 +17,9 @@ absent, V_i does not read lambda), and only psi_i through per-agent weights. The
 concatenating the inputs per agent, without copying phi and lambda N times. Cloned's one-hot block
 W onehot(i) is a per-agent bias.
 
-With `shared_head_base` (`NetworkConfig`) every W_i^phi, W_i^psi and b_i (heads and critics) is a shared
-part plus the agent's own: the same function class, parameterized so that the shared part learns
-from every agent's samples.
+With `shared_head_base` (`NetworkConfig`) every W_i^phi, W_i^psi and b_i (heads and critics) is a
+shared part plus the agent's own: the same function class, parameterized so that the shared part
+learns from every agent's samples.
 
 With `latent_film` (`NetworkConfig`) the heads also read the features scaled by the latent:
 logits_i = W_i [lambda, phi, psi_i] + H_i [phi * G_phi lambda, psi_i * G_psi lambda] + b_i; V_i as

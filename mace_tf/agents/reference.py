@@ -53,6 +53,17 @@ def live_prey_cells(grid, grid_size: int):
   return np.stack([cells % g, cells // g], axis=-1), valid
 
 
+def _moves_towards(d):
+  """The steps that close torus offsets `d [..., 2]` (dx, dy): int arrays (first, second), first
+  along the axis with the larger gap (x on a tie), second along the other; 0 where that axis has
+  no gap left."""
+  dx, dy = d[..., 0], d[..., 1]
+  x_move = np.where(dx < 0, _X_ACTION[-1], np.where(dx > 0, _X_ACTION[1], 0))
+  y_move = np.where(dy < 0, _Y_ACTION[-1], np.where(dy > 0, _Y_ACTION[1], 0))
+  along_x = (np.abs(dx) >= np.abs(dy)) & (dx != 0)
+  return np.where(along_x, x_move, y_move), np.where(along_x, y_move, x_move)
+
+
 def nearest_prey_actions(observation: Dict[str, np.ndarray], grid_size: int) -> np.ndarray:
   """The `nearest` policy's actions int32 `[B, N]` for a batched observation."""
   hunter_rows = np.asarray(observation["hunters"])  # [B, N, 3]
@@ -63,11 +74,7 @@ def nearest_prey_actions(observation: Dict[str, np.ndarray], grid_size: int) -> 
   distance = np.where(valid[:, None, :], distance, np.iinfo(np.int32).max)
   best = np.argmin(distance, axis=-1)  # [B, N]: first minimum, i.e. the lowest cell index
   d = np.take_along_axis(offset, best[:, :, None, None], axis=2)[:, :, 0]  # [B, N, 2]
-  dx, dy = d[..., 0], d[..., 1]
-  along_x = (np.abs(dx) >= np.abs(dy)) & (dx != 0)
-  x_action = np.where(dx < 0, _X_ACTION[-1], _X_ACTION[1])
-  y_action = np.where(dy < 0, _Y_ACTION[-1], _Y_ACTION[1])
-  actions = np.where(along_x, x_action, np.where(dy != 0, y_action, 0))
+  actions, _ = _moves_towards(d)
   active = observation_lib.active_agents({"hunters": hunter_rows}) & valid.any(axis=1)[:, None]
   return np.where(active, actions, 0).astype(np.int32)
 
@@ -105,29 +112,25 @@ def assigned_prey_actions(observation: Dict[str, np.ndarray], grid_size: int) ->
   hunter_rows = np.asarray(observation["hunters"])  # [B, N, 3]
   grid, g = np.asarray(observation["grid"]), grid_size
   active = observation_lib.active_agents({"hunters": hunter_rows})
+  prey, valid = live_prey_cells(grid, g)  # [B, K, 2] (x, y), lowest cell index first
   actions = np.zeros(active.shape, np.int32)
   for b in range(grid.shape[0]):
-    ys, xs = np.nonzero(grid[b, :, :, 2].astype(np.int32) + grid[b, :, :, 3])
-    playing = np.flatnonzero(active[b])
-    if not len(ys) or not len(playing):
+    cells, playing = prey[b][valid[b]], np.flatnonzero(active[b])
+    if not len(cells) or not len(playing):
       continue
-    cells = np.stack([xs, ys], axis=-1)  # [K, 2], as (x, y)
-    stag_hp, hare_hp = (grid[b, ys, xs, c].astype(np.int64) for c in (2, 3))
+    stag_hp, hare_hp = (grid[b, cells[:, 1], cells[:, 0], c].astype(np.int64) for c in (2, 3))
     position = hunter_rows[b, playing, :2]
     target = _assign(position, stag_hp, hare_hp, cells, g)
-    for hunter, h_xy, k in zip(playing, position, target):
-      d = torus_offset(h_xy, cells[k], g)
-      moves = [(abs(d[0]), 0, _X_ACTION[-1 if d[0] < 0 else 1]),
-               (abs(d[1]), 1, _Y_ACTION[-1 if d[1] < 0 else 1])]
-      moves = [m for m in sorted(moves, key=lambda m: (-m[0], m[1])) if m[0] > 0]
+    first, second = _moves_towards(torus_offset(position, cells[target], g))  # [H] each
+    for i, (hunter, k) in enumerate(zip(playing, target)):
       others = np.delete(cells, k, axis=0)
 
       def safe(action):
-        cell = (h_xy + rules.ACTION_DELTAS[action]) % g
+        cell = (position[i] + rules.ACTION_DELTAS[action]) % g
         return not len(others) or np.abs(torus_offset(cell, others, g)).sum(-1).min() > 1
 
-      choice = [a for _, _, a in moves if safe(a)] or [a for _, _, a in moves]
-      actions[b, hunter] = choice[0] if choice else 0
+      moves = [a for a in (first[i], second[i]) if a]
+      actions[b, hunter] = next((a for a in moves if safe(a)), first[i])
   return actions
 
 

@@ -49,6 +49,12 @@ class NetworkConfig:
       each D_i), but the shared part learns from every agent's samples, where a per-agent head
       learns from 1 / N of them (not in the paper; the shared part starts at 0). Cloned's one head
       is all shared part already: no change there. False: eq. 15's parameters.
+    value_norm: True: each critic's output is mu + sigma * v_i(s), where mu and sigma are
+      non-trainable variables that the learner sets to the running mean and standard deviation of
+      its value targets after every update (`MaceAgent`; MAPPO's ValueNorm, Yu et al. 2022), so
+      the critic's layers learn targets of unit scale however small or large the returns are; the
+      value loss is then ((V - R) / sigma)^2. The network's `values` stay in the game's units. Not
+      in the paper; False: V_i = W_Vi [phi, psi_i] + b_Vi (eq. 15).
     latent_init_scale: multiplies the initial range of the heads' lambda weights W_i^lambda
       (default 1: Glorot-uniform over the whole head, as eq. 15's W). Larger starts the heads
       following lambda's noise, away from W^lambda = 0, where following eps has no first-order
@@ -69,6 +75,7 @@ class NetworkConfig:
   entity_prey_slots: int = 0
   latent_film: bool = False
   shared_head_base: bool = False
+  value_norm: bool = False
   latent_init_scale: float = 1.0
 
   def __post_init__(self):

@@ -21,6 +21,9 @@ With `shared_head_base` (`NetworkConfig`) every W_i^phi, W_i^psi and b_i (heads 
 shared part plus the agent's own: the same function class, parameterized so that the shared part
 learns from every agent's samples.
 
+With `value_norm` (`NetworkConfig`) each critic's output is mu + sigma * v_i, mu and sigma set by the
+learner to its value targets' running moments (not trained): the critics learn at unit scale.
+
 With `latent_film` (`NetworkConfig`) the heads also read the features scaled by the latent:
 logits_i = W_i [lambda, phi, psi_i] + H_i [phi * G_phi lambda, psi_i * G_psi lambda] + b_i; V_i as
 above. The logits stay linear in lambda for a given state, but how lambda moves them now depends on
@@ -121,6 +124,11 @@ class MaceNetwork(network.Network):
           tf.keras.layers.Dense(outputs, kernel_initializer="zeros", name="heads_shared_state"),
           tf.keras.layers.Dense(outputs, use_bias=False, kernel_initializer="zeros",
                                 name="heads_shared_local"))
+    self._value_moments = None
+    if config.value_norm:
+      # (mu, sigma) of V_i = mu + sigma * v_i: set by the learner (MaceAgent), never by gradients.
+      self._value_moments = (tf.Variable(0.0, trainable=False, name="value_mean"),
+                             tf.Variable(1.0, trainable=False, name="value_stddev"))
     self._film = None
     if config.latent_film:
       if model == "cloned":
@@ -141,6 +149,12 @@ class MaceNetwork(network.Network):
   def model(self) -> str:
     """"mace", "shared" or "cloned"."""
     return self._model
+
+  @property
+  def value_moments(self):
+    """With `value_norm`: the variables (mu, sigma) of the critics' V_i = mu + sigma * v_i; else
+    None."""
+    return self._value_moments
 
   def latent_distribution(self, phi):
     """Q(lambda | s) for features `phi [B, F]` (MACE only)."""
@@ -233,4 +247,7 @@ class MaceNetwork(network.Network):
       logits, values = tf.split(out, [a, 1], axis=-1)
       logits = logits + self.latent_logits(latent, layer_fn, features)
     values = tf.squeeze(values, -1)  # [B, N]
+    if self._value_moments is not None:
+      value_mean, value_stddev = self._value_moments
+      values = value_mean + value_stddev * values
     return MaceNetworkOutput(logits, values, latent, mean, stddev, features)

@@ -318,3 +318,35 @@ def test_the_reward_scale_is_the_rms_of_every_counted_reward_and_is_checkpointed
   tf.train.Checkpoint(agent=fresh).restore(path).expect_partial()
   assert fresh.reward_rms() == pytest.approx(expected)
   assert setup("shared")[1].reward_rms() is None
+
+
+def test_value_norm_sets_the_critics_moments_to_the_counted_targets_and_is_checkpointed(tmp_path):
+  def make_agent():
+    env = HareHunters(num_hunters=N, num_prey=2, grid_size=6, time_limit=4, batch_size=B, seed=0)
+    return env, MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
+                          tensor_spec.from_spec(env.action_spec()),
+                          config=MaceConfig(model="shared", network=NetworkConfig(
+                              latent_dim=4, value_norm=True)))
+  env, agent = make_agent()
+  _, twin = make_agent()
+  for a, b in zip(agent.network.variables, twin.network.variables):
+    b.assign(a)
+  experience = rollout(env, agent)
+  rewards = np.zeros(experience.reward.shape, np.float32)
+  rewards[:, 2, :] = [[4.0], [0.0], [2.0], [1.0]][:B]  # made-up payments, one per game
+  experience = experience._replace(reward=tf.constant(rewards))
+  counted = experience.step_type.numpy()[:, :-1] != 2  # the value targets of LAST steps do not count
+  assert (~counted).any()  # T = 4 < L = 6: an episode ended inside the rollout
+  _, targets = twin.advantages(experience, twin._forward(experience).values)
+  expected = targets.numpy()[counted]
+  mean, stddev = agent.network.value_moments
+  assert (float(mean), float(stddev)) == (0.0, 1.0)
+  agent.train(experience)
+  # The first update: the debiased moving averages are this rollout's own moments.
+  assert float(mean) == pytest.approx(expected.mean(), rel=1e-5)
+  assert float(stddev) == pytest.approx(max(expected.std(), 0.1), rel=1e-4)
+  assert expected.std() > 0.1
+  path = tf.train.Checkpoint(agent=agent).save(str(tmp_path / "ckpt"))
+  _, fresh = make_agent()
+  tf.train.Checkpoint(agent=fresh).restore(path).expect_partial()
+  assert [float(v) for v in fresh.network.value_moments] == [float(mean), float(stddev)]

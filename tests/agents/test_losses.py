@@ -310,3 +310,34 @@ def test_running_rms_scale_is_invariant_to_the_rewards_unit_and_keeps_zero_rollo
   np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5)
   none, count, ss = losses.running_rms_scale(tf.zeros([3, 5, 2]), mask, zero, zero)
   assert float(tf.reduce_max(tf.abs(none))) == 0.0 and (float(count), float(ss)) == (30.0, 0.0)
+
+
+def test_value_norm_moments_by_hand():
+  zero = (tf.constant(0.0),) * 3
+  assert [float(x) for x in losses.value_norm_stats(zero)] == [0.0, 1.0]  # before any update
+  # Rollout 1: counted targets 1 and 3 (the second step is not counted: its 100 must not count).
+  returns = tf.constant([[[1.0], [100.0]], [[3.0], [100.0]]])  # [B = 2, T = 2, N = 1]
+  mask = tf.constant([[True, False], [True, False]])
+  moments, (mean, stddev) = losses.value_norm_update(returns=returns, mask=mask, moments=zero,
+                                                     decay=0.5)
+  np.testing.assert_allclose([float(x) for x in moments], [1.0, 2.5, 0.5])  # 0.5 * (2, 5, 1)
+  assert (float(mean), float(stddev)) == pytest.approx((2.0, 1.0))  # debiased: the batch's own
+  # Rollout 2: targets 5 and 5. Debiased weights 1/3 (rollout 1) and 2/3: mean 2/3 + 10/3 = 4,
+  # E[R^2] = 5/3 + 50/3 = 55/3, variance 55/3 - 16 = 7/3.
+  moments, (mean, stddev) = losses.value_norm_update(
+      returns=tf.constant([[[5.0], [5.0]]]), mask=tf.constant([[True, True]]), moments=moments,
+      decay=0.5)
+  assert (float(mean), float(stddev)) == pytest.approx((4.0, np.sqrt(7.0 / 3.0)), rel=1e-5)
+  # Every target 0 (no reward seen yet): sigma stays at the floor, 0.1, not 0.
+  _, (mean, stddev) = losses.value_norm_update(returns=tf.zeros([2, 3, 4]),
+                                               mask=tf.ones([2, 3], bool), moments=zero)
+  assert (float(mean), float(stddev)) == pytest.approx((0.0, 0.1))
+
+
+def test_value_loss_with_a_scale_is_the_normalized_critics_loss_by_hand():
+  values, returns = tf.constant([[[1.0, 4.0]]]), tf.constant([[[3.0, 1.0]]])  # errors -2 and 3
+  mask = tf.constant([[True]])
+  assert float(losses.value_loss(values=values, returns=returns, mask=mask)) == pytest.approx(13.0)
+  # V = mu + sigma v: ((V - R) / sigma)^2 = (v - (R - mu) / sigma)^2, here (4 + 9) / 4.
+  assert float(losses.value_loss(values=values, returns=returns, mask=mask,
+                                 scale=tf.constant(2.0))) == pytest.approx(13.0 / 4.0)

@@ -16,10 +16,11 @@ GAME = rules.GameConfig(kind=rules.STAG, num_hunters=4, num_prey=4, hit_points=2
 
 
 def make(model, seed=0, ego_bin=0, latent_film=False, entity_units=0, shared_head_base=False,
-         **config):
+         value_norm=False, **config):
   env = hunters.make_game(GAME, batch_size=3)
   network = NetworkConfig(latent_dim=4, ego_bin=ego_bin, latent_film=latent_film,
-                          entity_units=entity_units, shared_head_base=shared_head_base)
+                          entity_units=entity_units, shared_head_base=shared_head_base,
+                          value_norm=value_norm)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
                     config=MaceConfig(model=model, network=network, **config))
@@ -52,6 +53,10 @@ def make(model, seed=0, ego_bin=0, latent_film=False, entity_units=0, shared_hea
     ("mace", dict(shared_head_base=True, ego_bin=4, frozen_clock=True, continuing_returns=True,
                   normalize_advantages=True)),
     ("shared", dict(shared_head_base=True, latent_film=True)),
+    # The critics on normalized targets (mu, sigma set away from (0, 1) below).
+    ("mace", dict(value_norm=True, shared_head_base=True, ego_bin=4, frozen_clock=True,
+                  continuing_returns=True, normalize_advantages=True)),
+    ("cloned", dict(value_norm=True)),
 ])
 def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config):
   agent, loop = make(model, **config)
@@ -61,6 +66,9 @@ def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, conf
   for v in agent.network.trainable_variables:
     if "heads_shared" in v.name:
       v.assign(np.random.default_rng(1).normal(scale=0.3, size=v.shape))
+  if agent.network.value_moments is not None:
+    for v, value in zip(agent.network.value_moments, (0.7, 2.5)):
+      v.assign(value)
   seeds = tf.reshape(tf.range(9 * 2 * 2, dtype=tf.int64), [9, 2, 2])
   variables = agent.network.trainable_variables
   with tf.GradientTape() as tape:  # As `iteration()` does it.

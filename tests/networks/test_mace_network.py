@@ -272,3 +272,22 @@ def test_shared_head_base_is_eq15s_heads_with_the_shared_part_folded_in(env_and_
       v.shape for v in cloned_plain.trainable_variables]
   for a, b in zip(cloned(obs, noise=eps)[0], cloned_plain(obs, noise=eps)[0]):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("model", ["mace", "shared", "cloned"])
+def test_value_norm_makes_the_critics_mu_plus_sigma_v_and_is_not_trained(env_and_obs, model):
+  env, obs = env_and_obs
+  tf.keras.utils.set_random_seed(7)
+  net = make(env, model, value_norm=True)
+  tf.keras.utils.set_random_seed(7)
+  plain = make(env, model)
+  mean, stddev = net.value_moments
+  assert (float(mean), float(stddev)) == (0.0, 1.0) and plain.value_moments is None
+  assert [v.shape for v in net.trainable_variables] == [v.shape for v in plain.trainable_variables]
+  eps = tf.random.normal([B, D], seed=3)
+  v = plain(obs, noise=eps)[0]
+  mean.assign(2.0)
+  stddev.assign(3.0)
+  out = net(obs, noise=eps)[0]
+  np.testing.assert_allclose(out.values.numpy(), 2.0 + 3.0 * v.values.numpy(), rtol=1e-5, atol=1e-5)
+  np.testing.assert_array_equal(out.logits.numpy(), v.logits.numpy())

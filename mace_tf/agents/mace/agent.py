@@ -84,6 +84,10 @@ class MaceAgent(tf_agent.TFAgent):
       self._reward_count = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="reward_count")
       self._reward_sum_of_squares = tf.Variable(0.0, dtype=tf.float64, trainable=False,
                                                 name="reward_sum_of_squares")
+    if self._network.value_moments is not None:  # value_norm_update's moving averages, checkpointed
+      self._value_norm_moments = tuple(
+          tf.Variable(0.0, trainable=False, name=name)
+          for name in ("value_norm_mean", "value_norm_square", "value_norm_weight"))
     if train_step_counter is None:  # not TF-Agents' process-wide global step
       train_step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="train_step")
     self._optimizer = optimizer or optimizer_from_config(
@@ -157,8 +161,9 @@ class MaceAgent(tf_agent.TFAgent):
 
   def advantages(self, experience, values):
     """Per-agent GAE and value targets `[B, L, N]` for the rollout, from values `[B, L + 1, N]`.
-    With `scale_rewards` it also counts the rollout's rewards into the running scale: call it once
-    per rollout (the update does)."""
+    With `scale_rewards` it also counts the rollout's rewards into the running scale, and with
+    `value_norm` the targets into ValueNorm's moments (the network's (mu, sigma) follow them at
+    `update`): call it once per rollout (the update does)."""
     c = self._config
     dones = experience.next_step_type[:, :-1] == ts.StepType.LAST
     gamma, gae_lambda = c.gamma, c.gae_lambda
@@ -177,9 +182,22 @@ class MaceAgent(tf_agent.TFAgent):
           rewards, self._masks(experience)[1], self._reward_count, self._reward_sum_of_squares)
       self._reward_count.assign(count)
       self._reward_sum_of_squares.assign(sum_of_squares)
-    return losses.generalized_advantages(
+    advantages, returns = losses.generalized_advantages(
         rewards=rewards, values=tf.stop_gradient(values), dones=dones,
         gamma=gamma, gae_lambda=gae_lambda)
+    if self._network.value_moments is not None:
+      moments, _ = losses.value_norm_update(returns=returns, mask=self._value_mask(experience),
+                                            moments=self._value_norm_moments)
+      for variable, value in zip(self._value_norm_moments, moments):
+        variable.assign(value)
+    return advantages, returns
+
+  def _value_mask(self, experience):
+    """`[B, L]`: the steps whose value targets count. With continuing returns every step's: V(s_LAST)
+    is the next episode's first value, and is learned as such (the rollout's last step may be a
+    LAST whose successor it has not seen)."""
+    mask = self._masks(experience)[0]
+    return tf.ones_like(mask) if self._config.continuing_returns else mask
 
   def _loss(self, experience, weights=None, training=False, advantages_and_returns=None):
     """Every term of the loss on a rollout; returns `LossInfo(total, MaceLossInfo)`."""
@@ -218,11 +236,11 @@ class MaceAgent(tf_agent.TFAgent):
     else:
       kl = tf.constant(0.0)
       kl_per_dim = tf.zeros([c.latent_dim])
-    # Continuing returns: V(s_LAST) is the next episode's first value, and is learned as such (the
-    # rollout's last step may be a LAST whose successor it has not seen).
-    value_mask = tf.ones_like(mask) if c.continuing_returns else mask
+    # With value_norm: sigma as the forward pass used it (the update moves it afterwards).
+    moments = self._network.value_moments
     vloss = losses.value_loss(values=_drop_bootstrap(output.values), returns=returns,
-                              mask=value_mask)
+                              mask=self._value_mask(experience),
+                              scale=None if moments is None else moments[1].read_value())
     ent = losses.entropy(logits=logits, agent_mask=agent_mask, mask=mask)
     marginal = information = decodability = tf.constant(0.0)
     if c.draws_marginal:
@@ -291,6 +309,10 @@ class MaceAgent(tf_agent.TFAgent):
     else:
       grad_norm = tf.linalg.global_norm(grads)
     self._optimizer.apply_gradients(zip(grads, variables))
+    if self._network.value_moments is not None:  # the critics' (mu, sigma) follow their targets
+      for variable, value in zip(self._network.value_moments,
+                                 losses.value_norm_stats(self._value_norm_moments)):
+        variable.assign(value)
     if count:
       self.train_step_counter.assign_add(1)
     return loss_info._replace(extra=loss_info.extra._replace(grad_norm=grad_norm))

@@ -118,6 +118,50 @@ def running_rms_scale(rewards, agent_mask, count, sum_of_squares):
   return tf.cast(r * scale, rewards.dtype), count, sum_of_squares
 
 
+# ValueNorm's decay per update. MAPPO (Yu et al. 2022) uses 0.99999 over its 10^4-10^5 updates, in
+# effect a cumulative average; a 1M-sample run here is ~3,000 updates (B = 32, L = 10) whose returns
+# grow as the policy learns, so the moments follow the last ~1,000 updates (~300k samples).
+VALUE_NORM_DECAY = 0.999
+# The variance's floor (MAPPO's): while every target is ~0 (no reward seen yet), sigma stays at 0.1
+# rather than blowing the critic's noise up to unit scale.
+VALUE_NORM_MIN_VARIANCE = 1e-2
+
+
+def value_norm_update(*, returns, mask, moments, decay: float = VALUE_NORM_DECAY):
+  """One update of ValueNorm's running moments from a rollout's value targets.
+
+  Args:
+    returns: `[B, T, N]` value targets R_i.
+    mask: `[B, T]`, the steps whose targets the value loss counts (every agent of a counted step).
+    moments: (m, q, w) float32 scalars: exponential moving averages (decay per update) of the
+      targets' mean and of their squares' mean, and of 1 (the debiasing weight, as Adam's).
+    decay: the moving average's decay per update.
+
+  Returns:
+    (m', q', w'), and the debiased (mean, stddev) they give (`value_norm_stats`).
+  """
+  m = tf.cast(mask, returns.dtype)[..., None] * tf.ones_like(returns)
+  count = tf.maximum(tf.reduce_sum(m), 1.0)
+  batch_mean = tf.reduce_sum(returns * m) / count
+  batch_square = tf.reduce_sum(tf.square(returns) * m) / count
+  mean, square, weight = moments
+  moments = (decay * mean + (1.0 - decay) * batch_mean,
+             decay * square + (1.0 - decay) * batch_square,
+             decay * weight + (1.0 - decay))
+  return moments, value_norm_stats(moments)
+
+
+def value_norm_stats(moments, min_variance: float = VALUE_NORM_MIN_VARIANCE):
+  """(mean, stddev) of ValueNorm's moments (m, q, w): m / w and sqrt(max(q / w - (m / w)^2,
+  min_variance)); (0, 1) before any update (w = 0)."""
+  mean, square, weight = moments
+  seen = weight > 0
+  weight = tf.where(seen, weight, 1.0)
+  mu = mean / weight
+  variance = tf.maximum(square / weight - tf.square(mu), min_variance)
+  return tf.where(seen, mu, 0.0), tf.where(seen, tf.sqrt(variance), 1.0)
+
+
 def policy_gradient_loss(*, log_probs, advantages, agent_mask, mask):
   """- sum_i log P(a_i | lambda, s) * A_i (eq. 10 with generalized advantages as F, eq. 11).
 
@@ -161,9 +205,15 @@ def kl_loss(*, mean, stddev, mask):
   return mean_over_steps(kl_to_standard_normal(mean, stddev), mask)
 
 
-def value_loss(*, values, returns, mask):
-  """sum_i (V_i(s_t) - R_i)^2 (eq. 33), averaged over counted steps; returns are constants."""
-  per_step = tf.reduce_sum(tf.square(values - tf.stop_gradient(returns)), axis=-1)
+def value_loss(*, values, returns, mask, scale=None):
+  """sum_i (V_i(s_t) - R_i)^2 (eq. 33), averaged over counted steps; returns are constants.
+
+  `scale`: ValueNorm's sigma (a constant), the loss ((V - R) / sigma)^2: the critic's own output v
+  of V = mu + sigma * v against its normalized target (R - mu) / sigma."""
+  error = values - tf.stop_gradient(returns)
+  if scale is not None:
+    error = error / tf.stop_gradient(scale)
+  per_step = tf.reduce_sum(tf.square(error), axis=-1)
   return mean_over_steps(per_step, mask)
 
 

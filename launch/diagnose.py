@@ -4,6 +4,8 @@ r"""Diagnostics of learning at the paper's scale: the capacity probe, the credit
   python -m launch.diagnose --what=credit --flagfile=launch/games/stag10.flags
   python -m launch.diagnose --what=stall --flagfile=launch/games/stag10.flags \
       --saved_model=runs/stag10/export/greedy_policy --episodes=500 --seed=1
+  python -m launch.diagnose --what=captures --flagfile=launch/games/hare10.flags \
+      --saved_model=runs/hare10/export/policy --policies=nearest,assigned --episodes=64 --seed=3
 
 capacity: fits each network's heads, supervised, to the `nearest` reference policy's actions on
 states from play (half nearest, half random actions) and reports the action agreement on held-out
@@ -11,7 +13,9 @@ games: can the network represent pursuit at all? A diagnostic only; no learner t
 credit: per reference policy, the steps between each capture and the terminal reward it earns, and
 what gamma^gap leaves of it. stall: plays an exported policy and reports, for the episodes still
 running at --stall_after, which hunters and prey are left and what the active hunters do (their
-actions, and how many cells they visit to the end). Each writes JSON to --output.
+actions, and how many cells they visit to the end). captures: per policy (--policies, and the export
+--saved_model if given), the median step of each episode's k-th capture and the episodes' length:
+where an episode's steps go. Each writes JSON to --output.
 """
 
 import dataclasses
@@ -23,7 +27,8 @@ from absl import flags
 import launch
 from launch import game_flags
 
-flags.DEFINE_enum("what", "capacity", ["capacity", "credit", "stall"], "Which diagnostic to run.")
+flags.DEFINE_enum("what", "capacity", ["capacity", "credit", "stall", "captures"],
+                  "Which diagnostic to run.")
 flags.DEFINE_list("ego_bins", ["0", "5"], "capacity: the networks to probe, by --ego_bin (0: the "
                   "paper-faithful network; c > 0: with the egocentric whole-grid view).")
 flags.DEFINE_integer("local_units", 32, "capacity: psi_i's width in the probed networks.",
@@ -33,10 +38,12 @@ flags.DEFINE_enum("model", "mace", ["mace", "shared", "cloned"], "capacity: the 
 flags.DEFINE_integer("fit_steps", 2000, "capacity: supervised steps.", lower_bound=1)
 flags.DEFINE_integer("steps_per_game", 300, "capacity: steps of play recorded per game.",
                      lower_bound=1)
-flags.DEFINE_list("policies", ["random", "nearest"], "credit: the reference policies to play.")
-flags.DEFINE_integer("episodes", 200, "credit and stall: episodes per policy.", lower_bound=1)
-flags.DEFINE_string("saved_model", None, "stall: the exported policy, .../export/<policy>[/<version>] "
-                    "(its greedy_policy for the greedy stall).")
+flags.DEFINE_list("policies", ["random", "nearest"], "credit and captures: the reference policies "
+                  "to play.")
+flags.DEFINE_integer("episodes", 200, "credit, stall and captures: episodes per policy.",
+                     lower_bound=1)
+flags.DEFINE_string("saved_model", None, "stall (needed) and captures: the exported policy, "
+                    ".../export/<policy>[/<version>] (its greedy_policy for the greedy stall).")
 flags.DEFINE_integer("stall_after", 500, "stall: the step at which running episodes count as stalled.",
                      lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seeds the games and the fit.", lower_bound=0)
@@ -100,6 +107,22 @@ def main(argv):
           f"median {row['nearest_prey_distance']['median']} cells; reward timed out "
           f"{row['reward_timed_out']:.2f}, "
           f"finished {row['reward_finished']:.2f}", flush=True)
+  elif FLAGS.what == "captures":
+    players = {}
+    try:
+      for policy in FLAGS.policies:
+        players[policy] = reference.make_reference_policy(policy, game, seed=FLAGS.seed + 1)
+      if FLAGS.saved_model:
+        from mace_tf.deploy import saved_policy  # pylint: disable=g-import-not-at-top
+        players[FLAGS.saved_model] = saved_policy.load_for_game(FLAGS.saved_model, game).action
+      for name, action_fn in players.items():
+        row = diagnostics.capture_steps(action_fn, game, episodes=FLAGS.episodes, seed=FLAGS.seed)
+        result["rows"][name] = row
+        print(f"{name}: episode length mean {row['length_mean']:.1f}, median "
+              f"{row['length_median']:.0f}; k-th capture's step, median over episodes: "
+              f"{row['kth_capture_median']}", flush=True)
+    except (ValueError, OSError) as e:
+      sys.exit(f"diagnose: {e}")
   else:
     for policy in FLAGS.policies:
       try:

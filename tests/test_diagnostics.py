@@ -74,3 +74,22 @@ def test_greedy_stall_rejects_a_step_outside_the_episode():
   game = rules.GameConfig(kind="hare", num_hunters=1, num_prey=1, grid_size=5, time_limit=20)
   with pytest.raises(ValueError, match="after must be in"):
     diagnostics.greedy_stall(lambda ts: np.zeros((2, 1)), game, episodes=2, seed=0, after=20)
+
+
+def test_capture_steps_by_hand_and_in_order():
+  # 1 hunter, 1 prey on a 3 x 3 torus: every cell is within 1 move of distance <= 1 of the prey, so
+  # nearest captures on its first move, which ends the episode.
+  game = rules.GameConfig(kind="hare", num_hunters=1, num_prey=1, grid_size=3, time_limit=5)
+  out = diagnostics.capture_steps(reference.make_reference_policy("nearest", game), game,
+                                  episodes=10, seed=0)
+  assert out["kth_capture_median"] == [1.0] and out["length_mean"] == 1.0
+  assert out["episodes_with_k"] == [10]
+  # Random play: the k-th capture comes no earlier than the (k-1)-th, and none after the episode.
+  game = rules.GameConfig(kind="hare", num_hunters=3, num_prey=3, grid_size=6, time_limit=40)
+  out = diagnostics.capture_steps(reference.make_reference_policy("random", game, seed=1), game,
+                                  episodes=60, seed=0)
+  steps = [s for s in out["kth_capture_median"] if s is not None]
+  assert len(steps) >= 2 and steps == sorted(steps) and steps[-1] <= 40
+  assert out["episodes_with_k"][0] >= out["episodes_with_k"][1] >= out["episodes_with_k"][2]
+  # A game won ends at its third capture: a won episode's length is its last capture's step.
+  assert out["length_median"] >= steps[0]

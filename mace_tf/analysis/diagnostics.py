@@ -163,6 +163,42 @@ def credit_gaps(action_fn: Callable, game: rules.GameConfig, *, episodes: int, s
   return out
 
 
+def capture_steps(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
+                  seed: int) -> Dict:
+  """When in its episode each capture comes, under a policy: where the steps of an episode go.
+
+  Plays `episodes` episodes (one per game of a batch). Per episode the steps at which its hunters
+  freeze (a hit), sorted: the k-th entry is the k-th capture's step (1 for a capture on the first
+  move), the last capture counted at the step that ended the episode.
+
+  Returns: `episodes`, `length_mean`, `length_median`, `kth_capture_median` (per k = 1..N, the
+  median over episodes of the k-th capture's step, None where fewer than half of the episodes have
+  k captures) and `episodes_with_k` (per k, how many episodes have at least k captures).
+  """
+  env = hunters.make_game(game, batch_size=episodes, seed=seed)
+  time_step = env.reset()
+  capture_t = np.full((episodes, game.num_hunters), -1)
+  length = np.zeros(episodes, np.int64)
+  finished = np.zeros(episodes, bool)
+  while not finished.all():
+    time_step = env.step(np.asarray(action_fn(time_step)))
+    state = env.game_state()
+    playing = ~finished
+    newly = (~state["hunter_active"]) & (capture_t < 0) & playing[:, None]
+    capture_t[newly] = np.broadcast_to(state["t"][:, None], newly.shape)[newly]
+    last = time_step.is_last() & playing
+    length[last] = state["t"][last]
+    finished |= last
+  captured = capture_t >= 0
+  steps = np.sort(np.where(captured, capture_t, np.iinfo(np.int64).max), axis=1)
+  with_k = captured.sum(1)[:, None] >= np.arange(1, game.num_hunters + 1)[None]  # [E, N]
+  median = [float(np.median(steps[:, k])) if 2 * with_k[:, k].sum() > episodes else None
+            for k in range(game.num_hunters)]
+  return {"episodes": episodes, "length_mean": float(length.mean()),
+          "length_median": float(np.median(length)), "kth_capture_median": median,
+          "episodes_with_k": with_k.sum(0).tolist()}
+
+
 def greedy_stall(action_fn: Callable, game: rules.GameConfig, *, episodes: int, seed: int,
                  after: int) -> Dict:
   """The episodes still running at step `after` under a policy, and what their hunters do then.

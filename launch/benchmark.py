@@ -37,8 +37,8 @@ flags.DEFINE_integer("ego_bin", 5, "mace_tf's network for --what=train and scali
                      "whole-grid view's bin (5: the paper presets' learning network; 0: the "
                      "paper-faithful one).", lower_bound=0)
 flags.DEFINE_boolean("learning_fixes", True, "mace_tf's learner with the presets' frozen_clock, "
-                     "normalize_advantages, continuing_returns and shared_head_base (false: the "
-                     "paper's).")
+                     "normalize_advantages, continuing_returns, shared_head_base and value_norm "
+                     "(false: the paper's).")
 flags.DEFINE_string("collect", "graph", "mace_tf's collection loop for --what=train: graph or host.")
 flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the mace_tf "
                     "models' workers (TrainConfig's default; 0 = TF's default).")
@@ -75,7 +75,8 @@ def train_one(model: str, game: rules.GameConfig) -> dict:
   intra, inter = (int(v) for v in FLAGS.worker_threads.split(":"))
   train_lib.set_threads(intra_op=intra, inter_op=inter)
   tf.keras.utils.set_random_seed(FLAGS.seed)
-  network = NetworkConfig(ego_bin=FLAGS.ego_bin, shared_head_base=FLAGS.learning_fixes)
+  network = NetworkConfig(ego_bin=FLAGS.ego_bin, shared_head_base=FLAGS.learning_fixes,
+                          value_norm=FLAGS.learning_fixes)
   agent = for_model(MaceConfig(network=network, **dict.fromkeys(
       ("frozen_clock", "normalize_advantages", "continuing_returns"),  # mace_tf's loss only
       FLAGS.learning_fixes)), model)

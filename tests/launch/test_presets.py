@@ -9,7 +9,7 @@ SETTINGS = ["hare10", "hare10_moving", "hare20", "hare20_moving", "stag10", "sta
             "stag20", "stag20_moving"]
 
 BOOLEANS = {"frozen_clock", "normalize_advantages", "moving_prey", "continuing_returns",
-            "shared_head_base"}
+            "shared_head_base", "value_norm"}
 
 
 def read_flags(name):
@@ -32,9 +32,10 @@ def read_flags(name):
 
 # The learning fixes (BUILD_NOTES.md, issues 12 and 17) and what the paper's configuration has
 # in their place (section 3 and appendix 8.2: no egocentric view, every return discounted and cut at
-# the episode's end, raw advantages, eq. 15's per-agent heads as separate parameters).
+# the episode's end, raw advantages, critics on the returns' own scale, eq. 15's per-agent heads as
+# separate parameters).
 FIXES = {"ego_bin": "0", "frozen_clock": "false", "normalize_advantages": "false",
-         "continuing_returns": "false"}
+         "continuing_returns": "false", "value_norm": "false"}
 TUNED = {"rollout_length", "num_envs", "learning_rate", "gamma", "shared_head_base"}
 
 

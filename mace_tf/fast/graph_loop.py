@@ -60,7 +60,10 @@ class GraphLoop(tf.Module):
     self._rollout_length = rollout_length
     self._rng = tf.random.Generator.from_seed(seed + 7919)
     start = tf_game.random_state(game, num_envs, tf.constant([seed, 1], tf.int64))
-    self._state = tf_game.TFGameState(*(tf.Variable(x, trainable=False, name=f)
+    # The hidden-stag game's fields (issue 19) change only in that game; elsewhere they are constants
+    # kept out of checkpoints, so that a run saved before they existed still resumes.
+    held = lambda f: game.kind == rules.DENS or f not in tf_game.DENS_ONLY_FIELDS
+    self._state = tf_game.TFGameState(*(tf.Variable(x, trainable=False, name=f) if held(f) else x
                                         for f, x in zip(tf_game.TFGameState._fields, start)))
     self._step_type = tf.Variable(tf.fill([num_envs], tf_game.FIRST), trainable=False,
                                   name="step_type")
@@ -80,7 +83,8 @@ class GraphLoop(tf.Module):
     return loss_info, episode_stats(episodes)
 
   def _read_state(self):
-    return tf_game.TFGameState(*(v.read_value() for v in self._state))
+    return tf_game.TFGameState(*(v.read_value() if isinstance(v, tf.Variable) else v
+                                 for v in self._state))
 
   def collect(self, seeds, with_outputs: bool = True, recorder=None):
     """The rollout: `Trajectory [B, L + 1]`, the network outputs `[B, L + 1]`, `EpisodeSteps`.
@@ -143,7 +147,8 @@ class GraphLoop(tf.Module):
     episodes = EpisodeSteps(done=tf.stack(records["done"]),
                             **{k: tf.reshape(v, [self._rollout_length, b]) for k, v in stats.items()})
     for var, value in zip(self._state, state):
-      var.assign(value)
+      if isinstance(var, tf.Variable):
+        var.assign(value)
     if held is not None:
       self._held_eps.assign(held)
     self._step_type.assign(step_type)

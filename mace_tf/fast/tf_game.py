@@ -41,6 +41,10 @@ def to_numpy(state: TFGameState) -> rules.GameState:
   return rules.GameState(**{f: np.array(getattr(state, f)) for f in TFGameState._fields})
 
 
+# The fields only the hidden-stag game changes (every other game keeps them at -1).
+DENS_ONLY_FIELDS = ("stag_den", "den_history")
+
+
 def initial_state(config: rules.GameConfig, hunter_pos, prey_pos, stag_den=None,
                   den_history=None) -> TFGameState:
   b = tf.shape(hunter_pos)[0]

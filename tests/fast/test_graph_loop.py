@@ -215,3 +215,24 @@ def test_hold_latent_keeps_each_games_eps_for_its_episode_in_both_loops():
   assert_eps_held_per_episode(step_type, eps)
   with pytest.raises(ValueError, match="hold_latent needs the latent"):
     MaceConfig(model="shared", hold_latent=True)
+
+
+def test_only_the_dens_game_checkpoints_the_dens_fields_so_older_hunter_runs_still_restore(tmp_path):
+  # A hunters run saved before issue 19 has no stag_den / den_history: they must not be variables
+  # of a hunters loop (restoring asserts that every variable of the loop is in the checkpoint).
+  agent, loop = make("shared")
+  loop.iteration()
+  names = {v.name.split(":")[0] for v in loop.variables}
+  assert {"hunter_pos", "prey_hp", "t"} <= names and not names & {"stag_den", "den_history"}
+  path = tf.train.Checkpoint(loop=loop).save(str(tmp_path / "ckpt"))
+  _, fresh = make("shared", seed=5)
+  tf.train.Checkpoint(loop=fresh).restore(path).assert_existing_objects_matched()
+  for a, b in zip(loop._read_state(), fresh._read_state()):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  # The dens game changes them: there they are state, and checkpointed.
+  dens = rules.GameConfig(kind=rules.DENS, num_hunters=2, num_prey=2, time_limit=3, grid_size=7)
+  env = hunters.make_game(dens, batch_size=2)
+  dens_agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
+                         tensor_spec.from_spec(env.action_spec()), config=MaceConfig(model="mace"))
+  dens_loop = graph_loop.GraphLoop(dens_agent, dens, num_envs=2, rollout_length=4, seed=0)
+  assert {"stag_den", "den_history"} <= {v.name.split(":")[0] for v in dens_loop.variables}

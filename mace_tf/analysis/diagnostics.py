@@ -126,6 +126,29 @@ def capacity_probe(game: rules.GameConfig, config: MaceConfig, *, train_games: i
           "parameters": int(sum(np.prod(v.shape) for v in network.trainable_variables))}
 
 
+def _play_recording_captures(action_fn: Callable, game: rules.GameConfig, episodes: int,
+                             seed: int):
+  """Plays one episode in each of `episodes` games: (the step of each hunter's capture `[E, N]`, -1
+  for none; each episode's length `[E]`; the terminal rewards `[E, N]`)."""
+  env = hunters.make_game(game, batch_size=episodes, seed=seed)
+  time_step = env.reset()
+  capture_t = np.full((episodes, game.num_hunters), -1)
+  length = np.zeros(episodes, np.int64)
+  reward = np.zeros((episodes, game.num_hunters))
+  finished = np.zeros(episodes, bool)
+  while not finished.all():
+    time_step = env.step(np.asarray(action_fn(time_step)))
+    state = env.game_state()
+    playing = ~finished
+    newly = (~state["hunter_active"]) & (capture_t < 0) & playing[:, None]
+    capture_t[newly] = np.broadcast_to(state["t"][:, None], newly.shape)[newly]
+    last = time_step.is_last() & playing
+    length[last] = state["t"][last]
+    reward[last] = np.asarray(time_step.reward)[last]
+    finished |= last
+  return capture_t, length, reward
+
+
 def credit_gaps(action_fn: Callable, game: rules.GameConfig, *, episodes: int, seed: int,
                 gammas: Sequence[float] = (0.9, 0.99)) -> Dict:
   """Steps from each capture to its episode's end (when the reward is paid), under a policy.
@@ -135,24 +158,11 @@ def credit_gaps(action_fn: Callable, game: rules.GameConfig, *, episodes: int, s
   captures that earned a nonzero terminal reward, and per gamma the mean of gamma^gap over those
   rewarded captures (what the paper's discount leaves of the reward at the step that earned it).
   """
-  env = hunters.make_game(game, batch_size=episodes, seed=seed)
-  time_step = env.reset()
-  capture_t = np.full((episodes, game.num_hunters), -1)
-  finished = np.zeros(episodes, bool)
-  gaps, rewarded = [], []
-  while not finished.all():
-    time_step = env.step(np.asarray(action_fn(time_step)))
-    state = env.game_state()
-    playing = ~finished
-    newly = (~state["hunter_active"]) & (capture_t < 0) & playing[:, None]
-    capture_t[newly] = np.broadcast_to(state["t"][:, None], newly.shape)[newly]
-    last = time_step.is_last() & playing
-    for b in np.flatnonzero(last):
-      hit = capture_t[b] >= 0
-      gaps.extend((state["t"][b] - capture_t[b][hit]).tolist())
-      rewarded.extend((time_step.reward[b][hit] > 0).tolist())
-    finished |= last
-  gaps, rewarded = np.asarray(gaps, np.float64), np.asarray(rewarded, bool)
+  capture_t, length, reward = _play_recording_captures(action_fn, game, episodes, seed)
+  hit = capture_t >= 0
+  gaps = (length[:, None] - capture_t)[hit]
+  rewarded = (reward > 0)[hit]
+  gaps = gaps.astype(np.float64)
   out = {"captures": int(gaps.size), "rewarded_share": float(rewarded.mean()) if gaps.size else 0.0}
   if gaps.size:
     out.update(gap_mean=float(gaps.mean()), gap_median=float(np.median(gaps)),
@@ -175,20 +185,7 @@ def capture_steps(action_fn: Callable, game: rules.GameConfig, *, episodes: int,
   median over episodes of the k-th capture's step, None where fewer than half of the episodes have
   k captures) and `episodes_with_k` (per k, how many episodes have at least k captures).
   """
-  env = hunters.make_game(game, batch_size=episodes, seed=seed)
-  time_step = env.reset()
-  capture_t = np.full((episodes, game.num_hunters), -1)
-  length = np.zeros(episodes, np.int64)
-  finished = np.zeros(episodes, bool)
-  while not finished.all():
-    time_step = env.step(np.asarray(action_fn(time_step)))
-    state = env.game_state()
-    playing = ~finished
-    newly = (~state["hunter_active"]) & (capture_t < 0) & playing[:, None]
-    capture_t[newly] = np.broadcast_to(state["t"][:, None], newly.shape)[newly]
-    last = time_step.is_last() & playing
-    length[last] = state["t"][last]
-    finished |= last
+  capture_t, length, _ = _play_recording_captures(action_fn, game, episodes, seed)
   captured = capture_t >= 0
   steps = np.sort(np.where(captured, capture_t, np.iinfo(np.int64).max), axis=1)
   with_k = captured.sum(1)[:, None] >= np.arange(1, game.num_hunters + 1)[None]  # [E, N]

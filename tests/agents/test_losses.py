@@ -132,6 +132,11 @@ def test_advantage_normalization_uses_only_counted_agent_steps():
   out = losses.normalize_advantages(adv, mask).numpy()
   np.testing.assert_allclose(out[0, :, 0], [-1.0, 1.0], atol=1e-6)
   np.testing.assert_allclose(out[0, 0, 1], 98.0, atol=1e-4)
+  # A floor above the std (1): divided by the floor instead; below it, no change.
+  out = losses.normalize_advantages(adv, mask, std_floor=4.0).numpy()
+  np.testing.assert_allclose(out[0, :, 0], [-0.25, 0.25], atol=1e-6)
+  out = losses.normalize_advantages(adv, mask, std_floor=0.5).numpy()
+  np.testing.assert_allclose(out[0, :, 0], [-1.0, 1.0], atol=1e-6)
 
 
 def _entropy(p):

@@ -218,7 +218,7 @@ class MaceAgent(tf_agent.TFAgent):
       advantages_and_returns = self.advantages(experience, output.values)
     advantages, returns = advantages_and_returns
     if c.normalize_advantages:
-      advantages = losses.normalize_advantages(advantages, agent_mask)
+      advantages = losses.normalize_advantages(advantages, agent_mask, c.advantage_std_floor)
     logits = _drop_bootstrap(output.logits)
     actions = experience.action[:, :-1]
     log_probs = losses.action_log_probs(logits=logits, actions=actions)  # [B, L, N]

@@ -31,6 +31,10 @@ class MaceConfig:
       rewards are unchanged. False: every return stops at its episode's end (the paper).
     normalize_advantages: True: the policy-gradient term uses the rollout's advantages normalized
       to mean 0 and standard deviation 1 over counted agent-steps; False: as estimated (the paper).
+    advantage_std_floor: with normalize_advantages, the rollout's advantages are divided by
+      max(their standard deviation, this floor) (in the returns' units): a rollout with no reward,
+      whose advantages are only the critic's noise, is not scaled up to unit variance. 0: the
+      standard deviation alone (as before).
     scale_rewards: True: the returns and advantages are computed from rewards divided by the root
       mean square of every counted reward seen so far (`losses.running_rms_scale`; checkpointed):
       a rare reward is amplified, a step without reward stays 0, so the optimal policy is
@@ -79,6 +83,7 @@ class MaceConfig:
   frozen_clock: bool = False
   continuing_returns: bool = False
   normalize_advantages: bool = False
+  advantage_std_floor: float = 0.0
   scale_rewards: bool = False
   learning_rate: float = 7e-4
   anneal_learning_rate: bool = False
@@ -121,8 +126,8 @@ class MaceConfig:
     require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
     require(0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}")
     require(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
-    for name in ("vf_coef", "ent_coef", "kl_coef", "latent_info_coef", "latent_decode_coef",
-                 "max_grad_norm", "ppo_clip"):
+    for name in ("advantage_std_floor", "vf_coef", "ent_coef", "kl_coef", "latent_info_coef",
+                 "latent_decode_coef", "max_grad_norm", "ppo_clip"):
       require(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
     require(self.num_epochs >= 1, f"num_epochs must be >= 1, got {self.num_epochs}")
     require(self.ppo_clip > 0 or self.num_epochs == 1,

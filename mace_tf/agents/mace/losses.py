@@ -84,18 +84,21 @@ def continuing_discounts(*, boundary, gamma, gae_lambda):
   return keep(gamma), keep(gae_lambda)
 
 
-def normalize_advantages(advantages, agent_mask):
-  """(A - mean) / (std + 1e-8) over the counted agent-steps (`agent_mask [B, T, N]`) of a rollout.
+def normalize_advantages(advantages, agent_mask, std_floor: float = 0.0):
+  """(A - mean) / (max(std, std_floor) + 1e-8) over the counted agent-steps (`agent_mask [B, T, N]`)
+  of a rollout.
 
   The policy-gradient term then has the same scale however rare and small the rewards are, instead
-  of vanishing beside the entropy bonus while the team reward is rare. Uncounted entries are
-  returned as they would be normalized (the loss masks them).
+  of vanishing beside the entropy bonus while the team reward is rare. `std_floor` (in the
+  returns' units) keeps a rollout whose advantages are only the critic's noise (no reward yet)
+  from being scaled up to unit variance. Uncounted entries are returned as they would be
+  normalized (the loss masks them).
   """
   m = tf.cast(agent_mask, advantages.dtype)
   count = tf.maximum(tf.reduce_sum(m), 1.0)
   mean = tf.reduce_sum(advantages * m) / count
   variance = tf.reduce_sum(tf.square(advantages - mean) * m) / count
-  return (advantages - mean) / (tf.sqrt(variance) + 1e-8)
+  return (advantages - mean) / (tf.maximum(tf.sqrt(variance), std_floor) + 1e-8)
 
 
 def running_rms_scale(rewards, agent_mask, count, sum_of_squares):

@@ -221,11 +221,11 @@ def test_only_the_dens_game_checkpoints_the_dens_fields_so_older_hunter_runs_sti
   # A hunters run saved before issue 19 has no stag_den / den_history: they must not be variables
   # of a hunters loop (restoring asserts that every variable of the loop is in the checkpoint).
   agent, loop = make("shared")
-  loop.iteration()
   names = {v.name.split(":")[0] for v in loop.variables}
   assert {"hunter_pos", "prey_hp", "t"} <= names and not names & {"stag_den", "den_history"}
   path = tf.train.Checkpoint(loop=loop).save(str(tmp_path / "ckpt"))
-  _, fresh = make("shared", seed=5)
+  _, fresh = make("shared", seed=5)  # other start cells: the restore must overwrite them
+  assert not np.array_equal(loop._read_state().hunter_pos, fresh._read_state().hunter_pos)
   tf.train.Checkpoint(loop=fresh).restore(path).assert_existing_objects_matched()
   for a, b in zip(loop._read_state(), fresh._read_state()):
     np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -323,19 +323,20 @@ def test_value_norm_moments_by_hand():
   # Rollout 1: counted targets 1 and 3 (the second step is not counted: its 100 must not count).
   returns = tf.constant([[[1.0], [100.0]], [[3.0], [100.0]]])  # [B = 2, T = 2, N = 1]
   mask = tf.constant([[True, False], [True, False]])
-  moments, (mean, stddev) = losses.value_norm_update(returns=returns, mask=mask, moments=zero,
-                                                     decay=0.5)
+  moments = losses.value_norm_update(returns=returns, mask=mask, moments=zero, decay=0.5)
+  mean, stddev = losses.value_norm_stats(moments)
   np.testing.assert_allclose([float(x) for x in moments], [1.0, 2.5, 0.5])  # 0.5 * (2, 5, 1)
   assert (float(mean), float(stddev)) == pytest.approx((2.0, 1.0))  # debiased: the batch's own
   # Rollout 2: targets 5 and 5. Debiased weights 1/3 (rollout 1) and 2/3: mean 2/3 + 10/3 = 4,
   # E[R^2] = 5/3 + 50/3 = 55/3, variance 55/3 - 16 = 7/3.
-  moments, (mean, stddev) = losses.value_norm_update(
+  moments = losses.value_norm_update(
       returns=tf.constant([[[5.0], [5.0]]]), mask=tf.constant([[True, True]]), moments=moments,
       decay=0.5)
+  mean, stddev = losses.value_norm_stats(moments)
   assert (float(mean), float(stddev)) == pytest.approx((4.0, np.sqrt(7.0 / 3.0)), rel=1e-5)
   # Every target 0 (no reward seen yet): sigma stays at the floor, 0.1, not 0.
-  _, (mean, stddev) = losses.value_norm_update(returns=tf.zeros([2, 3, 4]),
-                                               mask=tf.ones([2, 3], bool), moments=zero)
+  mean, stddev = losses.value_norm_stats(losses.value_norm_update(
+      returns=tf.zeros([2, 3, 4]), mask=tf.ones([2, 3], bool), moments=zero))
   assert (float(mean), float(stddev)) == pytest.approx((0.0, 0.1))
 
 

@@ -186,17 +186,17 @@ class MaceAgent(tf_agent.TFAgent):
         rewards=rewards, values=tf.stop_gradient(values), dones=dones,
         gamma=gamma, gae_lambda=gae_lambda)
     if self._network.value_moments is not None:
-      moments, _ = losses.value_norm_update(returns=returns, mask=self._value_mask(experience),
-                                            moments=self._value_norm_moments)
+      moments = losses.value_norm_update(
+          returns=returns, mask=self._value_mask(self._masks(experience)[0]),
+          moments=self._value_norm_moments)
       for variable, value in zip(self._value_norm_moments, moments):
         variable.assign(value)
     return advantages, returns
 
-  def _value_mask(self, experience):
-    """`[B, L]`: the steps whose value targets count. With continuing returns every step's: V(s_LAST)
-    is the next episode's first value, and is learned as such (the rollout's last step may be a
-    LAST whose successor it has not seen)."""
-    mask = self._masks(experience)[0]
+  def _value_mask(self, mask):
+    """`[B, L]`: of the counted steps `mask [B, L]`, those whose value targets count. With
+    continuing returns every step's: V(s_LAST) is the next episode's first value, and is learned as
+    such (the rollout's last step may be a LAST whose successor it has not seen)."""
     return tf.ones_like(mask) if self._config.continuing_returns else mask
 
   def _loss(self, experience, weights=None, training=False, advantages_and_returns=None):
@@ -239,7 +239,7 @@ class MaceAgent(tf_agent.TFAgent):
     # With value_norm: sigma as the forward pass used it (the update moves it afterwards).
     moments = self._network.value_moments
     vloss = losses.value_loss(values=_drop_bootstrap(output.values), returns=returns,
-                              mask=self._value_mask(experience),
+                              mask=self._value_mask(mask),
                               scale=None if moments is None else moments[1].read_value())
     ent = losses.entropy(logits=logits, agent_mask=agent_mask, mask=mask)
     marginal = information = decodability = tf.constant(0.0)

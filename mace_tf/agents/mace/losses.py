@@ -141,17 +141,16 @@ def value_norm_update(*, returns, mask, moments, decay: float = VALUE_NORM_DECAY
     decay: the moving average's decay per update.
 
   Returns:
-    (m', q', w'), and the debiased (mean, stddev) they give (`value_norm_stats`).
+    (m', q', w'); `value_norm_stats` gives the debiased (mean, stddev).
   """
   m = tf.cast(mask, returns.dtype)[..., None] * tf.ones_like(returns)
   count = tf.maximum(tf.reduce_sum(m), 1.0)
   batch_mean = tf.reduce_sum(returns * m) / count
   batch_square = tf.reduce_sum(tf.square(returns) * m) / count
   mean, square, weight = moments
-  moments = (decay * mean + (1.0 - decay) * batch_mean,
-             decay * square + (1.0 - decay) * batch_square,
-             decay * weight + (1.0 - decay))
-  return moments, value_norm_stats(moments)
+  return (decay * mean + (1.0 - decay) * batch_mean,
+          decay * square + (1.0 - decay) * batch_square,
+          decay * weight + (1.0 - decay))
 
 
 def value_norm_stats(moments, min_variance: float = VALUE_NORM_MIN_VARIANCE):

@@ -70,6 +70,16 @@ def _uniform(fan_in: int, fan_out: int, scale: float = 1.0):
   return tf.keras.initializers.RandomUniform(-limit, limit)
 
 
+def _zero_critic_columns(initializer, outputs: int):
+  """`initializer` with the critic's outputs set to 0: the last of every `outputs` entries along the
+  kernel's last axis (each agent's block is its A logits, then its value)."""
+  def draw(shape, dtype=None):
+    kernel = initializer(shape, dtype)
+    critic = tf.equal(tf.range(shape[-1]) % outputs, outputs - 1)
+    return tf.where(critic, tf.zeros_like(kernel), kernel)
+  return draw
+
+
 class MaceNetwork(network.Network):
   """Policy and value network of MACE, Shared or Cloned (`model`), sized by `config`."""
 
@@ -100,20 +110,25 @@ class MaceNetwork(network.Network):
     # counts N into both fans, so the scale shrinks with N). Per-block Glorot starts the latent block
     # (fan_in d) several times larger; with it a seed-0 Shared run reached 87% greedy success on the
     # figure-1 game instead of 96%. One initializer instance per layer (Keras repeats an instance).
+    # With zero_critic_init the value column of every block that writes one starts at 0.
+    critic = ((lambda i: _zero_critic_columns(i, outputs)) if config.zero_critic_init
+              else (lambda i: i))
     if model == "cloned":
       init = lambda: _uniform(f + l + n, a)
-      self._state_part = tf.keras.layers.Dense(outputs, kernel_initializer=init(),
+      self._state_part = tf.keras.layers.Dense(outputs, kernel_initializer=critic(init()),
                                                name="cloned_state")  # W^phi, b
-      self._local_part = tf.keras.layers.Dense(outputs, use_bias=False, kernel_initializer=init(),
+      self._local_part = tf.keras.layers.Dense(outputs, use_bias=False,
+                                               kernel_initializer=critic(init()),
                                                name="cloned_local")
-      self._agent_part = PerAgentBias(num_hunters, outputs, initializer=init(),
+      self._agent_part = PerAgentBias(num_hunters, outputs, initializer=critic(init()),
                                       name="cloned_identity")  # W^id onehot(i)
     else:
       init = lambda scale=1.0: _uniform(n * (d + f + l), n * a, scale)
-      self._state_part = tf.keras.layers.Dense(num_hunters * outputs, kernel_initializer=init(),
+      self._state_part = tf.keras.layers.Dense(num_hunters * outputs,
+                                               kernel_initializer=critic(init()),
                                                name="heads_state")
-      self._local_part = PerAgentDense(num_hunters, outputs, use_bias=False, initializer=init(),
-                                       name="heads_local")
+      self._local_part = PerAgentDense(num_hunters, outputs, use_bias=False,
+                                       initializer=critic(init()), name="heads_local")
       self._latent_part = tf.keras.layers.Dense(
           num_hunters * a, use_bias=False, name="heads_latent",
           kernel_initializer=init(config.latent_init_scale))

@@ -15,11 +15,11 @@ from mace_tf.train import builder, host_loop
 N, B, L = 3, 4, 6
 
 
-def setup(model, total_updates=None, **kwargs):
+def setup(model, total_updates=None, network=NetworkConfig(latent_dim=4), **kwargs):
   env = HareHunters(num_hunters=N, num_prey=2, grid_size=6, time_limit=8, batch_size=B, seed=0)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
-                    config=MaceConfig(model=model, network=NetworkConfig(latent_dim=4), **kwargs),
+                    config=MaceConfig(model=model, network=network, **kwargs),
                     total_updates=total_updates)
   return env, agent
 
@@ -350,3 +350,22 @@ def test_value_norm_sets_the_critics_moments_to_the_counted_targets_and_is_check
   _, fresh = make_agent()
   tf.train.Checkpoint(agent=fresh).restore(path).expect_partial()
   assert [float(v) for v in fresh.network.value_moments] == [float(mean), float(stddev)]
+
+
+@pytest.mark.parametrize("zero_critic_init", [True, False])
+def test_a_zero_critic_gives_a_reward_free_rollout_no_policy_gradient(zero_critic_init):
+  tf.keras.utils.set_random_seed(3)
+  env, agent = setup("mace", normalize_advantages=True, network=NetworkConfig(
+      latent_dim=4, value_norm=True, zero_critic_init=zero_critic_init))
+  experience = rollout(env, agent)
+  experience = experience._replace(reward=tf.zeros_like(experience.reward))
+  extra = agent.train(experience).extra
+  if zero_critic_init:
+    # Every target and value is 0, so is every advantage, normalized or not: only the entropy
+    # bonus (and the KL) moves the network; the critic stays 0.
+    assert float(extra.policy_gradient_loss) == 0.0 and float(extra.value_loss) == 0.0
+    values = agent._forward(experience).values.numpy()
+    np.testing.assert_array_equal(values, np.zeros_like(values))
+  else:
+    # The random critic's noise, scaled to unit size by the normalization, drives the policy.
+    assert abs(float(extra.policy_gradient_loss)) > 1e-3 and float(extra.value_loss) > 0

@@ -291,3 +291,29 @@ def test_value_norm_makes_the_critics_mu_plus_sigma_v_and_is_not_trained(env_and
   out = net(obs, noise=eps)[0]
   np.testing.assert_allclose(out.values.numpy(), 2.0 + 3.0 * v.values.numpy(), rtol=1e-5, atol=1e-5)
   np.testing.assert_array_equal(out.logits.numpy(), v.logits.numpy())
+
+
+@pytest.mark.parametrize("model", ["mace", "shared", "cloned"])
+def test_zero_critic_init_starts_every_value_at_zero_and_leaves_the_logits(env_and_obs, model):
+  env, obs = env_and_obs
+  tf.keras.utils.set_random_seed(8)
+  net = make(env, model, zero_critic_init=True)
+  tf.keras.utils.set_random_seed(8)
+  plain = make(env, model)
+  eps = tf.random.normal([B, D], seed=2)
+  out, plain_out = net(obs, noise=eps)[0], plain(obs, noise=eps)[0]
+  assert np.abs(plain_out.values.numpy()).min() > 1e-4  # the default critic starts random
+  np.testing.assert_array_equal(out.values.numpy(), np.zeros([B, N]))
+  # The same draws: every weight but the critic's columns as the default's.
+  np.testing.assert_array_equal(out.logits.numpy(), plain_out.logits.numpy())
+  zeroed = sum(int((p.numpy() != v.numpy()).sum())
+               for p, v in zip(plain.trainable_variables, net.trainable_variables))
+  f, l = NetworkConfig().trunk_units, NetworkConfig().local_units
+  # One value weight per input of each block: Cloned's phi, psi and identity blocks, the per-agent
+  # heads' phi and psi blocks once per agent.
+  assert zeroed == (f + l + N if model == "cloned" else N * (f + l))
+  # The critic's weights are trainable all the same: a value loss moves them.
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(tf.square(net(obs, noise=eps)[0].values - 1.0))
+  grads = tape.gradient(loss, net.trainable_variables)
+  assert sum(float(tf.reduce_sum(tf.abs(g))) for g in grads if g is not None) > 0

@@ -130,6 +130,8 @@ class MaceLearner:
         "losses/kl": float(extra.kl_loss),
         "losses/value": float(extra.value_loss),
         "losses/entropy": float(extra.entropy),
+        # The sum over the live hunters falls as they freeze: this is the policy's own sharpness.
+        "losses/entropy_per_agent": float(extra.entropy) / max(float(extra.live_agents), 1e-8),
         "losses/grad_norm": float(extra.grad_norm),
         "latent/sigma_mean": float(extra.sigma_mean),
         "latent/sigma_min": float(extra.sigma_min),

@@ -369,3 +369,20 @@ def test_a_zero_critic_gives_a_reward_free_rollout_no_policy_gradient(zero_criti
   else:
     # The random critic's noise, scaled to unit size by the normalization, drives the policy.
     assert abs(float(extra.policy_gradient_loss)) > 1e-3 and float(extra.value_loss) > 0
+
+
+def test_live_agents_counts_the_agent_steps_the_entropy_sums_over():
+  tf.keras.utils.set_random_seed(5)
+  env = HareHunters(num_hunters=N, num_prey=2, grid_size=4, time_limit=8, batch_size=B, seed=1)
+  agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
+                    tensor_spec.from_spec(env.action_spec()),
+                    config=MaceConfig(model="mace", network=NetworkConfig(latent_dim=4)))
+  experience = rollout(env, agent)
+  for v in agent.network.trainable_variables:
+    if "heads" in v.name:
+      v.assign(tf.zeros_like(v))  # uniform heads: every live agent's entropy is ln 5
+  extra = agent.loss(experience).extra
+  # On a 4 x 4 torus, hunters catch hares within 6 steps and freeze: fewer than N stay live on
+  # average, and the summed entropy falls with them while the per-agent entropy stays ln 5.
+  assert 1.0 <= float(extra.live_agents) < N
+  assert float(extra.entropy) == pytest.approx(np.log(5) * float(extra.live_agents), rel=1e-5)

@@ -30,6 +30,8 @@ MaceLossInfo = collections.namedtuple("MaceLossInfo", [
     "mu_abs_mean",           # mean |mu(s)|
     "grad_norm",             # global gradient norm before clipping
     "advantage_mean",
+    "live_agents",           # mean live (counted) agents per counted step: entropy / live_agents is
+                             # the per-agent entropy (the sum falls as hunters freeze)
 ])
 
 
@@ -268,7 +270,9 @@ class MaceAgent(tf_agent.TFAgent):
         latent_decodability=decodability, total_loss=total,
         kl_per_dim=kl_per_dim, sigma_mean=tf.reduce_mean(stddev), sigma_min=tf.reduce_min(stddev),
         mu_abs_mean=tf.reduce_mean(tf.abs(mean)), grad_norm=tf.constant(0.0),
-        advantage_mean=losses.mean_over_steps(tf.reduce_mean(advantages, -1), mask))
+        advantage_mean=losses.mean_over_steps(tf.reduce_mean(advantages, -1), mask),
+        live_agents=losses.mean_over_steps(
+            tf.reduce_sum(tf.cast(agent_mask, logits.dtype), -1), mask))
     return tf_agent.LossInfo(total, extra)
 
   def latent_draws(self, stddev, experience, layer_fn=None, features=None):

@@ -27,6 +27,14 @@ def make(env, model, **kwargs):
   return net
 
 
+def twins(env, model, seed, **kwargs):
+  """The network with `kwargs` and the default one, from the same initializer draws."""
+  tf.keras.utils.set_random_seed(seed)
+  net = make(env, model, **kwargs)
+  tf.keras.utils.set_random_seed(seed)
+  return net, make(env, model)
+
+
 @pytest.mark.parametrize("model", ["mace", "shared", "cloned"])
 def test_output_shapes(env_and_obs, model):
   env, obs = env_and_obs
@@ -277,10 +285,7 @@ def test_shared_head_base_is_eq15s_heads_with_the_shared_part_folded_in(env_and_
 @pytest.mark.parametrize("model", ["mace", "shared", "cloned"])
 def test_value_norm_makes_the_critics_mu_plus_sigma_v_and_is_not_trained(env_and_obs, model):
   env, obs = env_and_obs
-  tf.keras.utils.set_random_seed(7)
-  net = make(env, model, value_norm=True)
-  tf.keras.utils.set_random_seed(7)
-  plain = make(env, model)
+  net, plain = twins(env, model, 7, value_norm=True)
   mean, stddev = net.value_moments
   assert (float(mean), float(stddev)) == (0.0, 1.0) and plain.value_moments is None
   assert [v.shape for v in net.trainable_variables] == [v.shape for v in plain.trainable_variables]
@@ -296,10 +301,7 @@ def test_value_norm_makes_the_critics_mu_plus_sigma_v_and_is_not_trained(env_and
 @pytest.mark.parametrize("model", ["mace", "shared", "cloned"])
 def test_zero_critic_init_starts_every_value_at_zero_and_leaves_the_logits(env_and_obs, model):
   env, obs = env_and_obs
-  tf.keras.utils.set_random_seed(8)
-  net = make(env, model, zero_critic_init=True)
-  tf.keras.utils.set_random_seed(8)
-  plain = make(env, model)
+  net, plain = twins(env, model, 8, zero_critic_init=True)
   eps = tf.random.normal([B, D], seed=2)
   out, plain_out = net(obs, noise=eps)[0], plain(obs, noise=eps)[0]
   assert np.abs(plain_out.values.numpy()).min() > 1e-4  # the default critic starts random

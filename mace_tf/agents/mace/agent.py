@@ -167,6 +167,7 @@ class MaceAgent(tf_agent.TFAgent):
     `value_norm` the targets into ValueNorm's moments (the network's (mu, sigma) follow them at
     `update`): call it once per rollout (the update does)."""
     c = self._config
+    mask, agent_mask = self._masks(experience)
     dones = experience.next_step_type[:, :-1] == ts.StepType.LAST
     gamma, gae_lambda = c.gamma, c.gae_lambda
     if c.frozen_clock:
@@ -174,14 +175,13 @@ class MaceAgent(tf_agent.TFAgent):
       gamma, gae_lambda = losses.frozen_clock_discounts(active=active, gamma=c.gamma,
                                                         gae_lambda=c.gae_lambda)
     if c.continuing_returns:
-      boundary = experience.step_type[:, :-1] == ts.StepType.LAST
-      gamma, gae_lambda = losses.continuing_discounts(boundary=boundary, gamma=gamma,
+      gamma, gae_lambda = losses.continuing_discounts(boundary=~mask, gamma=gamma,
                                                       gae_lambda=gae_lambda)
       dones = tf.zeros_like(dones)
     rewards = experience.reward[:, :-1]
     if c.scale_rewards:  # counts this rollout's rewards into the running moments: once per rollout
       rewards, count, sum_of_squares = losses.running_rms_scale(
-          rewards, self._masks(experience)[1], self._reward_count, self._reward_sum_of_squares)
+          rewards, agent_mask, self._reward_count, self._reward_sum_of_squares)
       self._reward_count.assign(count)
       self._reward_sum_of_squares.assign(sum_of_squares)
     advantages, returns = losses.generalized_advantages(
@@ -189,7 +189,7 @@ class MaceAgent(tf_agent.TFAgent):
         gamma=gamma, gae_lambda=gae_lambda)
     if self._network.value_moments is not None:
       moments = losses.value_norm_update(
-          returns=returns, mask=self._value_mask(self._masks(experience)[0]),
+          returns=returns, mask=self._value_mask(mask),
           moments=self._value_norm_moments)
       for variable, value in zip(self._value_norm_moments, moments):
         variable.assign(value)

@@ -61,7 +61,8 @@ class MaceLearner:
     self._samples_per_iteration = tc.num_envs * tc.rollout_length
     self.agent = MaceAgent(tensor_spec.from_spec(self.env.time_step_spec()),
                            tensor_spec.from_spec(self.env.action_spec()), config=agent_config,
-                           total_updates=-(-tc.num_samples // self._samples_per_iteration))
+                           total_updates=-(-tc.num_samples // self._samples_per_iteration),
+                           batch_size=tc.num_envs)
     self.agent.initialize()
     # Another package's game can only be stepped on the host (the compiled loop runs the hunter
     # games' TF port).

@@ -15,12 +15,13 @@ from mace_tf.train import builder, host_loop
 N, B, L = 3, 4, 6
 
 
-def setup(model, total_updates=None, network=NetworkConfig(latent_dim=4), **kwargs):
+def setup(model, total_updates=None, network=NetworkConfig(latent_dim=4), batch_size=None,
+          **kwargs):
   env = HareHunters(num_hunters=N, num_prey=2, grid_size=6, time_limit=8, batch_size=B, seed=0)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
                     config=MaceConfig(model=model, network=network, **kwargs),
-                    total_updates=total_updates)
+                    total_updates=total_updates, batch_size=batch_size)
   return env, agent
 
 
@@ -386,3 +387,29 @@ def test_live_agents_counts_the_agent_steps_the_entropy_sums_over():
   # average, and the summed entropy falls with them while the per-agent entropy stays ln 5.
   assert 1.0 <= float(extra.live_agents) < N
   assert float(extra.entropy) == pytest.approx(np.log(5) * float(extra.live_agents), rel=1e-5)
+
+
+def test_wall_clock_continuation_counts_each_games_frozen_steps_and_checkpoints_them(tmp_path):
+  from mace_tf.envs import observation as observation_lib
+  fixes = dict(frozen_clock=True, continuing_returns=True, wall_clock_continuation=True)
+  env, agent = setup("mace", batch_size=B, **fixes)
+  experience = rollout(env, agent)
+  agent.train(experience)
+  # The frozen steps since each game's last reset in the rollout (its first episode before it).
+  last = experience.step_type.numpy()[:, :-1] == 2  # LAST
+  frozen = ~observation_lib.active_agents(experience.observation).numpy()[:, :-1]
+  expected = np.zeros((B, N))
+  for b in range(B):
+    start = np.flatnonzero(last[b]).max() + 1 if last[b].any() else 0
+    expected[b] = frozen[b, start:].sum(axis=0)
+  assert expected.sum() > 0 and last.any(), "the rollout must freeze a hunter and end an episode"
+  np.testing.assert_array_equal(agent.frozen_steps(), expected)
+  path = tf.train.Checkpoint(agent=agent).save(str(tmp_path / "ckpt"))
+  _, fresh = setup("mace", batch_size=B, **fixes)
+  tf.train.Checkpoint(agent=fresh).restore(path).expect_partial()
+  np.testing.assert_array_equal(fresh.frozen_steps(), expected)
+  assert setup("mace")[1].frozen_steps() is None
+  with pytest.raises(ValueError, match="it needs the batch_size B >= 1, got None"):
+    setup("mace", **fixes)
+  with pytest.raises(ValueError, match="needs frozen_clock and continuing_returns"):
+    setup("mace", batch_size=B, continuing_returns=True, wall_clock_continuation=True)

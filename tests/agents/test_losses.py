@@ -265,6 +265,68 @@ def test_continuing_returns_carry_past_an_episode_end_by_hand():
     np.testing.assert_allclose(g2.numpy()[0], [[0.5, 0.5], [0.5, 0.5], [1, 1], [0.5, 0.5]])
 
 
+def test_wall_clock_continuation_discounts_the_next_episode_by_wall_steps_by_hand():
+  # Two hunters, gamma 0.5, lambda 1 (returns are plain discounted sums). Steps 0-3 play, step 4
+  # is the LAST (the auto-reset), step 5 the next episode's FIRST, whose value 8 is the bootstrap
+  # of the 5 transitions out of steps 0-4. Both hunters are paid 1 out of step 3. Hunter 0 is
+  # active at steps 0-3 (it captures in the last one); hunter 1 captures out of step 0 and is
+  # frozen at steps 1-3.
+  active = tf.constant([[[True, True], [True, False], [True, False], [True, False],
+                         [False, False], [True, True]]])
+  boundary = tf.constant([[False, False, False, False, True, False]])
+  mask = ~boundary
+  frozen = mask[..., None] & ~active
+  boundary_gamma, count = losses.wall_clock_boundary_discounts(
+      frozen=frozen, boundary=boundary, gamma=0.5, frozen_steps=tf.zeros([1, 2]))
+  # Hunter 1 was frozen 3 steps: its reset transition is discounted 0.5^3; the count restarts.
+  np.testing.assert_allclose(boundary_gamma.numpy()[0, :, 1], [1, 1, 1, 1, 0.125, 1])
+  np.testing.assert_allclose(boundary_gamma.numpy()[0, :, 0], [1] * 6)
+  np.testing.assert_allclose(count.numpy(), [[0.0, 0.0]])
+  gamma, tau = losses.frozen_clock_discounts(active=active, gamma=0.5, gae_lambda=1.0)
+  gamma, tau = losses.continuing_discounts(boundary=boundary, gamma=gamma, gae_lambda=tau)
+  rewards = tf.constant([[[0.0, 0.0]] * 3 + [[1.0, 1.0]] + [[0.0, 0.0]]])
+  values = tf.concat([tf.fill([1, 5, 2], -3.0), tf.fill([1, 1, 2], 8.0)], axis=1)
+
+  def return_at_0(g):
+    _, ret = losses.generalized_advantages(rewards=rewards, values=values,
+                                           dones=tf.zeros([1, 5], tf.bool), gamma=g[:, :5],
+                                           gae_lambda=tau[:, :5])
+    return ret.numpy()[0, 0]
+
+  # Frozen clock alone: hunter 0 gets 0.5^3 * 1 + 0.5^4 * 8 = 0.625; hunter 1 0.5 * 1 + 0.5 * 8 =
+  # 4.5: freezing first brought the next episode 3 steps closer.
+  np.testing.assert_allclose(return_at_0(gamma), [0.625, 4.5], atol=1e-6)
+  # The wall clock for the next episode: both reach it after 4 wall steps (0.5^4 * 8 = 0.5), the
+  # terminal reward keeps the frozen clock (0.5^3 and 0.5^1): 0.625 and 1.0.
+  np.testing.assert_allclose(return_at_0(gamma * boundary_gamma), [0.625, 1.0], atol=1e-6)
+
+
+def test_wall_clock_continuation_counts_frozen_steps_across_rollouts():
+  # One 12-step stretch of 3 games, 2 hunters with random freezes and resets, cut into rollouts of
+  # 5 and 7 steps with the count carried: the same discounts as the whole stretch in one call.
+  rng = np.random.default_rng(0)
+  boundary = tf.constant(rng.random((3, 12)) < 0.2)
+  frozen = tf.constant(rng.random((3, 12, 2)) < 0.5) & ~boundary[..., None]
+  carried = tf.constant([[2.0, 0.0], [0.0, 5.0], [1.0, 1.0]])
+  whole, whole_count = losses.wall_clock_boundary_discounts(
+      frozen=frozen, boundary=boundary, gamma=0.9, frozen_steps=carried)
+  first, count = losses.wall_clock_boundary_discounts(
+      frozen=frozen[:, :5], boundary=boundary[:, :5], gamma=0.9, frozen_steps=carried)
+  second, count = losses.wall_clock_boundary_discounts(
+      frozen=frozen[:, 5:], boundary=boundary[:, 5:], gamma=0.9, frozen_steps=count)
+  np.testing.assert_allclose(tf.concat([first, second], 1).numpy(), whole.numpy(), rtol=1e-6)
+  np.testing.assert_allclose(count.numpy(), whole_count.numpy())
+  # By hand for game 0: each boundary's exponent is the frozen steps since the previous boundary
+  # (the carried 2 before the first).
+  f, b = frozen.numpy()[0], boundary.numpy()[0]
+  run, expected = np.array([2.0, 0.0]), []
+  for t in range(12):
+    expected.append(0.9 ** run if b[t] else np.ones(2))
+    run = np.zeros(2) if b[t] else run + f[t]
+  assert b.any(), "the draw must hold a boundary in game 0"
+  np.testing.assert_allclose(whole.numpy()[0], np.array(expected), rtol=1e-6)
+
+
 def test_the_elbo_by_hand():
   # pg 0.5, KL 2, V 3, H 4, one latent-use bonus 0.25 at 2, coefficients 0.1, 0.5, 0.01:
   # total = 0.5 + 0.01 * 2 + 0.5 * 3 - 0.1 * 4 - 2 * 0.25 = 1.12

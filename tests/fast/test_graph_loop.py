@@ -9,6 +9,7 @@ from mace_tf.agents.mace.agent import MaceAgent
 from mace_tf.agents.mace.config import MaceConfig
 from mace_tf.networks.config import NetworkConfig
 from mace_tf.envs import hunters, rules
+from mace_tf.envs import observation as observation_lib
 from mace_tf.fast import deferred_gradients, graph_loop, tf_game
 
 GAME = rules.GameConfig(kind=rules.STAG, num_hunters=4, num_prey=4, hit_points=2, time_limit=7,
@@ -23,7 +24,7 @@ def make(model, seed=0, ego_bin=0, latent_film=False, entity_units=0, shared_hea
                           value_norm=value_norm)
   agent = MaceAgent(tensor_spec.from_spec(env.time_step_spec()),
                     tensor_spec.from_spec(env.action_spec()),
-                    config=MaceConfig(model=model, network=network, **config))
+                    config=MaceConfig(model=model, network=network, **config), batch_size=3)
   return agent, graph_loop.GraphLoop(agent, GAME, num_envs=3, rollout_length=9, seed=seed)
 
 
@@ -57,8 +58,12 @@ def make(model, seed=0, ego_bin=0, latent_film=False, entity_units=0, shared_hea
     ("mace", dict(value_norm=True, shared_head_base=True, ego_bin=4, frozen_clock=True,
                   continuing_returns=True, normalize_advantages=True)),
     ("cloned", dict(value_norm=True)),
+    # The next episode's value on the wall clock (a count of frozen steps carried across rollouts).
+    ("mace", dict(value_norm=True, shared_head_base=True, ego_bin=4, frozen_clock=True,
+                  continuing_returns=True, normalize_advantages=True,
+                  wall_clock_continuation=True)),
 ])
-def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config):
+def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, config, tmp_path):
   agent, loop = make(model, **config)
   if config.get("latent_film"):
     film = agent.network._film
@@ -71,11 +76,19 @@ def test_fast_path_loss_and_gradients_equal_the_straightforward_ones(model, conf
       v.assign(value)
   seeds = tf.reshape(tf.range(9 * 2 * 2, dtype=tf.int64), [9, 2, 2])
   variables = agent.network.trainable_variables
+  # Each loss advances the learner's running statistics (the frozen-step count): both start from
+  # the same ones.
+  start = tf.train.Checkpoint(agent=agent).write(str(tmp_path / "start"))
   with tf.GradientTape() as tape:  # As `iteration()` does it.
     recorder = deferred_gradients.DeferredGradients(tape)
     experience, outputs, _ = loop.collect(seeds, recorder=recorder)
     fast = agent.loss_from_output(outputs, experience, layer_fn=recorder.apply)
   fast_grads = recorder.gradients(fast.loss, variables)
+  if config.get("wall_clock_continuation"):  # a hunter frozen before an episode's end
+    frozen = ~observation_lib.active_agents(experience.observation).numpy()
+    ends = experience.step_type.numpy() == tf_game.LAST
+    assert any(frozen[b, :t].any() for b, t in zip(*np.nonzero(ends))), "no discount to check"
+  tf.train.Checkpoint(agent=agent).read(start).assert_consumed()
   # The straightforward path: a second forward pass over the recorded rollout (MaceAgent._loss).
   with tf.GradientTape() as tape:
     plain = agent._loss(experience)

@@ -59,6 +59,10 @@ class MaceAgent(tf_agent.TFAgent):
   `collect_policy`: the first L steps are trained on; step L only supplies the bootstrap value
   V(s_L) (its action, info and reward are ignored).
 
+  `batch_size`: B, needed by `config.wall_clock_continuation` (its per-game count of frozen
+  steps runs on from rollout to rollout, so every `train` must get the same B games, as both
+  training loops give it).
+
   `total_updates`: the run's number of updates, which the annealed coefficients
   (`config.anneal_learning_rate`, `config.anneal_ent_coef`) reach 0 at, counted by
   `train_step_counter` (checkpointed with the agent, so a resumed run continues the schedule).
@@ -68,7 +72,8 @@ class MaceAgent(tf_agent.TFAgent):
                network: Optional[MaceNetwork] = None,
                optimizer: Optional[tf.keras.optimizers.Optimizer] = None,
                train_step_counter: Optional[tf.Variable] = None,
-               total_updates: Optional[int] = None, name: str = "MaceAgent"):
+               total_updates: Optional[int] = None, batch_size: Optional[int] = None,
+               name: str = "MaceAgent"):
     tf.Module.__init__(self, name=name)
     if config.anneals and not (total_updates and total_updates >= 1):
       raise ValueError(f"anneal_learning_rate and anneal_ent_coef need the run's total_updates "
@@ -86,6 +91,12 @@ class MaceAgent(tf_agent.TFAgent):
       self._reward_count = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="reward_count")
       self._reward_sum_of_squares = tf.Variable(0.0, dtype=tf.float64, trainable=False,
                                                 name="reward_sum_of_squares")
+    if config.wall_clock_continuation:  # each game's frozen steps in its episode, checkpointed
+      if not (batch_size and batch_size >= 1):
+        raise ValueError(f"wall_clock_continuation counts each game's frozen steps across "
+                         f"rollouts: it needs the batch_size B >= 1, got {batch_size}")
+      self._frozen_steps = tf.Variable(tf.zeros([batch_size, num_hunters]), trainable=False,
+                                       name="frozen_steps")
     if self._network.value_moments is not None:  # value_norm_update's moving averages, checkpointed
       self._value_norm_moments = tuple(
           tf.Variable(0.0, trainable=False, name=name)
@@ -117,6 +128,13 @@ class MaceAgent(tf_agent.TFAgent):
     if not self._config.scale_rewards:
       return None
     return float(tf.sqrt(self._reward_sum_of_squares / tf.maximum(self._reward_count, 1.0)))
+
+  def frozen_steps(self):
+    """With `wall_clock_continuation`: `[B, N]` each game's hunters' frozen steps in the episode
+    the game is in (after the last rollout trained on); None without."""
+    if not self._config.wall_clock_continuation:
+      return None
+    return self._frozen_steps.numpy()
 
   def _initialize(self):
     return tf.no_op()
@@ -163,7 +181,8 @@ class MaceAgent(tf_agent.TFAgent):
 
   def advantages(self, experience, values):
     """Per-agent GAE and value targets `[B, L, N]` for the rollout, from values `[B, L + 1, N]`.
-    With `scale_rewards` it also counts the rollout's rewards into the running scale, and with
+    With `scale_rewards` it also counts the rollout's rewards into the running scale, with
+    `wall_clock_continuation` its frozen steps into each game's count, and with
     `value_norm` the targets into ValueNorm's moments (the network's (mu, sigma) follow them at
     `update`): call it once per rollout (the update does)."""
     c = self._config
@@ -178,6 +197,12 @@ class MaceAgent(tf_agent.TFAgent):
       gamma, gae_lambda = losses.continuing_discounts(boundary=~mask, gamma=gamma,
                                                       gae_lambda=gae_lambda)
       dones = tf.zeros_like(dones)
+    if c.wall_clock_continuation:  # counts this rollout's frozen steps: once per rollout
+      boundary_gamma, frozen_steps = losses.wall_clock_boundary_discounts(
+          frozen=mask[..., None] & ~agent_mask, boundary=~mask, gamma=c.gamma,
+          frozen_steps=self._frozen_steps)
+      self._frozen_steps.assign(frozen_steps)
+      gamma = gamma * boundary_gamma
     rewards = experience.reward[:, :-1]
     if c.scale_rewards:  # counts this rollout's rewards into the running moments: once per rollout
       rewards, count, sum_of_squares = losses.running_rms_scale(

@@ -29,6 +29,12 @@ class MaceConfig:
       transition with no reward and no discount), so a hunter's return also counts the episodes
       that a quicker end lets start sooner, the quantity of Table 1 (reward per sample). The game's
       rewards are unchanged. False: every return stops at its episode's end (the paper).
+    wall_clock_continuation: with frozen_clock and continuing_returns: True: the next episode's
+      value reaches every hunter discounted by the wall-clock steps to it, frozen steps included
+      (`losses.wall_clock_boundary_discounts`); the frozen clock then pauses only the hunter's own
+      terminal reward. False: a frozen hunter's clock stops for the next episode too, so a hunter
+      that freezes early (a near hare) reaches the next episode sooner in its own time than one
+      that walks on to a stag.
     normalize_advantages: True: the policy-gradient term uses the rollout's advantages normalized
       to mean 0 and standard deviation 1 over counted agent-steps; False: as estimated (the paper).
     advantage_std_floor: with normalize_advantages, the rollout's advantages are divided by
@@ -82,6 +88,7 @@ class MaceConfig:
   network: NetworkConfig = NetworkConfig()
   frozen_clock: bool = False
   continuing_returns: bool = False
+  wall_clock_continuation: bool = False
   normalize_advantages: bool = False
   advantage_std_floor: float = 0.0
   scale_rewards: bool = False
@@ -129,6 +136,9 @@ class MaceConfig:
     for name in ("advantage_std_floor", "vf_coef", "ent_coef", "kl_coef", "latent_info_coef",
                  "latent_decode_coef", "max_grad_norm", "ppo_clip"):
       require(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
+    require(not self.wall_clock_continuation or (self.frozen_clock and self.continuing_returns),
+            "wall_clock_continuation corrects the frozen clock's discount of the next episode: it "
+            "needs frozen_clock and continuing_returns")
     require(self.num_epochs >= 1, f"num_epochs must be >= 1, got {self.num_epochs}")
     require(self.ppo_clip > 0 or self.num_epochs == 1,
             "num_epochs > 1 needs the clipped surrogate (ppo_clip > 0): A2C takes one step per "

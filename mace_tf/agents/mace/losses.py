@@ -84,6 +84,41 @@ def continuing_discounts(*, boundary, gamma, gae_lambda):
   return keep(gamma), keep(gae_lambda)
 
 
+def wall_clock_boundary_discounts(*, frozen, boundary, gamma: float, frozen_steps):
+  """Per-agent discounts `[B, T, N]` of the episode-end transitions that give the next episode's
+  value the wall clock back, with the steps each agent spent frozen in the episode so far.
+
+  With the frozen clock and continuing returns, a frozen hunter's clock stops for everything after
+  its capture, the next episode included: a hunter that freezes early (on a near hare) reaches the
+  next episode in fewer of its own steps than one that walks on to a stag, though both reach it
+  at the same wall time. Here the boundary transition of agent i (gamma 1 under
+  `continuing_discounts`) is discounted gamma^F_i, F_i its frozen steps in the episode: the next
+  episode's value then reaches every step t of the episode with gamma^(wall steps from t), while
+  the terminal reward keeps the frozen clock (it still reaches the capture undiscounted by the
+  steps the others play).
+
+  Args:
+    frozen: bool `[B, T, N]`: the counted transitions out of a frozen agent's step (those the
+      frozen clock gives gamma = 1).
+    boundary: bool `[B, T]`: the auto-reset transitions (a LAST step).
+    gamma: the discount.
+    frozen_steps: float `[B, N]`: each game's agents' frozen steps in the current episode before
+      the rollout's first step (the previous call's second output; 0 at a game's first episode).
+
+  Returns:
+    (`[B, T, N]` gamma^F_i at boundary transitions and 1 elsewhere, `[B, N]` the frozen steps of
+    the episode each game is in after the rollout: the next call's `frozen_steps`).
+  """
+  frozen = tf.cast(frozen, tf.float32)
+  boundary = tf.cast(boundary, tf.float32)[..., None]
+  count, discounts = tf.cast(frozen_steps, tf.float32), []
+  # T is the rollout's L (static in both training loops): a short unrolled loop.
+  for t in range(frozen.shape[1]):
+    discounts.append(boundary[:, t] * tf.pow(float(gamma), count) + (1.0 - boundary[:, t]))
+    count = (count + frozen[:, t]) * (1.0 - boundary[:, t])
+  return tf.stack(discounts, axis=1), count
+
+
 def normalize_advantages(advantages, agent_mask, std_floor: float = 0.0):
   """(A - mean) / (max(std, std_floor) + 1e-8) over the counted agent-steps (`agent_mask [B, T, N]`)
   of a rollout.

@@ -6,6 +6,8 @@ r"""Diagnostics of learning at the paper's scale: the capacity probe, the credit
       --saved_model=runs/stag10/export/greedy_policy --episodes=500 --seed=1
   python -m launch.diagnose --what=captures --flagfile=launch/games/hare10.flags \
       --saved_model=runs/hare10/export/policy --policies=nearest,assigned --episodes=64 --seed=3
+  python -m launch.diagnose --what=values --flagfile=launch/games/stag10.flags \
+      --saved_model=runs/stag10/export/policy --episodes=128 --seed=1
 
 capacity: fits each network's heads, supervised, to the `nearest` reference policy's actions on
 states from play (half nearest, half random actions) and reports the action agreement on held-out
@@ -15,7 +17,9 @@ what gamma^gap leaves of it. stall: plays an exported policy and reports, for th
 running at --stall_after, which hunters and prey are left and what the active hunters do (their
 actions, and how many cells they visit to the end). captures: per policy (--policies, and the export
 --saved_model if given), the median step of each episode's k-th capture and the episodes' length:
-where an episode's steps go. Each writes JSON to --output.
+where an episode's steps go. values: plays a sampling export (--saved_model, .../export/policy)
+and reports its critics' mean value (lambda = mu) of active hunters, of hunters frozen on a hare and
+of those frozen on a stag, over steps --values_first..--values_last. Each writes JSON to --output.
 """
 
 import dataclasses
@@ -27,7 +31,7 @@ from absl import flags
 import launch
 from launch import game_flags
 
-flags.DEFINE_enum("what", "capacity", ["capacity", "credit", "stall", "captures"],
+flags.DEFINE_enum("what", "capacity", ["capacity", "credit", "stall", "captures", "values"],
                   "Which diagnostic to run.")
 flags.DEFINE_list("ego_bins", ["0", "5"], "capacity: the networks to probe, by --ego_bin (0: the "
                   "paper-faithful network; c > 0: with the egocentric whole-grid view).")
@@ -46,6 +50,10 @@ flags.DEFINE_string("saved_model", None, "stall (needed) and captures: the expor
                     ".../export/<policy>[/<version>] (its greedy_policy for the greedy stall).")
 flags.DEFINE_integer("stall_after", 500, "stall: the step at which running episodes count as stalled.",
                      lower_bound=1)
+flags.DEFINE_integer("values_first", 5, "values: the first step of an episode counted.",
+                     lower_bound=0)
+flags.DEFINE_integer("values_last", 20, "values: the last step of an episode counted.",
+                     lower_bound=0)
 flags.DEFINE_integer("seed", 0, "Seeds the games and the fit.", lower_bound=0)
 flags.DEFINE_string("output", None, "Where the JSON goes (default: "
                     "results/paper_scale/diagnosis/<what>_<game>.json).")
@@ -107,6 +115,28 @@ def main(argv):
           f"median {row['nearest_prey_distance']['median']} cells; reward timed out "
           f"{row['reward_timed_out']:.2f}, "
           f"finished {row['reward_finished']:.2f}", flush=True)
+  elif FLAGS.what == "values":
+    if not FLAGS.saved_model:
+      sys.exit("diagnose: --what=values needs --saved_model (a sampling export, .../export/policy)")
+    from mace_tf.deploy import saved_policy  # pylint: disable=g-import-not-at-top
+    import numpy as np  # pylint: disable=g-import-not-at-top
+    try:
+      policy = saved_policy.load_for_game(FLAGS.saved_model, game)
+      if not policy.has("latent"):
+        sys.exit(f"diagnose: {FLAGS.saved_model} has no 'latent' signature (the critics' values): "
+                 f"pass the sampling export, .../export/policy")
+      values_fn = lambda obs: policy.latent(obs, np.zeros((len(obs["hunters"]), policy.latent_dim),
+                                                          np.float32))["values"]
+      row = diagnostics.critic_values(policy.action, values_fn, game, episodes=FLAGS.episodes,
+                                      seed=FLAGS.seed, first=FLAGS.values_first,
+                                      last=FLAGS.values_last)
+    except (ValueError, OSError) as e:
+      sys.exit(f"diagnose: {e}")
+    result["saved_model"] = FLAGS.saved_model
+    result["rows"]["policy"] = row
+    print("mean critic value, steps {}-{}: ".format(FLAGS.values_first, FLAGS.values_last) + "; ".join(
+        f"{status} {row[status]['mean']:.3f} ({row[status]['count']} hunter-steps)"
+        for status in row), flush=True)
   elif FLAGS.what == "captures":
     players = {}
     try:

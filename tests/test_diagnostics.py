@@ -93,3 +93,25 @@ def test_capture_steps_by_hand_and_in_order():
   assert out["episodes_with_k"][0] >= out["episodes_with_k"][1] >= out["episodes_with_k"][2]
   # A game won ends at its third capture: a won episode's length is its last capture's step.
   assert out["length_median"] >= steps[0]
+
+
+def test_critic_values_file_each_hunter_by_its_status():
+  # Stag-Hunters, 2 stags of 2 hit points and 2 hares. A critic that says 1 for an active hunter and
+  # 0 for a frozen one: "active" averages exactly 1, the frozen statuses exactly 0; the counts are
+  # every hunter at every counted step.
+  game = rules.GameConfig(kind="stag", num_hunters=4, num_prey=4, hit_points=2, grid_size=6,
+                          time_limit=30)
+  policy = reference.make_reference_policy("nearest", game)
+  steps = []
+
+  def values_fn(obs):
+    steps.append(len(obs["hunters"]))
+    return obs["hunters"][..., observation.ACTIVE_COLUMN].astype(float)
+
+  out = diagnostics.critic_values(policy, values_fn, game, episodes=16, seed=0, first=1, last=8)
+  assert out["active"]["mean"] == 1.0
+  assert out["frozen_hare"]["mean"] == 0.0 and out["frozen_stag"]["mean"] == 0.0
+  assert out["frozen_hare"]["count"] > 0 and out["frozen_stag"]["count"] > 0
+  assert sum(o["count"] for o in out.values()) == 4 * sum(steps)
+  with pytest.raises(ValueError, match="need 0 <= first <= last"):
+    diagnostics.critic_values(policy, values_fn, game, episodes=2, seed=0, first=5, last=4)

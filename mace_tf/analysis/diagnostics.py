@@ -7,6 +7,8 @@
   actions) and the terminal reward it earns, and what gamma^gap leaves of that reward.
 * `greedy_stall`: what the still-active hunters do in episodes that run long under a (greedy)
   policy: how many are left, which prey are left, their actions and how many cells they visit.
+* `critic_values`: what the critics think a hunter's status is worth in play: active, frozen on a
+  hare, frozen on a stag (is freezing on a near hare as good as staying active?).
 """
 
 from typing import Callable, Dict, Sequence
@@ -274,3 +276,38 @@ def _quantiles(values) -> Dict[str, float]:
     return {"min": float("nan"), "median": float("nan"), "max": float("nan")}
   values = np.asarray(values, np.float64)
   return {"min": float(values.min()), "median": float(np.median(values)), "max": float(values.max())}
+
+
+def critic_values(action_fn: Callable, values_fn: Callable, game: rules.GameConfig, *,
+                  episodes: int, seed: int, first: int, last: int) -> Dict:
+  """The critics' mean value per hunter status over steps `first`..`last` of play under a policy.
+
+  Plays `episodes` episodes (one per game of a batch) with `action_fn`; at every step t in
+  [first, last] of an episode still playing, `values_fn(observation) -> [b, N]` (the observation
+  of those b games) gives each hunter's V_i(s), filed under its status: `active`, `frozen_hare` or
+  `frozen_stag` (by the prey it hit). Returns per status the mean value and the number of
+  hunter-steps (`count`); a status never seen has mean NaN.
+  """
+  if not 0 <= first <= last:
+    raise ValueError(f"need 0 <= first <= last, got first={first}, last={last}")
+  sums = dict.fromkeys(("active", "frozen_hare", "frozen_stag"), 0.0)
+  counts = dict.fromkeys(sums, 0)
+
+  def on_step(env, time_step, action, playing):
+    del action
+    state = env.game_state()
+    keep = playing & (state["t"] >= first) & (state["t"] <= last)
+    if not keep.any():
+      return
+    values = np.asarray(values_fn({k: np.asarray(v)[keep] for k, v in
+                                   time_step.observation.items()}), np.float64)
+    active, target = state["hunter_active"][keep], state["hunter_target"][keep]
+    stag = game.prey_is_stag[np.maximum(target, 0)] & (target >= 0)
+    for status, where in (("active", active), ("frozen_hare", ~active & ~stag),
+                          ("frozen_stag", ~active & stag)):
+      sums[status] += float(values[where].sum())
+      counts[status] += int(where.sum())
+
+  evaluation.play_episodes(action_fn, game, episodes=episodes, seed=seed, on_step=on_step)
+  return {status: {"mean": sums[status] / counts[status] if counts[status] else float("nan"),
+                   "count": counts[status]} for status in sums}

@@ -9,7 +9,7 @@ SETTINGS = ["hare10", "hare10_moving", "hare20", "hare20_moving", "stag10", "sta
             "stag20", "stag20_moving"]
 
 BOOLEANS = {"frozen_clock", "normalize_advantages", "moving_prey", "continuing_returns",
-            "shared_head_base", "value_norm"}
+            "shared_head_base", "value_norm", "wall_clock_continuation"}
 
 
 def read_flags(name):
@@ -41,8 +41,10 @@ FIXES = {"ego_bin": "0", "frozen_clock": "false", "normalize_advantages": "false
 CRITIC_FIXES = {"value_norm": "false", "shared_head_base": "false"}
 NO_SHARED_BASE = {"hare20"}
 TUNED = {"rollout_length", "num_envs", "learning_rate", "gamma"}
-# The gradient-norm clip: the MaceConfig default (0.5) but in the Hare-Hunters presets (issue 17).
+# The gradient-norm clip: 2 in every learning preset (issue 17), the MaceConfig default (0.5) in
+# the paper twins; the next episode on the wall clock in the Stag-Hunters presets only.
 CLIP = {"max_grad_norm"}
+WALL_CLOCK = {"wall_clock_continuation"}
 
 
 @pytest.mark.parametrize("setting", SETTINGS)
@@ -60,9 +62,12 @@ def test_preset_has_the_learning_fixes_and_its_twin_the_paper_configuration(sett
   for flags in (preset, paper):
     assert 0.9 <= float(flags["gamma"]) <= 0.99 and 1e-6 <= float(flags["learning_rate"]) <= 0.1
   # Everything else, the game and the budget included, is the same.
-  assert preset.get("max_grad_norm") == ("2" if setting.startswith("hare") else None), setting
+  assert preset.get("max_grad_norm") == "2", setting
   assert "max_grad_norm" not in paper, setting
-  differ = set(FIXES) | set(CRITIC_FIXES) | TUNED | CLIP
+  stag = setting.startswith("stag")
+  assert preset.get("wall_clock_continuation", "false") == ("true" if stag else "false"), setting
+  assert paper["wall_clock_continuation"] == "false", setting
+  differ = set(FIXES) | set(CRITIC_FIXES) | TUNED | CLIP | WALL_CLOCK
   assert {k: v for k, v in preset.items() if k not in differ} == {
       k: v for k, v in paper.items() if k not in differ}
   game = read_flags(f"launch/games/{setting}.flags")

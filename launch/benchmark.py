@@ -36,8 +36,9 @@ flags.DEFINE_integer("rollout_length", 10, "L for --what=train and scaling (the 
 flags.DEFINE_integer("ego_bin", 5, "mace_tf's network for --what=train and scaling: the egocentric "
                      "whole-grid view's bin (5: the paper presets' learning network; 0: the "
                      "paper-faithful one).", lower_bound=0)
-flags.DEFINE_boolean("learning_fixes", True, "mace_tf's learner with the presets' frozen_clock, "
-                     "normalize_advantages, continuing_returns, shared_head_base and value_norm "
+flags.DEFINE_boolean("learning_fixes", True, "mace_tf's learner with the Stag-Hunters presets' "
+                     "frozen_clock, normalize_advantages, continuing_returns, "
+                     "wall_clock_continuation, shared_head_base, value_norm and gradient clip of 2 "
                      "(false: the paper's).")
 flags.DEFINE_string("collect", "graph", "mace_tf's collection loop for --what=train: graph or host.")
 flags.DEFINE_string("threads", "1:2", "TensorFlow intra:inter-op threads of the mace_tf "
@@ -77,9 +78,11 @@ def train_one(model: str, game: rules.GameConfig) -> dict:
   tf.keras.utils.set_random_seed(FLAGS.seed)
   network = NetworkConfig(ego_bin=FLAGS.ego_bin, shared_head_base=FLAGS.learning_fixes,
                           value_norm=FLAGS.learning_fixes)
-  agent = for_model(MaceConfig(network=network, **dict.fromkeys(
-      ("frozen_clock", "normalize_advantages", "continuing_returns"),  # mace_tf's loss only
-      FLAGS.learning_fixes)), model)
+  fixes = dict.fromkeys(("frozen_clock", "normalize_advantages", "continuing_returns",
+                         "wall_clock_continuation"), FLAGS.learning_fixes)  # mace_tf's loss only
+  if FLAGS.learning_fixes:
+    fixes["max_grad_norm"] = 2.0
+  agent = for_model(MaceConfig(network=network, **fixes), model)
   train = train_lib.TrainConfig(num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length,
                                 seed=FLAGS.seed, collect=FLAGS.collect)
   learner = builder.make_learner(game, agent, train)

@@ -69,20 +69,13 @@ DEFAULT_OUTPUT = {"env": "results/benchmark_env.json", "train": "results/benchma
 
 def train_one(model: str, game: rules.GameConfig) -> dict:
   """--what=train_one: one model's training samples/s in this process, built by the builder."""
-  from mace_tf.agents.mace.config import MaceConfig, NetworkConfig
-  from mace_tf.agents.tfa_ppo_config import for_model
   from mace_tf.train import builder, train_lib
   import tensorflow as tf
   intra, inter = (int(v) for v in FLAGS.worker_threads.split(":"))
   train_lib.set_threads(intra_op=intra, inter_op=inter)
   tf.keras.utils.set_random_seed(FLAGS.seed)
-  network = NetworkConfig(ego_bin=FLAGS.ego_bin, shared_head_base=FLAGS.learning_fixes,
-                          value_norm=FLAGS.learning_fixes)
-  fixes = dict.fromkeys(("frozen_clock", "normalize_advantages", "continuing_returns",
-                         "wall_clock_continuation"), FLAGS.learning_fixes)  # mace_tf's loss only
-  if FLAGS.learning_fixes:
-    fixes["max_grad_norm"] = 2.0
-  agent = for_model(MaceConfig(network=network, **fixes), model)
+  agent = benchmarking.agent_config(model, ego_bin=FLAGS.ego_bin,
+                                    learning_fixes=FLAGS.learning_fixes)
   train = train_lib.TrainConfig(num_envs=FLAGS.num_envs, rollout_length=FLAGS.rollout_length,
                                 seed=FLAGS.seed, collect=FLAGS.collect)
   learner = builder.make_learner(game, agent, train)

@@ -17,9 +17,8 @@ what gamma^gap leaves of it. stall: plays an exported policy and reports, for th
 running at --stall_after, which hunters and prey are left and what the active hunters do (their
 actions, and how many cells they visit to the end). captures: per policy (--policies, and the export
 --saved_model if given), the median step of each episode's k-th capture and the episodes' length:
-where an episode's steps go. values: plays a sampling export (--saved_model, .../export/policy)
-and reports its critics' mean value (lambda = mu) of active hunters, of hunters frozen on a hare and
-of those frozen on a stag, over steps --values_first..--values_last. Each writes JSON to --output.
+where an episode's steps go. values: a sampling export's critics (lambda = mu) per hunter status
+(active, frozen on a hare, on a stag), steps --values_first..--values_last. JSON to --output.
 """
 
 import dataclasses
@@ -95,48 +94,24 @@ def main(argv):
             f"{row['test_pursuit']:.3f} (reference {row['reference_pursuit']:.3f}, chance "
             f"agreement {row['chance_agreement']:.2f}); train {row['train_agreement']:.3f}",
             flush=True)
-  elif FLAGS.what == "stall":
+  elif FLAGS.what in ("stall", "values"):
     if not FLAGS.saved_model:
-      sys.exit("diagnose: --what=stall needs --saved_model")
-    from mace_tf.deploy import saved_policy  # pylint: disable=g-import-not-at-top
+      sys.exit(f"diagnose: --what={FLAGS.what} needs --saved_model")
     try:
-      policy = saved_policy.load_for_game(FLAGS.saved_model, game)
-      row = diagnostics.greedy_stall(policy.action, game, episodes=FLAGS.episodes, seed=FLAGS.seed,
-                                     after=FLAGS.stall_after)
+      if FLAGS.what == "stall":
+        row = diagnostics.export_greedy_stall(FLAGS.saved_model, game, episodes=FLAGS.episodes,
+                                              seed=FLAGS.seed, after=FLAGS.stall_after)
+        line = diagnostics.stall_summary(row)
+      else:
+        first, last = FLAGS.values_first, FLAGS.values_last
+        row = diagnostics.export_critic_values(FLAGS.saved_model, game, episodes=FLAGS.episodes,
+                                               seed=FLAGS.seed, first=first, last=last)
+        line = diagnostics.values_summary(row, first, last)
     except (ValueError, OSError) as e:
       sys.exit(f"diagnose: {e}")
     result["saved_model"] = FLAGS.saved_model
     result["rows"]["policy"] = row
-    print(f"{row['running_at_after']} of {row['episodes']} episodes still running at step "
-          f"{FLAGS.stall_after}, {row['timeouts']} timed out; active hunters then "
-          f"{row['active_hunters']}; their actions (stay, up, down, left, right) "
-          f"{row['action_share']}; distinct positions to the end, median "
-          f"{row['distinct_positions_median']}; nearest live prey at step {FLAGS.stall_after}, "
-          f"median {row['nearest_prey_distance']['median']} cells; reward timed out "
-          f"{row['reward_timed_out']:.2f}, "
-          f"finished {row['reward_finished']:.2f}", flush=True)
-  elif FLAGS.what == "values":
-    if not FLAGS.saved_model:
-      sys.exit("diagnose: --what=values needs --saved_model (a sampling export, .../export/policy)")
-    from mace_tf.deploy import saved_policy  # pylint: disable=g-import-not-at-top
-    import numpy as np  # pylint: disable=g-import-not-at-top
-    try:
-      policy = saved_policy.load_for_game(FLAGS.saved_model, game)
-      if not policy.has("latent"):
-        sys.exit(f"diagnose: {FLAGS.saved_model} has no 'latent' signature (the critics' values): "
-                 f"pass the sampling export, .../export/policy")
-      values_fn = lambda obs: policy.latent(obs, np.zeros((len(obs["hunters"]), policy.latent_dim),
-                                                          np.float32))["values"]
-      row = diagnostics.critic_values(policy.action, values_fn, game, episodes=FLAGS.episodes,
-                                      seed=FLAGS.seed, first=FLAGS.values_first,
-                                      last=FLAGS.values_last)
-    except (ValueError, OSError) as e:
-      sys.exit(f"diagnose: {e}")
-    result["saved_model"] = FLAGS.saved_model
-    result["rows"]["policy"] = row
-    print("mean critic value, steps {}-{}: ".format(FLAGS.values_first, FLAGS.values_last) + "; ".join(
-        f"{status} {row[status]['mean']:.3f} ({row[status]['count']} hunter-steps)"
-        for status in row), flush=True)
+    print(line, flush=True)
   elif FLAGS.what == "captures":
     players = {}
     try:

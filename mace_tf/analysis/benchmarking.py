@@ -71,6 +71,23 @@ def machine() -> dict:
           "numpy": np.__version__}
 
 
+def agent_config(model: str, *, ego_bin: int, learning_fixes: bool):
+  """The learner `--what=train` measures: `model`'s config with the egocentric view's bin `ego_bin`
+  and, with `learning_fixes`, the Stag-Hunters presets' learner (the benchmark's game is stag20's):
+  the frozen clock, normalized advantages, continuing returns, the wall clock for the next episode
+  and the clip of 2 (mace_tf's loss; the stock pipeline takes only the shared fields), the shared
+  head base and value_norm; without, the paper's."""
+  from mace_tf.agents.mace.config import MaceConfig, NetworkConfig  # pylint: disable=g-import-not-at-top
+  from mace_tf.agents.tfa_ppo_config import for_model  # pylint: disable=g-import-not-at-top
+  network = NetworkConfig(ego_bin=ego_bin, shared_head_base=learning_fixes,
+                          value_norm=learning_fixes)
+  fixes = dict.fromkeys(("frozen_clock", "normalize_advantages", "continuing_returns",
+                         "wall_clock_continuation"), learning_fixes)
+  if learning_fixes:
+    fixes["max_grad_norm"] = 2.0
+  return for_model(MaceConfig(network=network, **fixes), model)
+
+
 def train_rate(learner, *, warmup: int, repeats: int) -> dict:
   """Training samples/s of a `builder.make_learner` learner in this process: the median over
   `repeats` timed iterations after `warmup` untimed ones (tracing, allocation)."""

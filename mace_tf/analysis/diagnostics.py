@@ -311,3 +311,47 @@ def critic_values(action_fn: Callable, values_fn: Callable, game: rules.GameConf
   evaluation.play_episodes(action_fn, game, episodes=episodes, seed=seed, on_step=on_step)
   return {status: {"mean": sums[status] / counts[status] if counts[status] else float("nan"),
                    "count": counts[status]} for status in sums}
+
+
+def export_critic_values(saved_model: str, game: rules.GameConfig, *, episodes: int, seed: int,
+                         first: int, last: int) -> Dict:
+  """`critic_values` of a sampling export (`.../export/policy`): it plays its `action` signature
+  and reads the critics from its `latent` signature at lambda = mu (eps = 0). Raises ValueError
+  for an export without the `latent` signature (a greedy one)."""
+  from mace_tf.deploy import saved_policy  # pylint: disable=g-import-not-at-top
+  policy = saved_policy.load_for_game(saved_model, game)
+  if not policy.has("latent"):
+    raise ValueError(f"{saved_model} has no 'latent' signature (the critics' values): pass the "
+                     f"sampling export, .../export/policy")
+
+  def values_fn(observation):
+    eps = np.zeros((len(observation["hunters"]), policy.latent_dim), np.float32)
+    return policy.latent(observation, eps)["values"]
+
+  return critic_values(policy.action, values_fn, game, episodes=episodes, seed=seed, first=first,
+                       last=last)
+
+
+def export_greedy_stall(saved_model: str, game: rules.GameConfig, *, episodes: int, seed: int,
+                        after: int) -> Dict:
+  """`greedy_stall` of an export (its greedy_policy for the greedy stall)."""
+  from mace_tf.deploy import saved_policy  # pylint: disable=g-import-not-at-top
+  policy = saved_policy.load_for_game(saved_model, game)
+  return greedy_stall(policy.action, game, episodes=episodes, seed=seed, after=after)
+
+
+def values_summary(row: Dict, first: int, last: int) -> str:
+  """One line of `critic_values`' result."""
+  return f"mean critic value, steps {first}-{last}: " + "; ".join(
+      f"{status} {v['mean']:.3f} ({v['count']} hunter-steps)" for status, v in row.items())
+
+
+def stall_summary(row: Dict) -> str:
+  """One line of `greedy_stall`'s result."""
+  return (f"{row['running_at_after']} of {row['episodes']} episodes still running at step "
+          f"{row['after']}, {row['timeouts']} timed out; active hunters then "
+          f"{row['active_hunters']}; their actions (stay, up, down, left, right) "
+          f"{row['action_share']}; distinct positions to the end, median "
+          f"{row['distinct_positions_median']}; nearest live prey at step {row['after']}, "
+          f"median {row['nearest_prey_distance']['median']} cells; reward timed out "
+          f"{row['reward_timed_out']:.2f}, finished {row['reward_finished']:.2f}")

@@ -48,3 +48,18 @@ def test_the_cpu_model_and_its_vector_extensions_are_read_from_cpuinfo(tmp_path)
   assert benchmarking.cpu_model(str(cpuinfo)) == {
       "model": "Intel(R) Xeon(R) Processor", "extensions": ["avx2", "avx512f", "amx_tile"]}
   assert benchmarking.cpu_model(str(tmp_path / "none"))["extensions"] == []
+
+
+def test_the_benchmarked_learner_is_the_stag_hunters_presets():
+  from tests.launch.test_presets import read_flags
+  preset = read_flags("launch/stag20.flags")
+  config = benchmarking.agent_config("mace", ego_bin=int(preset["ego_bin"]),
+                                     learning_fixes=True).flat_dict()
+  for name in ("frozen_clock", "normalize_advantages", "continuing_returns",
+               "wall_clock_continuation", "shared_head_base", "value_norm"):
+    assert config[name] == (preset.get(name, "false") == "true"), name
+  assert config["max_grad_norm"] == float(preset["max_grad_norm"])
+  paper = benchmarking.agent_config("mace", ego_bin=0, learning_fixes=False).flat_dict()
+  assert not any(paper[name] for name in ("frozen_clock", "continuing_returns",
+                                          "wall_clock_continuation", "value_norm"))
+  assert benchmarking.agent_config("tfa_ppo", ego_bin=5, learning_fixes=True).model == "tfa_ppo"

@@ -93,9 +93,9 @@ def wall_clock_boundary_discounts(*, frozen, boundary, gamma: float, frozen_step
   next episode in fewer of its own steps than one that walks on to a stag, though both reach it
   at the same wall time. Here the boundary transition of agent i (gamma 1 under
   `continuing_discounts`) is discounted gamma^F_i, F_i its frozen steps in the episode: the next
-  episode's value then reaches every step t of the episode with gamma^(wall steps from t), while
-  the terminal reward keeps the frozen clock (it still reaches the capture undiscounted by the
-  steps the others play).
+  episode's value then reaches every step at which the agent still acts with gamma^(wall steps to
+  it), while the terminal reward keeps the frozen clock (it still reaches the capture undiscounted
+  by the steps the others play).
 
   Args:
     frozen: bool `[B, T, N]`: the counted transitions out of a frozen agent's step (those the
@@ -109,6 +109,8 @@ def wall_clock_boundary_discounts(*, frozen, boundary, gamma: float, frozen_step
     (`[B, T, N]` gamma^F_i at boundary transitions and 1 elsewhere, `[B, N]` the frozen steps of
     the episode each game is in after the rollout: the next call's `frozen_steps`).
   """
+  if frozen.shape[1] is None:
+    raise ValueError("wall_clock_boundary_discounts needs the rollout's length T statically")
   frozen = tf.cast(frozen, tf.float32)
   boundary = tf.cast(boundary, tf.float32)[..., None]
   count, discounts = tf.cast(frozen_steps, tf.float32), []

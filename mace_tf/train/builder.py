@@ -83,8 +83,9 @@ class MaceLearner:
 
   def start(self, env_state) -> None:
     if self._host:
-      if env_state is None:
+      if env_state is None:  # fresh games (another package's restart so on every resume)
         self.env.reset()
+        self.agent.new_episodes()
       else:
         self.env.set_state(env_state)
 

@@ -413,3 +413,24 @@ def test_wall_clock_continuation_counts_each_games_frozen_steps_and_checkpoints_
     setup("mace", **fixes)
   with pytest.raises(ValueError, match="needs frozen_clock and continuing_returns"):
     setup("mace", batch_size=B, continuing_returns=True, wall_clock_continuation=True)
+
+
+def test_games_restarted_on_the_host_start_their_frozen_step_count_again():
+  # The host loop's games restart fresh when a run resumes without their state (another package's
+  # game always): a count carried from the checkpoint would discount their first episode end by
+  # frozen steps of an episode that no longer exists. Restored games keep it.
+  from mace_tf.envs import rules
+  from mace_tf.train import train_lib
+  game = rules.GameConfig(kind=rules.HARE, num_hunters=3, num_prey=3, time_limit=40, grid_size=6)
+  config = MaceConfig(network=NetworkConfig(latent_dim=4), frozen_clock=True,
+                      continuing_returns=True, wall_clock_continuation=True)
+  learner = builder.make_learner(game, config, train_lib.TrainConfig(
+      num_envs=B, rollout_length=L, collect="host"))
+  learner.start(None)
+  while learner.agent.frozen_steps().sum() == 0:
+    learner.run_iteration()
+  counted = learner.agent.frozen_steps()
+  learner.start(learner.env_state())
+  np.testing.assert_array_equal(learner.agent.frozen_steps(), counted)
+  learner.start(None)
+  np.testing.assert_array_equal(learner.agent.frozen_steps(), np.zeros((B, 3)))

@@ -136,6 +136,12 @@ class MaceAgent(tf_agent.TFAgent):
       return None
     return self._frozen_steps.numpy()
 
+  def new_episodes(self) -> None:
+    """Every game restarts at a fresh episode (not the checkpointed one): with
+    `wall_clock_continuation`, each game's count of frozen steps starts again at 0."""
+    if self._config.wall_clock_continuation:
+      self._frozen_steps.assign(tf.zeros_like(self._frozen_steps))
+
   def _initialize(self):
     return tf.no_op()
 

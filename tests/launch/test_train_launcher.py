@@ -63,6 +63,9 @@ def test_sigkill_mid_run_resumes_with_the_sample_count_intact(tmp_path):
   assert checkpoint_samples(root)[-1] == target
 
 
+# ~40 s on a 2-vCPU AMD EPYC (two launcher processes); the library's contradiction errors are
+# test_train_lib's, the launcher's one-line path test_bad_input_is_one_clear_line's.
+@pytest.mark.slow
 def test_contradicting_checkpoint_is_one_clear_line(tmp_path):
   root = str(tmp_path / "run")
   assert run(train_args(root, "--num_samples=64", "--eval_episodes=4")).returncode == 0

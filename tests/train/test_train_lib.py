@@ -185,6 +185,7 @@ def test_host_collect_mode_trains_checkpoints_and_resumes(tmp_path):
   assert sorted(int(v) for v in os.listdir(os.path.join(root, "export", "policy"))) == [64, 128, 192]
 
 
+@pytest.mark.slow  # ~25 s on a 2-vCPU AMD EPYC; the schedules by hand: test_agent (default suite)
 def test_annealed_run_reaches_zero_at_its_last_update_and_resumes_on_schedule(tmp_path):
   # 8 games x 4 steps = 32 samples an update; 256 samples = 8 updates. The run stops at 128 and
   # resumes: the schedule continues from the checkpointed update count, not from the start.
